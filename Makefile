@@ -1,0 +1,39 @@
+# One entry point for humans and CI. `make all` sets up .venv and builds every profile and report;
+# `make test` runs the test suite. Both work on a fresh clone.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+CORES ?= 2
+
+.PHONY: all setup data profiles report test test-fast bench golden clean
+
+all: setup
+	$(PY) -m analysis all --cores $(CORES)
+
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[test]"
+	$(PY) -m ipykernel install --sys-prefix --name python3 >/dev/null
+	touch $@
+
+data: setup
+	$(PY) -m analysis build
+
+test: setup
+	$(PY) -m pytest
+
+test-fast: setup
+	$(PY) -m pytest -m "not slow and not browser"
+
+bench: setup
+	$(PY) bench/run.py
+
+golden: setup
+	$(PY) -m analysis golden
+
+clean:
+	rm -rf data/processed/* reports/site reports/executed reports/profiles reports/synthesis .snakemake
+	touch data/processed/.gitkeep

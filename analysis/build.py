@@ -1,0 +1,36 @@
+"""Build ``data/processed`` from ``data/raw`` (plus any ingested city-supplied data), deterministically."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from analysis import catalogue, ingest, observations, paths
+from analysis.files import write_csv
+
+OBSERVATIONS = "observations.csv"
+
+
+def combine(published: pd.DataFrame, city_supplied: pd.DataFrame) -> pd.DataFrame:
+    """Published and city-supplied observations in one tidy frame; both are kept, each with its source type."""
+    frames = [f for f in (published, city_supplied) if not f.empty]
+    return observations.tidy(pd.concat(frames, ignore_index=True))
+
+
+def build(out_dir: Path | None = None, city_dir: Path | None = None) -> dict[str, Path]:
+    """Validate every raw input and write the processed observation table; return what was written."""
+    out_dir = Path(out_dir or paths.PROCESSED)
+    cat = catalogue.load()
+    published = observations.load_published(cat=cat)
+    city = ingest.load_city_supplied(city_dir, cat)
+    obs = combine(published, city)
+    return {"observations": write_csv(obs, out_dir / OBSERVATIONS)}
+
+
+def load_observations(processed: Path | None = None) -> pd.DataFrame:
+    """The processed observation table, building it first if it does not exist."""
+    path = Path(processed or paths.PROCESSED) / OBSERVATIONS
+    if not path.exists():
+        build(path.parent)
+    return pd.read_csv(path, encoding="utf-8", dtype={"value_text": str, "note": str})

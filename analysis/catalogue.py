@@ -1,0 +1,122 @@
+"""The U4SSC KPI registry: 91 KPIs as 112 data points, loaded and validated from ``data/raw``."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+import pandas as pd
+
+from analysis import paths
+from analysis.errors import InputError, Problem, file_row
+from analysis.files import read_csv
+
+N_KPIS = 91
+
+DIRECTIONS = ("higher_is_better", "lower_is_better", "target_band", "descriptive")
+"""``target_band``: best at a target value (e.g. a gender income ratio of 1); ``descriptive``: no good direction."""
+
+LEVELS = ("core", "advanced")
+
+# U4SSC structure: dimension -> sub-dimension -> categories (a category name can recur under
+# several sub-dimensions, e.g. "Water and Sanitation" under ICT, Infrastructure and Environment).
+STRUCTURE: dict[str, dict[str, tuple[str, ...]]] = {
+    "Economy": {
+        "ICT": ("ICT Infrastructure", "Water and Sanitation", "Drainage", "Electricity Supply",
+                "Transport", "Public Sector"),
+        "Productivity": ("Innovation", "Employment"),
+        "Infrastructure": ("Water and Sanitation", "Waste", "Electricity Supply", "Transport",
+                           "Buildings", "Urban Planning"),
+    },
+    "Environment": {
+        "Environment": ("Air Quality", "Water and Sanitation", "Waste", "Environmental Quality",
+                        "Public Space and Nature"),
+        "Energy": ("Energy",),
+    },
+    "Society and Culture": {
+        "Education, Health and Culture": ("Education", "Health", "Culture"),
+        "Safety, Housing and Social Inclusion": ("Housing", "Social Inclusion", "Safety",
+                                                 "Food Security"),
+    },
+}
+
+DIMENSIONS = tuple(STRUCTURE)
+
+REQUIRED_COLUMNS = (
+    "kpi_code", "data_point_id", "dimension", "sub_dimension", "category", "kpi_name",
+    "data_point_name", "core_or_advanced", "unit", "direction", "definition_short",
+    "sdg_targets", "u4ssc_target", "target_source", "source_url", "notes",
+)
+
+YES_NO_UNIT = "Yes/No"
+
+
+def validate(frame: pd.DataFrame, file: str | Path = "catalogue") -> pd.DataFrame:
+    """Check a registry frame and return it; raise InputError naming every bad row and column."""
+    file = str(file)
+    problems: list[Problem] = []
+    missing = [c for c in REQUIRED_COLUMNS if c not in frame.columns]
+    if missing:
+        raise InputError.single(file, f"missing columns {missing}; expected {list(REQUIRED_COLUMNS)}")
+    for column in ("kpi_code", "data_point_id", "dimension", "sub_dimension", "category",
+                   "data_point_name", "core_or_advanced", "unit", "direction"):
+        for i in frame.index[frame[column].isna()]:
+            problems.append(Problem(file, file_row(i), column, "empty; a value is required"))
+    for i in frame.index[frame["data_point_id"].duplicated(keep="first")]:
+        problems.append(Problem(file, file_row(i), "data_point_id",
+                                f"duplicate id '{frame.at[i, 'data_point_id']}'; ids must be unique"))
+    for i, row in frame.iterrows():
+        dim, sub, cat = row["dimension"], row["sub_dimension"], row["category"]
+        if pd.notna(dim) and dim not in STRUCTURE:
+            problems.append(Problem(file, file_row(i), "dimension",
+                                    f"unknown dimension '{dim}'; expected one of {list(DIMENSIONS)}"))
+        elif pd.notna(sub) and sub not in STRUCTURE.get(dim, {}):
+            problems.append(Problem(file, file_row(i), "sub_dimension",
+                                    f"unknown sub-dimension '{sub}' for {dim}; expected one of "
+                                    f"{list(STRUCTURE[dim])}"))
+        elif pd.notna(cat) and cat not in STRUCTURE.get(dim, {}).get(sub, ()):
+            problems.append(Problem(file, file_row(i), "category",
+                                    f"unknown category '{cat}' for {dim} / {sub}; expected one of "
+                                    f"{list(STRUCTURE[dim][sub])}"))
+        if pd.notna(row["direction"]) and row["direction"] not in DIRECTIONS:
+            problems.append(Problem(file, file_row(i), "direction",
+                                    f"'{row['direction']}' is not allowed; expected one of {list(DIRECTIONS)}"))
+        if pd.notna(row["core_or_advanced"]) and row["core_or_advanced"] not in LEVELS:
+            problems.append(Problem(file, file_row(i), "core_or_advanced",
+                                    f"'{row['core_or_advanced']}'; expected one of {list(LEVELS)}"))
+    n_kpis = frame["kpi_code"].nunique()
+    if n_kpis != N_KPIS:
+        problems.append(Problem(file, None, "kpi_code",
+                                f"{n_kpis} distinct KPIs; the U4SSC standard has exactly {N_KPIS}"))
+    if problems:
+        raise InputError(problems)
+    return frame
+
+
+def load(path: str | Path | None = None) -> pd.DataFrame:
+    """Load and validate the registry; adds ``sdg_target_list`` (a tuple of SDG targets per data point)."""
+    path = Path(path) if path is not None else paths.CATALOGUE
+    return _load_cached(path.resolve())
+
+
+@lru_cache(maxsize=8)
+def _load_cached(path: Path) -> pd.DataFrame:
+    frame = validate(read_csv(path, dtype={"sdg_targets": "string", "kpi_code": "string"}), path)
+    frame = frame.copy()
+    frame["sdg_target_list"] = frame["sdg_targets"].map(split_targets)
+    return frame
+
+
+def split_targets(text: object) -> tuple[str, ...]:
+    """Split '11.a;11.3' into ('11.a', '11.3'); empty for a missing value."""
+    if text is None or pd.isna(text):
+        return ()
+    return tuple(t.strip() for t in str(text).split(";") if t.strip())
+
+
+def sdg_links(catalogue: pd.DataFrame) -> pd.DataFrame:
+    """Tidy data point × SDG target links, with the goal number, for the SDG view."""
+    links = catalogue[["data_point_id", "sdg_target_list"]].explode("sdg_target_list").dropna()
+    links = links.rename(columns={"sdg_target_list": "sdg_target"}).astype({"sdg_target": str})
+    links["sdg_goal"] = links["sdg_target"].str.split(".").str[0].astype(int)
+    return links.reset_index(drop=True)

@@ -1,0 +1,44 @@
+"""The panel of municipalities: the 17 of the UNECE Norwegian project (reconstructed), with county attributes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from analysis import paths
+from analysis.errors import InputError
+from analysis.files import read_csv
+from analysis.observations import normalise_name
+
+
+def load(path: Path | None = None, attributes: Path | None = None) -> pd.DataFrame:
+    """The default panel with its evidence columns and, where sourced, county and municipality number.
+
+    The list is reconstructed from public sources (no single source names all 17), so it is
+    configuration, not fact: see the ``participation_evidence`` column.
+    """
+    panel = read_csv(path or paths.MUNICIPALITIES, dtype=str)
+    panel["municipality"] = panel["municipality"].map(normalise_name)
+    attr_path = Path(attributes or paths.MUNICIPALITY_ATTRIBUTES)
+    if attr_path.exists():
+        attrs = read_csv(attr_path, dtype=str)
+        attrs["municipality"] = attrs["municipality"].map(normalise_name)
+        panel = panel.merge(attrs, on="municipality", how="left", validate="one_to_one")
+    dup = panel["municipality"].duplicated()
+    if dup.any():
+        raise InputError.single(path or paths.MUNICIPALITIES,
+                                f"municipality '{panel.loc[dup, 'municipality'].iloc[0]}' listed twice",
+                                column="municipality")
+    return panel
+
+
+def resolve(name: str, known: list[str] | pd.Series, file: str = "parameters",
+            column: str = "municipality") -> str:
+    """The panel's spelling of ``name`` (case- and Unicode-form-insensitive), or a clear error."""
+    wanted = normalise_name(name).casefold()
+    for candidate in known:
+        if normalise_name(candidate).casefold() == wanted:
+            return normalise_name(candidate)
+    raise InputError.single(file, f"unknown municipality '{name}'; expected one of {sorted(known)}",
+                            column=column)

@@ -1,0 +1,19 @@
+"""Where the project keeps its data, parameters and outputs."""
+
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+RAW = ROOT / "data" / "raw"
+PROCESSED = ROOT / "data" / "processed"
+PARAMS = ROOT / "params"
+NOTEBOOKS = ROOT / "notebooks"
+REPORTS = ROOT / "reports"
+
+CATALOGUE = RAW / "kpi_catalogue.csv"
+MUNICIPALITIES = RAW / "municipalities.csv"
+MUNICIPALITY_ATTRIBUTES = RAW / "municipality_attributes.csv"
+PUBLISHED = RAW / "published_observations.csv"
+LABEL_ALIASES = RAW / "label_aliases.csv"
+UNIT_ALIASES = RAW / "unit_aliases.csv"
+TARGETS = RAW / "targets.csv"
+THEMES = RAW / "investment_themes.csv"

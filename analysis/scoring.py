@@ -1,0 +1,131 @@
+"""Achievement against target, U4SSC points and bands, and aggregation to category, sub-dimension and dimension.
+
+Conventions (docs/methodology.md):
+- Achievement is the goalpost form used by SDSN and NTNU's Trondheim dashboard,
+  ``100 · (x − worst) / (target − worst)``, which is U4SSC's "performance as a percentage of the
+  target" when worst = 0 and handles lower-is-better data points with the same formula.
+  A target band (best at a value) uses the distance from the target instead. Achievement is
+  capped to [0, 100]; the uncapped value is kept as ``achievement_raw``.
+- Points: 1 below 33 %, 2 from 33 %, 3 from 66 %, 4 from 95 % (U4SSC).
+- Group score: Σ points / (4 × data points scored), U4SSC's rule; beside it the mean achievement
+  (a continuous 0–100 score, SDSN's arithmetic mean) and the coverage of the group.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+
+BAND_EDGES = (33.0, 66.0, 95.0)
+BAND_LABELS = ("0–33 %", "33–66 %", "66–95 %", "95–100 %")
+NO_DATA = "no data"
+LEVELS: dict[str, list[str]] = {
+    "category": ["dimension", "sub_dimension", "category"],
+    "sub_dimension": ["dimension", "sub_dimension"],
+    "dimension": ["dimension"],
+    "overall": [],
+}
+
+
+def achievement(values: pd.Series | np.ndarray, target: pd.Series | np.ndarray, worst: pd.Series | np.ndarray,
+                direction: pd.Series | np.ndarray) -> np.ndarray:
+    """Uncapped achievement in % of target for arrays aligned element by element (NaN where no goalposts)."""
+    x, t, w = (np.asarray(a, dtype=float) for a in (values, target, worst))
+    d = np.asarray(direction, dtype=object)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        goalpost = 100.0 * (x - w) / (t - w)
+        band = 100.0 * (1.0 - np.abs(x - t) / np.abs(t - w))
+    out = np.where(d == "target_band", band, goalpost)
+    return np.where(d == "descriptive", np.nan, out)
+
+
+def points(achieved: pd.Series | np.ndarray) -> np.ndarray:
+    """U4SSC points 1–4 for capped achievement in %, NaN where there is none."""
+    a = np.asarray(achieved, dtype=float)
+    p = 1.0 + np.searchsorted(np.asarray(BAND_EDGES), a, side="right").astype(float)
+    return np.where(np.isnan(a), np.nan, p)
+
+
+def band(percent: pd.Series | np.ndarray) -> np.ndarray:
+    """The U4SSC band label of a percentage (a data point's achievement or a group's score)."""
+    p = points(percent)
+    labels = np.array((NO_DATA, *BAND_LABELS), dtype=object)
+    return labels[np.nan_to_num(p, nan=0.0).astype(int)]
+
+
+def score_data_points(baseline: pd.DataFrame, goalposts: pd.DataFrame) -> pd.DataFrame:
+    """Baseline observations with target, worst, achievement, points and band for every municipality at once."""
+    gp = goalposts[["data_point_id", "direction", "target", "worst", "target_origin", "worst_origin",
+                    "source_class", "has_goalposts"]]
+    out = baseline.merge(gp, on="data_point_id", how="left", validate="many_to_one")
+    raw = achievement(out["value"], out["target"], out["worst"], out["direction"].fillna("descriptive"))
+    out["achievement_raw"] = raw
+    out["achievement"] = np.clip(raw, 0.0, 100.0)
+    out["points"] = points(out["achievement"])
+    out["band"] = band(out["achievement"])
+    return out
+
+
+def aggregate(scored: pd.DataFrame, cat: pd.DataFrame, level: str,
+              municipalities: list[str] | None = None) -> pd.DataFrame:
+    """Scores per municipality and group at ``level``, with coverage; unreported data points drop out.
+
+    ``n_in_group`` counts the group's data points that can be scored (not descriptive) in the registry,
+    so coverage = n_scored / n_in_group says how much of the group a score rests on. Every
+    municipality in ``municipalities`` (default: those in ``scored``) gets a row for every group.
+    """
+    keys = LEVELS[level]
+    scoreable = cat[cat["direction"] != "descriptive"]
+    sizes = (scoreable.groupby(keys).size().rename("n_in_group") if keys
+             else pd.Series({(): len(scoreable)}, name="n_in_group"))
+    frame = scored.merge(cat[["data_point_id", *LEVELS["category"]]], on="data_point_id", how="left")
+    frame = frame[frame["direction"].ne("descriptive") & frame["direction"].notna()]
+    frame = frame.assign(is_scored=frame["points"].notna(),
+                         is_simulated=frame["source_type"].eq("simulated") & frame["points"].notna())
+    group_keys = ["municipality", *keys]
+    grouped = frame.groupby(group_keys, sort=True)
+    out = pd.DataFrame({
+        "n_reported": grouped.size(),
+        "n_scored": grouped["is_scored"].sum(),
+        "n_simulated": grouped["is_simulated"].sum(),
+        "points_sum": grouped["points"].sum(min_count=1),
+        "mean_achievement": grouped["achievement"].mean(),
+    }).reset_index()
+    # every municipality × group, so groups with no data show as such instead of vanishing
+    names = municipalities if municipalities is not None else scored["municipality"].unique()
+    municipalities = pd.Series(sorted(set(names)), name="municipality")
+    groups = sizes.reset_index() if keys else pd.DataFrame({"n_in_group": [len(scoreable)]})
+    full = municipalities.to_frame().merge(groups, how="cross")
+    out = full.merge(out, on=group_keys, how="left")
+    for column in ("n_reported", "n_scored", "n_simulated"):
+        out[column] = out[column].fillna(0).astype(int)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out["u4ssc_score"] = np.where(out["n_scored"] > 0, 100.0 * out["points_sum"] / (4.0 * out["n_scored"]), np.nan)
+    out["u4ssc_band"] = band(out["u4ssc_score"])
+    out["coverage"] = out["n_scored"] / out["n_in_group"]
+    out.insert(1, "level", level)
+    return out
+
+
+def overall_index(dimension_scores: pd.DataFrame, weights: Mapping[str, float] | None = None,
+                  column: str = "mean_achievement") -> pd.DataFrame:
+    """Weighted mean of dimension scores per municipality (equal weights by default); dimensions without data drop out."""
+    frame = dimension_scores[["municipality", "dimension", column]].copy()
+    w = {k.casefold(): float(v) for k, v in (weights or {}).items()}
+    frame["weight"] = frame["dimension"].str.casefold().map(w).fillna(1.0) if w else 1.0
+    frame = frame[frame[column].notna()]
+    frame["weighted"] = frame[column] * frame["weight"]
+    grouped = frame.groupby("municipality")
+    out = (grouped["weighted"].sum() / grouped["weight"].sum()).rename("index").reset_index()
+    out["n_dimensions"] = grouped.size().to_numpy()
+    return out
+
+
+def strengths_and_weaknesses(scored: pd.DataFrame, municipality: str, n: int = 5) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The municipality's best and worst data points by achievement (ties broken by data point id)."""
+    own = scored[(scored["municipality"] == municipality) & scored["achievement"].notna()]
+    ordered = own.sort_values(["achievement", "data_point_id"], ascending=[False, True], kind="mergesort")
+    weakest = own.sort_values(["achievement", "data_point_id"], ascending=[True, True], kind="mergesort")
+    return ordered.head(n).reset_index(drop=True), weakest.head(n).reset_index(drop=True)

@@ -1,0 +1,133 @@
+"""Targets and goalposts per data point: cited values from ``data/raw/targets.csv`` or values derived by rule.
+
+U4SSC does not publish its target values; these are the project's own (docs/targets.md).
+A target set other than ``default`` overrides only the data points it lists.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from analysis import catalogue, paths
+from analysis.errors import InputError, Problem, file_row
+from analysis.files import read_csv
+
+COLUMNS = ("target_set", "data_point_id", "target", "worst", "rule", "source_class", "rationale", "source")
+SOURCE_CLASSES = ("u4ssc", "sdg_universal", "international", "national", "city", "peer_rule")
+RULE = re.compile(r"^best_peers_mean:(\d+)$")
+DEFAULT_SET = "default"
+LOW_PERCENTILE, HIGH_PERCENTILE = 2.5, 97.5
+"""SDSN's lower bound: the 2.5th percentile of the panel (97.5th when lower is better)."""
+
+
+def load(path: Path | None = None, cat: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Read and validate every target set; rows naming a rule must leave ``target`` empty and vice versa."""
+    path = Path(path or paths.TARGETS)
+    cat = catalogue.load() if cat is None else cat
+    frame = read_csv(path, dtype={"rule": str, "source": str, "rationale": str})
+    missing = [c for c in COLUMNS if c not in frame.columns]
+    if missing:
+        raise InputError.single(path, f"missing columns {missing}; expected {list(COLUMNS)}")
+    problems: list[Problem] = []
+    known = set(cat["data_point_id"])
+    for column in ("target", "worst"):
+        bad = pd.to_numeric(frame[column], errors="coerce").isna() & frame[column].notna()
+        for i in frame.index[bad]:
+            problems.append(Problem(str(path), file_row(i), column, f"'{frame.at[i, column]}' is not a number"))
+    for i, row in frame.iterrows():
+        r = file_row(i)
+        if row["data_point_id"] not in known:
+            problems.append(Problem(str(path), r, "data_point_id", f"unknown data point id '{row['data_point_id']}'"))
+        has_rule = isinstance(row["rule"], str) and row["rule"].strip() != ""
+        if has_rule and not RULE.match(row["rule"]):
+            problems.append(Problem(str(path), r, "rule", f"'{row['rule']}'; expected 'best_peers_mean:<k>'"))
+        if has_rule == pd.notna(row["target"]):
+            problems.append(Problem(str(path), r, "target", "give either a cited target or a rule, not both or neither"))
+        if not has_rule and not (isinstance(row["source"], str) and row["source"].strip()):
+            problems.append(Problem(str(path), r, "source", "a cited target needs a source"))
+        if row["source_class"] not in SOURCE_CLASSES:
+            problems.append(Problem(str(path), r, "source_class",
+                                    f"'{row['source_class']}'; expected one of {list(SOURCE_CLASSES)}"))
+    for i in frame.index[frame.duplicated(["target_set", "data_point_id"])]:
+        problems.append(Problem(str(path), file_row(i), "data_point_id", "duplicate target for this set"))
+    if problems:
+        raise InputError(problems)
+    frame["target"] = pd.to_numeric(frame["target"])
+    frame["worst"] = pd.to_numeric(frame["worst"])
+    return frame
+
+
+def target_sets(targets: pd.DataFrame) -> list[str]:
+    """The names of the available target sets."""
+    return sorted(targets["target_set"].unique())
+
+
+def select(targets: pd.DataFrame, target_set: str = DEFAULT_SET) -> pd.DataFrame:
+    """One row per data point: the chosen set's target where it has one, else the default set's."""
+    if target_set not in set(targets["target_set"]):
+        raise InputError.single(paths.TARGETS.name, f"unknown target set '{target_set}'; "
+                                                    f"expected one of {target_sets(targets)}", column="target_set")
+    base = targets[targets["target_set"] == DEFAULT_SET].set_index("data_point_id")
+    chosen = targets[targets["target_set"] == target_set].set_index("data_point_id")
+    merged = pd.concat([chosen, base[~base.index.isin(chosen.index)]]).sort_index()
+    return merged.reset_index()
+
+
+def goalposts(selected: pd.DataFrame, panel_values: pd.DataFrame, cat: pd.DataFrame) -> pd.DataFrame:
+    """Per data point the target and worst value actually used, each with how it was obtained.
+
+    ``panel_values`` holds the peer panel's baseline values (columns data_point_id, value).
+    A rule ``best_peers_mean:k`` needs at least k municipalities reporting; otherwise the data point
+    has no target and drops out of the scores, as U4SSC drops data points without a benchmark.
+    An empty ``worst`` is the panel's 2.5th percentile (97.5th when lower is better), needing
+    at least three values; the SDSN city editions bound their scale the same way.
+    """
+    info = cat.set_index("data_point_id")[["direction", "unit"]]
+    gp = selected.set_index("data_point_id").join(info, how="inner")
+    stats = panel_values.groupby("data_point_id")["value"]
+    n = stats.size().reindex(gp.index).fillna(0).astype(int)
+    lower = gp["direction"].eq("lower_is_better")
+    target = gp["target"].copy()
+    target_origin = pd.Series(np.where(target.notna(), "cited", ""), index=gp.index, dtype=object)
+    k = gp["rule"].str.extract(RULE, expand=False).astype(float)
+    for dp in gp.index[k.notna()]:
+        values = panel_values.loc[panel_values["data_point_id"] == dp, "value"].to_numpy()
+        kk = int(k[dp])
+        if len(values) >= kk:
+            best = np.sort(values)[:kk] if lower[dp] else np.sort(values)[::-1][:kk]
+            target[dp] = best.mean()
+            target_origin[dp] = f"mean of best {kk} of {len(values)} peers"
+        else:
+            target_origin[dp] = f"no target: rule needs {kk} peers, {len(values)} report"
+    worst = gp["worst"].copy()
+    worst_origin = pd.Series(np.where(worst.notna(), "given", ""), index=gp.index, dtype=object)
+    q_low = stats.quantile(LOW_PERCENTILE / 100).reindex(gp.index)
+    q_high = stats.quantile(HIGH_PERCENTILE / 100).reindex(gp.index)
+    derive = worst.isna() & (n >= 3)
+    worst[derive & lower] = q_high[derive & lower]
+    worst[derive & ~lower] = q_low[derive & ~lower]
+    band = gp["direction"].eq("target_band") & worst.isna()
+    worst[band] = 0.0  # a ratio's natural bound: distance |1 - 0| is the worst a ratio of 1 can miss by
+    worst_origin[derive & worst.notna()] = "panel percentile"
+    worst_origin[band] = "natural bound 0"
+    degenerate = target.notna() & worst.notna() & (
+        (lower & (worst <= target)) | (gp["direction"].eq("higher_is_better") & (worst >= target)))
+    worst[degenerate] = np.nan
+    worst_origin[degenerate] = "no spread: panel worst does not differ from target"
+    out = pd.DataFrame({
+        "data_point_id": gp.index,
+        "direction": gp["direction"],
+        "target": target,
+        "worst": worst,
+        "target_origin": target_origin,
+        "worst_origin": worst_origin.replace("", "missing"),
+        "source_class": gp["source_class"],
+        "target_source": gp["source"],
+        "n_panel": n,
+    }).reset_index(drop=True)
+    out["has_goalposts"] = out["target"].notna() & out["worst"].notna()
+    return out
