@@ -14,13 +14,14 @@ class Problem:
     row: int | None
     column: str | None
     message: str
+    label: str = "column"
 
     def __str__(self) -> str:
         where = [self.file]
         if self.row is not None:
             where.append(f"row {self.row}")
         if self.column is not None:
-            where.append(f"column '{self.column}'")
+            where.append(f"{self.label} '{self.column}'")
         return f"{', '.join(where)}: {self.message}"
 
 
@@ -33,8 +34,8 @@ class InputError(ValueError):
 
     @classmethod
     def single(cls, file: str | Path, message: str, row: int | None = None,
-               column: str | None = None) -> "InputError":
-        return cls([Problem(str(file), row, column, message)])
+               column: str | None = None, label: str = "column") -> "InputError":
+        return cls([Problem(str(file), row, column, message, label)])
 
 
 def file_row(index: int, header_rows: int = 1) -> int:

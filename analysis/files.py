@@ -19,8 +19,11 @@ def atomic_path(target: str | Path) -> Iterator[Path]:
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     os.close(fd)
     tmp_path = Path(tmp)
+    umask = os.umask(0)
+    os.umask(umask)
     try:
         yield tmp_path
+        os.chmod(tmp_path, 0o666 & ~umask)  # mkstemp makes 0600; outputs get the usual permissions
         os.replace(tmp_path, target)
     finally:
         if tmp_path.exists():
@@ -50,10 +53,12 @@ def read_csv(path: str | Path, **kwargs) -> pd.DataFrame:
         raise InputError.single(path, "file not found")
     if path.stat().st_size == 0:
         raise InputError.single(path, "file is empty; expected a header row and data rows")
+    raw = path.read_bytes()
     try:
+        raw.decode("utf-8")  # decode whole so the error offset is a file offset, not a buffer offset
         return pd.read_csv(path, encoding="utf-8", **kwargs)
     except UnicodeDecodeError as exc:
-        line = path.read_bytes()[: exc.start].count(b"\n") + 1
+        line = raw[: exc.start].count(b"\n") + 1
         raise InputError.single(path, f"not valid UTF-8 (byte {exc.start}); save the file as UTF-8",
                                 row=line) from exc
     except pd.errors.EmptyDataError as exc:

@@ -114,7 +114,7 @@ def read_table(path: Path) -> tuple[pd.DataFrame, pd.Series]:
         header = [str(h).strip() if h is not None else "" for h in rows[0]]
         frame = pd.DataFrame(rows[1:], columns=header, dtype=object)
     elif suffix == ".csv":
-        frame = read_csv(path, dtype=object, keep_default_na=False, na_values=[""])
+        frame = read_csv(path, dtype=object, keep_default_na=False, na_values=[""], skip_blank_lines=False)
     else:
         raise InputError.single(path, f"unsupported file type '{suffix}'; expected .xlsx or .csv")
     frame = frame.dropna(how="all")

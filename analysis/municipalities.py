@@ -34,11 +34,11 @@ def load(path: Path | None = None, attributes: Path | None = None) -> pd.DataFra
 
 
 def resolve(name: str, known: list[str] | pd.Series, file: str = "parameters",
-            column: str = "municipality") -> str:
+            column: str = "municipality", label: str = "column") -> str:
     """The panel's spelling of ``name`` (case- and Unicode-form-insensitive), or a clear error."""
     wanted = normalise_name(name).casefold()
     for candidate in known:
         if normalise_name(candidate).casefold() == wanted:
             return normalise_name(candidate)
     raise InputError.single(file, f"unknown municipality '{name}'; expected one of {sorted(known)}",
-                            column=column)
+                            column=column, label=label)

@@ -80,7 +80,8 @@ def aggregate(scored: pd.DataFrame, cat: pd.DataFrame, level: str,
     scoreable = cat[cat["direction"] != "descriptive"]
     sizes = (scoreable.groupby(keys).size().rename("n_in_group") if keys
              else pd.Series({(): len(scoreable)}, name="n_in_group"))
-    frame = scored.merge(cat[["data_point_id", *LEVELS["category"]]], on="data_point_id", how="left")
+    missing = [c for c in LEVELS["category"] if c not in scored.columns]
+    frame = scored.merge(cat[["data_point_id", *missing]], on="data_point_id", how="left") if missing else scored
     frame = frame[frame["direction"].ne("descriptive") & frame["direction"].notna()]
     frame = frame.assign(is_scored=frame["points"].notna(),
                          is_simulated=frame["source_type"].eq("simulated") & frame["points"].notna())

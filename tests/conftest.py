@@ -10,8 +10,6 @@ import pytest
 
 from analysis import catalogue
 
-ROOT = Path(__file__).resolve().parent.parent
-
 
 @pytest.fixture(scope="session")
 def cat() -> pd.DataFrame:

@@ -207,3 +207,49 @@ def test_parse_yes_no(text, expected):
 def test_normalise_name_unifies_unicode_forms():
     decomposed = "A\u030alesund "  # 'Å' as A + combining ring, trailing space
     assert observations.normalise_name(decomposed) == "Ålesund"
+
+
+# --- build: data/raw -> observations.csv (into tmp_path only) ------------------------------------
+
+@pytest.fixture
+def built(tmp_path):
+    from analysis import build
+    city = tmp_path / "city"
+    city.mkdir()
+    written = build.build(out_dir=tmp_path / "processed", city_dir=city)
+    return written["observations"]
+
+
+def test_build_writes_observations(tmp_path, built):
+    assert built == tmp_path / "processed" / "observations.csv"
+    assert built.exists()
+    assert list((tmp_path / "processed").glob(".*.tmp")) == []
+
+
+def test_build_is_byte_identical(tmp_path, built):
+    from analysis import build
+    first = built.read_bytes()
+    again = build.build(out_dir=tmp_path / "again", city_dir=tmp_path / "city")["observations"]
+    assert again.read_bytes() == first
+    build.build(out_dir=tmp_path / "processed", city_dir=tmp_path / "city")
+    assert built.read_bytes() == first
+
+
+def test_built_table_is_valid_and_complete(built, cat, raw_published):
+    table = pd.read_csv(built, encoding="utf-8", dtype={"value_text": str, "note": str})
+    assert list(table.columns) == list(observations.COLUMNS)
+    assert observations.validate(table, built, cat) == []
+    assert len(table) == len(raw_published) == 73
+    assert table["source"].notna().all()
+    assert (table["source"].str.strip() != "").all()
+
+
+def test_build_includes_city_supplied_rows(tmp_path, cat):
+    from analysis import build, ingest
+    pct = cat.loc[cat["unit"] == "%", "data_point_id"].iloc[0]
+    src = tmp_path / "in.csv"
+    src.write_text(f"municipality,data_point_id,value,year,source\nBodø,{pct},12.5,2023,SSB\n", encoding="utf-8")
+    ingest.ingest(src, cat=cat, out_dir=tmp_path / "city")
+    table = pd.read_csv(build.build(out_dir=tmp_path / "p", city_dir=tmp_path / "city")["observations"])
+    assert table["source_type"].value_counts().to_dict() == {"published": 73, "city-supplied": 1}
+    assert observations.validate(table, "observations.csv", cat) == []

@@ -1,0 +1,134 @@
+"""The tables of one municipality's profile: provenance, baseline against targets and peers, gaps and strengths."""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+import analysis
+from analysis import paths, simulate
+from analysis.assess import Assessment
+
+BASELINE_COLUMNS = ["dimension", "category", "data_point_id", "data_point_name", "core_or_advanced", "value",
+                    "registry_unit", "year", "target", "achievement", "band", "peer_rank", "peer_percentile",
+                    "source_type", "source"]
+
+
+def data_sha256(files: list[Path] | None = None) -> str:
+    """One hash over every input file's bytes (raw data plus ingested city data), in a fixed order."""
+    if files is None:
+        files = sorted(paths.RAW.glob("*.csv")) + sorted((paths.PROCESSED / "city_supplied").glob("*.csv"))
+    digest = hashlib.sha256()
+    for file in files:
+        digest.update(file.name.encode("utf-8"))
+        digest.update(file.read_bytes())
+    return digest.hexdigest()
+
+
+def code_version() -> str:
+    """``git describe`` of the working tree when available, else the package version."""
+    try:
+        out = subprocess.run(["git", "describe", "--always", "--dirty"], cwd=paths.ROOT, capture_output=True,
+                             text=True, timeout=10, check=True)
+        return f"{analysis.__version__}+{out.stdout.strip()}"
+    except (OSError, subprocess.SubprocessError):
+        return analysis.__version__
+
+
+def provenance(a: Assessment, municipality: str | None) -> dict[str, Any]:
+    """What a reader needs to reproduce a page: parameters, data hash, code version, date and the data mix."""
+    mix = a.mix.set_index("municipality")
+    if municipality is not None and municipality in mix.index:
+        row = mix.loc[municipality]
+        counts = {k: int(row[k]) for k in ("n_published", "n_city_supplied", "n_simulated")}
+    else:
+        counts = {k: int(a.mix[k].sum()) for k in ("n_published", "n_city_supplied", "n_simulated")}
+    return {
+        "municipality": municipality,
+        "parameters": a.params,
+        "data_sha256": data_sha256(),
+        "code_version": code_version(),
+        "executed_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        **counts,
+        "mostly_simulated": bool(counts["n_simulated"] > counts["n_published"] + counts["n_city_supplied"]),
+    }
+
+
+def peers(panel: pd.DataFrame, municipality: str, peer_group: dict[str, Any]) -> list[str]:
+    """The peer group (the municipality included): all, the same county, or a given list."""
+    by = peer_group.get("by", "all")
+    if by == "list":
+        return sorted(set(peer_group.get("members", [])) | {municipality})
+    if by == "county" and "county" in panel.columns:
+        county = panel.loc[panel["municipality"] == municipality, "county"]
+        if not county.empty and pd.notna(county.iloc[0]):
+            return sorted(panel.loc[panel["county"] == county.iloc[0], "municipality"])
+    return sorted(panel["municipality"])
+
+
+def peer_ranks(scored: pd.DataFrame, group: list[str]) -> pd.DataFrame:
+    """Rank (1 = best, direction-aware on the value) and percentile of each municipality among ``group`` per data point."""
+    frame = scored[scored["municipality"].isin(group) & scored["direction"].isin(
+        ["higher_is_better", "lower_is_better", "target_band"])].copy()
+    closeness = np.where(frame["direction"].eq("lower_is_better"), -frame["value"],
+                         np.where(frame["direction"].eq("target_band"), -(frame["value"] - frame["target"]).abs(),
+                                  frame["value"]))
+    frame["closeness"] = closeness
+    g = frame.groupby("data_point_id")["closeness"]
+    frame["peer_rank"] = g.rank(ascending=False, method="min").astype(int)
+    frame["peer_n"] = g.transform("size")
+    frame["peer_percentile"] = 100.0 * g.rank(pct=True, method="average")
+    return frame[["municipality", "data_point_id", "peer_rank", "peer_n", "peer_percentile"]]
+
+
+def baseline_table(a: Assessment, municipality: str, group: list[str]) -> pd.DataFrame:
+    """The municipality's data points with value, target, achievement, band, rank among peers and source."""
+    own = a.scored[a.scored["municipality"] == municipality]
+    ranks = peer_ranks(a.scored, group)
+    out = own.merge(ranks, on=["municipality", "data_point_id"], how="left")
+    out = out.sort_values(["dimension", "sub_dimension", "category", "data_point_id"], kind="mergesort")
+    return out[BASELINE_COLUMNS + ["peer_n"]].reset_index(drop=True)
+
+
+def peer_comparison(a: Assessment, municipality: str, group: list[str], level: str = "dimension") -> pd.DataFrame:
+    """The municipality's group scores beside the peer median, minimum and maximum."""
+    scores = a.levels[level]
+    keys = [c for c in ("dimension", "sub_dimension", "category") if c in scores.columns]
+    own = scores[scores["municipality"] == municipality].set_index(keys)
+    peer = scores[scores["municipality"].isin(group)].groupby(keys)["mean_achievement"]
+    out = own[["mean_achievement", "u4ssc_score", "u4ssc_band", "coverage", "n_scored", "n_simulated"]].join(
+        pd.DataFrame({"peer_median": peer.median(), "peer_min": peer.min(), "peer_max": peer.max(),
+                      "n_peers": peer.count()}))
+    return out.reset_index()
+
+
+def data_gaps(a: Assessment, municipality: str) -> pd.DataFrame:
+    """Data points with no published or city-supplied value, as a data-collection plan.
+
+    Core before advanced, then data points linked to more SDG targets first: the U4SSC "next
+    steps" ask for data collection on unreported KPIs, and SDG breadth makes a value more useful.
+    A simulated value is a gap: it stands in for a number the municipality has not supplied.
+    """
+    cat = a.catalogue
+    real = a.observations[(a.observations["municipality"] == municipality)
+                          & a.observations["source_type"].isin(["published", "city-supplied"])
+                          & a.observations["value"].notna()]
+    gaps = cat[~cat["data_point_id"].isin(real["data_point_id"])].copy()
+    gaps["n_sdg_targets"] = gaps["sdg_target_list"].map(len)
+    gaps["core_first"] = gaps["core_or_advanced"].map({"core": 0, "advanced": 1})
+    gaps = gaps.sort_values(["core_first", "n_sdg_targets", "data_point_id"], ascending=[True, False, True],
+                            kind="mergesort")
+    gaps["priority"] = np.arange(1, len(gaps) + 1)
+    return gaps[["priority", "data_point_id", "data_point_name", "core_or_advanced", "n_sdg_targets",
+                 "sdg_targets", "dimension", "category", "unit"]].reset_index(drop=True)
+
+
+def mix_row(a: Assessment, municipality: str) -> dict[str, Any]:
+    """Counts of published, city-supplied and simulated scored values for one municipality."""
+    return simulate.mix_counts(a.observations).set_index("municipality").loc[municipality].to_dict()
