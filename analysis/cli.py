@@ -38,6 +38,70 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
     return 0
 
 
+def _known() -> tuple[list[str], list[str]]:
+    from analysis import municipalities, targets
+    return list(municipalities.load()["municipality"]), targets.target_sets(targets.load())
+
+
+def _cmd_check_params(args: argparse.Namespace) -> int:
+    from analysis import params
+    names, sets = _known()
+    checked = params.check_all(known_municipalities=names, known_target_sets=sets)
+    print(f"parameters valid: {len(checked)} files")
+    return 0
+
+
+def _cmd_execute(args: argparse.Namespace) -> int:
+    from analysis import params, pipeline
+    names, sets = _known()
+    if args.kind == "profile":
+        if not args.municipality:
+            raise InputError.single("command line", "profile needs --municipality", column="--municipality",
+                                    label="option")
+        values = params.load(args.municipality, args.set, known_municipalities=names, known_target_sets=sets)
+        parameters = {"municipality": values["municipality"], "overrides": args.set,
+                      "output_dir": str(args.output.parent.parent)}
+    else:
+        params.load(None, args.set, known_target_sets=sets)
+        parameters = {"overrides": args.set, "output_dir": str(args.output.parent)}
+    pipeline.execute(args.kind, parameters, args.output, timeout=args.timeout)
+    print(f"executed {args.kind}: {args.output}")
+    return 0
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from analysis import params, pipeline, report
+    names, sets = _known()
+    values = params.load(args.municipality, args.set, known_municipalities=names, known_target_sets=sets)
+    target = pipeline.executed_path("profile", values["municipality"])
+    parameters = {"municipality": values["municipality"], "overrides": args.set,
+                  "output_dir": str(target.parent.parent)}
+    pipeline.execute("profile", parameters, target)
+    print(f"executed profile of {values['municipality']} with {args.set or 'default parameters'}: {target}")
+    if not args.no_report:
+        result = report.render_site(target.parent.parent, paths.REPORTS / "site")
+        print(f"site rendered with {result['renderer']}: {paths.REPORTS / 'site' / 'index.html'}")
+    return 0
+
+
+def _cmd_all(args: argparse.Namespace) -> int:
+    from analysis import build, pipeline
+    build.build()
+    _cmd_check_params(args)
+    code = pipeline.snakemake(["all"], cores=args.cores)
+    if code:
+        print(f"error: the workflow failed (exit {code}); see reports/logs/ for the failed notebooks",
+              file=sys.stderr)
+    return code
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from analysis import report
+    result = report.render_site(args.executed, args.site, renderer=args.renderer)
+    print(f"site rendered with {result['renderer']}: {args.site / 'index.html'}")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     """The argument parser with every sub-command."""
     top = argparse.ArgumentParser(prog="python -m analysis", description=__doc__)
@@ -59,6 +123,34 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--accept-partial", action="store_true",
                    help="write the valid rows even if some are rejected (default: reject the whole file)")
     p.set_defaults(func=_cmd_ingest)
+
+    p = sub.add_parser("check-params", help="validate params/defaults.yaml and every params/municipalities/*.yaml")
+    p.set_defaults(func=_cmd_check_params)
+
+    p = sub.add_parser("execute", help="execute one notebook with papermill (used by the workflow)")
+    p.add_argument("kind", choices=["profile", "synthesis", "tutorial"])
+    p.add_argument("--municipality", help="municipality of a profile")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a parameter")
+    p.add_argument("--output", type=Path, required=True, help="executed notebook path")
+    p.add_argument("--timeout", type=int, default=600, help="per-cell timeout in seconds (default 600)")
+    p.set_defaults(func=_cmd_execute)
+
+    p = sub.add_parser("run", help="re-run one municipality's profile with new parameters and re-render the site")
+    p.add_argument("municipality", help="municipality name, e.g. Ålesund")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a parameter, e.g. --set target_set=national --set weights.environment=2")
+    p.add_argument("--no-report", action="store_true", help="do not re-render the website")
+    p.set_defaults(func=_cmd_run)
+
+    p = sub.add_parser("all", help="the main job: data, every profile, the synthesis, the tutorial and the website")
+    p.add_argument("--cores", type=int, default=2, help="notebooks executed in parallel (default 2)")
+    p.set_defaults(func=_cmd_all)
+
+    p = sub.add_parser("report", help="render the website from the executed notebooks (Quarto or nbconvert)")
+    p.add_argument("--executed", type=Path, default=paths.REPORTS / "executed")
+    p.add_argument("--site", type=Path, default=paths.REPORTS / "site")
+    p.add_argument("--renderer", choices=["auto", "quarto", "nbconvert"], default="auto")
+    p.set_defaults(func=_cmd_report)
     return top
 
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import subprocess
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -12,8 +14,9 @@ import numpy as np
 import pandas as pd
 
 import analysis
-from analysis import paths, simulate
+from analysis import paths, scoring, simulate
 from analysis.assess import Assessment
+from analysis.files import write_text
 
 BASELINE_COLUMNS = ["dimension", "category", "data_point_id", "data_point_name", "core_or_advanced", "value",
                     "registry_unit", "year", "target", "achievement", "band", "peer_rank", "peer_percentile",
@@ -132,3 +135,64 @@ def data_gaps(a: Assessment, municipality: str) -> pd.DataFrame:
 def mix_row(a: Assessment, municipality: str) -> dict[str, Any]:
     """Counts of published, city-supplied and simulated scored values for one municipality."""
     return simulate.mix_counts(a.observations).set_index("municipality").loc[municipality].to_dict()
+
+
+@dataclass
+class Profile:
+    """Everything one municipality's profile shows, computed by ``build`` and displayed by the notebook."""
+
+    municipality: str
+    assessment: Assessment
+    peers: list[str]
+    provenance: dict[str, Any]
+    baseline: pd.DataFrame
+    dimensions: pd.DataFrame
+    categories: pd.DataFrame
+    strengths: pd.DataFrame
+    weaknesses: pd.DataFrame
+    sdg_goals: pd.DataFrame
+    trends: pd.DataFrame
+    gaps: pd.DataFrame
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+
+
+def build(municipality: str, overrides: list[str] | tuple[str, ...] = (), output_dir: Path | None = None) -> Profile:
+    """Load parameters, assess the panel and assemble one municipality's profile; write its tables and provenance.
+
+    Side outputs (CSV, Excel, provenance JSON) are written here by the package, never scraped from cells.
+    """
+    from analysis import municipalities as panel_module
+    from analysis import params, targets
+    from analysis.assess import assess
+
+    panel = panel_module.load()
+    values = params.load(municipality, list(overrides), known_municipalities=list(panel["municipality"]),
+                         known_target_sets=targets.target_sets(targets.load()))
+    name = values["municipality"]
+    a = assess(values, panel=panel)
+    group = peers(panel, name, values["peer_group"])
+    strengths, weaknesses = scoring.strengths_and_weaknesses(a.scored, name)
+    own_trends = a.trends[a.trends["municipality"] == name].drop(columns="municipality")
+    prof = Profile(
+        municipality=name, assessment=a, peers=group, provenance=provenance(a, name),
+        baseline=baseline_table(a, name, group),
+        dimensions=peer_comparison(a, name, group, "dimension"),
+        categories=a.levels["category"][a.levels["category"]["municipality"] == name].reset_index(drop=True),
+        strengths=strengths, weaknesses=weaknesses,
+        sdg_goals=a.sdg_goals[a.sdg_goals["municipality"] == name].reset_index(drop=True),
+        trends=own_trends.reset_index(drop=True), gaps=data_gaps(a, name),
+    )
+    prof.tables = {"baseline": prof.baseline, "dimensions": prof.dimensions, "categories": prof.categories,
+                   "sdg_goals": prof.sdg_goals, "trends": prof.trends, "data_gaps": prof.gaps}
+    if output_dir is not None:
+        write_outputs(prof, Path(output_dir))
+    return prof
+
+
+def write_outputs(prof: Profile, output_dir: Path) -> None:
+    """Tables as CSV and Excel under ``tables/<municipality>/`` and the provenance JSON beside the notebook."""
+    from analysis.present import export_tables
+
+    export_tables(prof.tables, output_dir / "tables" / prof.municipality)
+    write_text(output_dir / "profiles" / f"{prof.municipality}.provenance.json",
+               json.dumps(prof.provenance, ensure_ascii=False, indent=2, sort_keys=True) + "\n")

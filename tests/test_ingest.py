@@ -35,7 +35,7 @@ def write_csv(path: Path, rows: list[list], header: list[str] = HEADER, encoding
 
 
 def leftovers(directory: Path) -> list[Path]:
-    return sorted(directory.glob(".*.tmp")) if directory.exists() else []
+    return sorted(directory.glob(".*.tmp*")) if directory.exists() else []
 
 
 def fill_template(path: Path, values: dict[str, tuple]) -> dict[str, int]:

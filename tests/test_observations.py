@@ -223,7 +223,7 @@ def built(tmp_path):
 def test_build_writes_observations(tmp_path, built):
     assert built == tmp_path / "processed" / "observations.csv"
     assert built.exists()
-    assert list((tmp_path / "processed").glob(".*.tmp")) == []
+    assert list((tmp_path / "processed").glob(".*.tmp*")) == []
 
 
 def test_build_is_byte_identical(tmp_path, built):

@@ -1,0 +1,525 @@
+"""Uncertainty and sensitivity of the municipality ranking over the index's construction choices (COINr style).
+
+A rank is only as firm as the choices behind it. This module re-builds the overall index under
+many combinations of construction choices and reports, per municipality, the median rank and the
+5th–95th percentile rank band next to the rank under the nominal choices, plus a per-draw log so a
+run can be audited and repeated.
+
+Construction choices (``CHOICES``; the first option of each is the nominal one unless the
+parameters say otherwise)
+-----------------------------------------------------------------------------------------
+``data``
+    ``with_simulated`` (complete demonstration panel, simulated cells labelled) or
+    ``published_only`` (the sparse published/city-supplied panel). The nominal option follows the
+    ``include_simulated`` parameter.
+``target_set``
+    ``default`` or ``national`` (analysis/targets.py; the national set overrides a few targets).
+    The nominal option follows the ``target_set`` parameter.
+``normalisation``
+    ``goalposts``: the project's achievement ``100·(x − worst)/(target − worst)`` capped to [0, 100]
+    (analysis/scoring.py); ``minmax``: ``100·(a − min)/(max − min)`` over the municipalities
+    reporting the data point, ``a`` being the *uncapped* achievement, which is an increasing affine
+    (or, for a target band, monotone) transform of the value in the good direction, so this is the
+    direction-aware min-max of the value itself; ``rank``: the percentile rank
+    ``100·(r − 1)/(n − 1)`` of the same oriented value (average ranks for ties). Min-max and rank
+    need at least two distinct values; otherwise the data point carries no comparative
+    information and drops out (NaN) under those options. A z-score is not offered because
+    negative values cannot enter the geometric mean; the rank option is its scale-free substitute.
+``missing``
+    ``drop``: an unreported data point drops out of the mean (U4SSC's rule); ``impute``: it takes
+    the panel median of the normalised values of that data point. Only municipalities with at
+    least one normalised value are imputed: a whole profile is never invented, so a municipality
+    without data stays unranked.
+``aggregation``
+    ``arithmetic`` or ``geometric`` mean, used at both levels (data points → dimension, dimensions
+    → index, the latter weighted). The geometric mean floors values at :data:`GEOMETRIC_FLOOR`
+    (1 on the 0–100 scale) so that a single 0 does not zero a whole dimension.
+weights
+    Dimension weights around the nominal ones (parameters ``weights``): ``dirichlet`` draws
+    ``w ~ Dirichlet(concentration · nominal share)`` (mean = nominal shares), ``uniform`` multiplies
+    each nominal weight by ``U(1 − spread, 1 + spread)``, ``fixed`` keeps the nominal weights.
+
+Ranks are competition ranks (1 = best, ties share the lowest rank) among the municipalities that
+have an index in that draw; index values are rounded to :data:`TIE_DECIMALS` decimals first, so
+that equal scores computed along different floating-point paths tie. Under ``published_only`` few
+municipalities are ranked; ``share_draws_ranked`` in the bands says how often each one was.
+
+Interface (notebook use)::
+
+    inputs = uncertainty.prepare(values)                       # 4 assessment runs, ~4 s
+    bands, log = uncertainty.monte_carlo_ranks(inputs, draws=10_000, seed=values["seed"])
+    sobol = uncertainty.sobol_indices(inputs, n_base=256, seed=values["seed"])
+
+Vectorisation: ``prepare`` builds, for every combination of the discrete choices, the
+municipality × data point matrix of normalised values (with scores from analysis.assess) and
+from it the municipality × dimension scores for both aggregations. A draw then only gathers one
+of these small matrices and applies its weight vector, so all draws are computed at once with
+numpy; :func:`per_draw_loop` is the plain per-draw pandas implementation used as a test oracle
+and for the benchmark.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from itertools import product
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from analysis import assess as assess_module
+from analysis import params as params_module
+from analysis import targets
+
+CHOICES: dict[str, tuple[str, ...]] = {
+    "data": ("with_simulated", "published_only"),
+    "target_set": (targets.DEFAULT_SET, "national"),
+    "normalisation": ("goalposts", "minmax", "rank"),
+    "missing": ("drop", "impute"),
+    "aggregation": ("arithmetic", "geometric"),
+}
+"""Discrete construction choices and their options (see the module docstring)."""
+DISCRETE = tuple(CHOICES)
+MATRIX_CHOICES = ("data", "target_set", "normalisation", "missing")
+"""The choices that change the municipality × data point matrix (aggregation acts on it)."""
+GEOMETRIC_FLOOR = 1.0
+TIE_DECIMALS = 9
+WeightMode = Literal["dirichlet", "uniform", "fixed"]
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """Everything the Monte Carlo needs, precomputed once per panel and parameter set.
+
+    ``dimension_scores`` has shape (data, target_set, normalisation, missing, aggregation,
+    municipality, dimension) following ``options``; ``scored`` keeps the tidy scored frames per
+    (data, target_set) for the per-draw oracle.
+    """
+
+    municipalities: list[str]
+    dimensions: list[str]
+    data_points: list[str]
+    dimension_of: np.ndarray
+    options: dict[str, tuple[str, ...]]
+    nominal: dict[str, str]
+    nominal_weights: np.ndarray
+    scored: dict[tuple[str, str], pd.DataFrame]
+    matrices: np.ndarray
+    dimension_scores: np.ndarray
+    share_simulated: pd.Series
+
+
+# --------------------------------------------------------------------------------------------
+# preparation
+
+
+def prepare(values: dict[str, Any], obs: pd.DataFrame | None = None,
+            target_sets: Sequence[str] = CHOICES["target_set"],
+            data_options: Sequence[str] = CHOICES["data"], **assess_kwargs: Any) -> Inputs:
+    """Run analysis.assess once per (data, target set) option and precompute every option matrix.
+
+    ``values`` are parameters from analysis.params.load; their ``include_simulated``,
+    ``target_set`` and ``weights`` give the nominal choices. ``obs`` and ``assess_kwargs`` are
+    passed to :func:`analysis.assess.assess`.
+    """
+    scored: dict[tuple[str, str], pd.DataFrame] = {}
+    names: list[str] | None = None
+    for data, target_set in product(data_options, target_sets):
+        run = dict(values, include_simulated=(data == "with_simulated"), target_set=target_set)
+        result = assess_module.assess(run, obs=obs, **assess_kwargs)
+        scored[(data, target_set)] = result.scored
+        names = result.municipalities if names is None else names
+    nominal = {"data": "with_simulated" if values.get("include_simulated", False) else "published_only",
+               "target_set": values.get("target_set", targets.DEFAULT_SET)}
+    return from_scored(scored, names or [], weights=params_module.dimension_weights(values), nominal=nominal)
+
+
+def from_scored(scored: Mapping[tuple[str, str], pd.DataFrame], municipalities: Sequence[str],
+                weights: Mapping[str, float] | None = None, nominal: Mapping[str, str] | None = None,
+                dimensions: Sequence[str] | None = None) -> Inputs:
+    """Inputs from scored frames keyed by (data option, target set), e.g. ``Assessment.scored``.
+
+    Each frame needs municipality, data_point_id, dimension, direction, source_type, achievement
+    and achievement_raw. Descriptive data points and rows without direction are left out.
+    """
+    keys = list(scored)
+    data_opts = tuple(dict.fromkeys(k[0] for k in keys))
+    target_opts = tuple(dict.fromkeys(k[1] for k in keys))
+    missing_keys = [k for k in product(data_opts, target_opts) if k not in scored]
+    if missing_keys:
+        raise ValueError(f"scored frames missing for {missing_keys}; give every (data, target set) pair")
+    frames = {k: _scoreable(v) for k, v in scored.items()}
+    names = list(municipalities)
+    all_frames = pd.concat(frames.values(), ignore_index=True)
+    dims = list(dimensions) if dimensions is not None else sorted(all_frames["dimension"].dropna().unique())
+    dp_dim = all_frames.drop_duplicates("data_point_id").set_index("data_point_id")["dimension"]
+    dps = sorted(dp_dim.index, key=lambda d: (dims.index(dp_dim[d]), d))
+    dimension_of = np.array([dims.index(dp_dim[d]) for d in dps])
+    options = {"data": data_opts, "target_set": target_opts,
+               "normalisation": CHOICES["normalisation"], "missing": CHOICES["missing"],
+               "aggregation": CHOICES["aggregation"]}
+    nominal_choice = {name: opts[0] for name, opts in options.items()}
+    nominal_choice.update({k: v for k, v in (nominal or {}).items() if k in options})
+    for name, choice in nominal_choice.items():
+        if choice not in options[name]:
+            raise ValueError(f"nominal {name} '{choice}' is not among the options {list(options[name])}")
+    w = {k.casefold(): float(v) for k, v in (weights or {}).items()}
+    nominal_weights = np.array([w.get(d.casefold(), 1.0) for d in dims])
+    if nominal_weights.sum() <= 0:
+        raise ValueError("dimension weights must not all be zero")
+    shape = (len(data_opts), len(target_opts), len(options["normalisation"]), len(options["missing"]))
+    matrices = np.full(shape + (len(names), len(dps)), np.nan)
+    for (i, data), (j, target_set) in product(enumerate(data_opts), enumerate(target_opts)):
+        capped = _matrix(frames[(data, target_set)], names, dps, "achievement")
+        raw = _matrix(frames[(data, target_set)], names, dps, "achievement_raw")
+        for k, norm in enumerate(options["normalisation"]):
+            normalised = normalise_matrix(capped, raw, norm)
+            for m, treatment in enumerate(options["missing"]):
+                matrices[i, j, k, m] = impute_matrix(normalised) if treatment == "impute" else normalised
+    membership = np.eye(len(dims))[dimension_of]  # data point × dimension indicator
+    dimension_scores = np.stack([_dimension_means(matrices, membership, agg) for agg in options["aggregation"]],
+                                axis=4)
+    nominal_frame = frames[(nominal_choice["data"], nominal_choice["target_set"])]
+    with_score = nominal_frame[nominal_frame["achievement"].notna()]
+    share = with_score["source_type"].eq("simulated").groupby(with_score["municipality"]).mean()
+    return Inputs(municipalities=names, dimensions=dims, data_points=dps, dimension_of=dimension_of,
+                  options=options, nominal=nominal_choice, nominal_weights=nominal_weights,
+                  scored=frames, matrices=matrices, dimension_scores=dimension_scores,
+                  share_simulated=share.reindex(names).rename("share_simulated"))
+
+
+def _scoreable(frame: pd.DataFrame) -> pd.DataFrame:
+    keep = frame["direction"].notna() & frame["direction"].ne("descriptive")
+    return frame.loc[keep, ["municipality", "data_point_id", "dimension", "source_type",
+                            "achievement", "achievement_raw"]].reset_index(drop=True)
+
+
+def _matrix(frame: pd.DataFrame, names: list[str], dps: list[str], column: str) -> np.ndarray:
+    wide = frame.pivot_table(index="municipality", columns="data_point_id", values=column, aggfunc="first",
+                             dropna=False)
+    return wide.reindex(index=names, columns=dps).to_numpy(dtype=float)
+
+
+def normalise_matrix(capped: np.ndarray, raw: np.ndarray, method: str) -> np.ndarray:
+    """Normalised values (0–100, higher is better) of a municipality × data point matrix, per column.
+
+    ``capped`` is the goalpost achievement capped to [0, 100], ``raw`` the uncapped achievement.
+    """
+    if method == "goalposts":
+        return capped.copy()
+    if method == "minmax":
+        with np.errstate(invalid="ignore", divide="ignore"), _quiet():
+            lo, hi = np.nanmin(raw, axis=0), np.nanmax(raw, axis=0)
+            span = np.where(hi > lo, hi - lo, np.nan)
+            return 100.0 * (raw - lo) / span
+    if method == "rank":
+        ranks = stats.rankdata(raw, method="average", axis=0, nan_policy="omit")
+        n = np.sum(~np.isnan(raw), axis=0)
+        with np.errstate(invalid="ignore", divide="ignore"), _quiet():
+            distinct = np.nanmax(raw, axis=0) > np.nanmin(raw, axis=0)
+        denominator = np.where((n >= 2) & distinct, n - 1, np.nan)
+        return 100.0 * (ranks - 1.0) / denominator
+    raise ValueError(f"unknown normalisation '{method}'; expected one of {list(CHOICES['normalisation'])}")
+
+
+def impute_matrix(normalised: np.ndarray) -> np.ndarray:
+    """Missing cells take the column (data point) median, for municipalities with at least one value."""
+    present = ~np.isnan(normalised)
+    with _quiet():
+        median = np.nanmedian(normalised, axis=0)
+    fill = ~present & present.any(axis=1, keepdims=True)
+    return np.where(fill, np.broadcast_to(median, normalised.shape), normalised)
+
+
+def _dimension_means(matrices: np.ndarray, membership: np.ndarray, aggregation: str) -> np.ndarray:
+    """Mean per dimension over the non-missing data points, along the last axis (matmul with the indicator)."""
+    present = ~np.isnan(matrices)
+    count = present.astype(float) @ membership
+    if aggregation == "arithmetic":
+        total = np.where(present, matrices, 0.0) @ membership
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(count > 0, total / count, np.nan)
+    logs = np.where(present, np.log(np.clip(np.where(present, matrices, 1.0), GEOMETRIC_FLOOR, None)), 0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(count > 0, np.exp((logs @ membership) / count), np.nan)
+
+
+class _quiet:
+    """Silence numpy's all-NaN RuntimeWarnings inside a block (all-NaN columns are expected here)."""
+
+    def __enter__(self) -> None:
+        import warnings
+        self._ctx = warnings.catch_warnings()
+        self._ctx.__enter__()
+        warnings.simplefilter("ignore", RuntimeWarning)
+
+    def __exit__(self, *exc: object) -> None:
+        self._ctx.__exit__(*exc)
+
+
+# --------------------------------------------------------------------------------------------
+# draws
+
+
+def weight_columns(inputs: Inputs) -> list[str]:
+    """The log's weight column names, one per dimension."""
+    return [f"w_{d}" for d in inputs.dimensions]
+
+
+def sample_design(inputs: Inputs, draws: int, seed: int, choices: Mapping[str, Sequence[str]] | None = None,
+                  weights: WeightMode = "dirichlet", concentration: float = 10.0, spread: float = 0.25) -> pd.DataFrame:
+    """The per-draw log of choices: each discrete choice uniform over its allowed options, then weights.
+
+    ``choices`` restricts options per choice (a one-element list fixes it); choices not named are
+    sampled over all options of ``inputs``. Weights are normalised to sum to 1.
+    """
+    rng = np.random.default_rng(seed)
+    allowed = _allowed(inputs, choices)
+    log = pd.DataFrame({"draw": np.arange(draws)})
+    for name in DISCRETE:
+        opts = allowed[name]
+        log[name] = np.asarray(opts, dtype=object)[rng.integers(0, len(opts), size=draws)]
+    share = inputs.nominal_weights / inputs.nominal_weights.sum()
+    if weights == "dirichlet":
+        w = rng.dirichlet(concentration * np.where(share > 0, share, 1e-12), size=draws)
+    elif weights == "uniform":
+        w = share * rng.uniform(1.0 - spread, 1.0 + spread, size=(draws, len(share)))
+    elif weights == "fixed":
+        w = np.tile(share, (draws, 1))
+    else:
+        raise ValueError(f"unknown weights mode '{weights}'; expected dirichlet, uniform or fixed")
+    w = w / w.sum(axis=1, keepdims=True)
+    for column, values in zip(weight_columns(inputs), w.T):
+        log[column] = values
+    return log
+
+
+def _allowed(inputs: Inputs, choices: Mapping[str, Sequence[str]] | None) -> dict[str, tuple[str, ...]]:
+    out = dict(inputs.options)
+    for name, opts in (choices or {}).items():
+        if name not in out:
+            raise ValueError(f"unknown construction choice '{name}'; expected one of {list(out)}")
+        bad = [o for o in opts if o not in inputs.options[name]]
+        if bad or not opts:
+            raise ValueError(f"options {bad or opts} of '{name}' not available; expected some of {list(out[name])}")
+        out[name] = tuple(opts)
+    return out
+
+
+def draw_index(inputs: Inputs, log: pd.DataFrame) -> np.ndarray:
+    """Index value per draw × municipality for the choices in ``log`` (vectorised; NaN = no index)."""
+    codes = [pd.Categorical(log[name], categories=inputs.options[name]).codes for name in DISCRETE]
+    if any((c < 0).any() for c in codes):
+        raise ValueError("log holds options that the inputs do not have")
+    scores = inputs.dimension_scores[tuple(codes)]              # draws × municipality × dimension
+    weights = log[weight_columns(inputs)].to_numpy(dtype=float)  # draws × dimension
+    present = ~np.isnan(scores)
+    w = np.where(present, weights[:, None, :], 0.0)
+    total_weight = w.sum(axis=2)
+    arithmetic = np.einsum("kmd,kmd->km", np.where(present, scores, 0.0), w)
+    logs = np.log(np.clip(np.where(present, scores, 1.0), GEOMETRIC_FLOOR, None))
+    geometric = np.einsum("kmd,kmd->km", logs, w)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        arithmetic = arithmetic / total_weight
+        geometric = np.exp(geometric / total_weight)
+    is_geometric = (log["aggregation"].to_numpy() == "geometric")[:, None]
+    index = np.where(is_geometric, geometric, arithmetic)
+    return np.where(total_weight > 0, index, np.nan)
+
+
+def rank_index(index: np.ndarray) -> np.ndarray:
+    """Competition ranks (1 = best) along the last axis; NaN stays NaN."""
+    return stats.rankdata(-np.round(index, TIE_DECIMALS), method="min", axis=-1, nan_policy="omit")
+
+
+def draw_ranks(inputs: Inputs, log: pd.DataFrame) -> pd.DataFrame:
+    """Ranks per draw (rows, indexed by ``log['draw']``) and municipality (columns), vectorised."""
+    ranks = rank_index(draw_index(inputs, log))
+    return pd.DataFrame(ranks, index=pd.Index(log["draw"].to_numpy(), name="draw"), columns=inputs.municipalities)
+
+
+def nominal_log(inputs: Inputs) -> pd.DataFrame:
+    """A one-row log with the nominal choices and weights."""
+    row: dict[str, Any] = {"draw": [0], **{k: [v] for k, v in inputs.nominal.items()}}
+    share = inputs.nominal_weights / inputs.nominal_weights.sum()
+    row.update({c: [w] for c, w in zip(weight_columns(inputs), share)})
+    return pd.DataFrame(row)
+
+
+def monte_carlo_ranks(inputs: Inputs, draws: int, seed: int, choices: Mapping[str, Sequence[str]] | None = None,
+                      weights: WeightMode = "dirichlet", concentration: float = 10.0,
+                      spread: float = 0.25) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Rank bands per municipality over ``draws`` random construction choices, and the per-draw log.
+
+    Bands: municipality, nominal_rank (rank under the nominal choices), median_rank, p5_rank,
+    p95_rank, share_draws_ranked (draws in which it had an index), n_ranked_nominal and
+    share_simulated (of its scored values under the nominal data choice). Sorted by median rank.
+    Log: draw, one column per construction choice, w_<dimension> per dimension, n_ranked and
+    mean_abs_rank_shift (mean |rank − nominal rank| over municipalities ranked in both).
+    The same ``seed`` gives the same log and bands.
+    """
+    log = sample_design(inputs, draws, seed, choices, weights, concentration, spread)
+    ranks = rank_index(draw_index(inputs, log))
+    nominal = rank_index(draw_index(inputs, nominal_log(inputs)))[0]
+    log["n_ranked"] = np.sum(~np.isnan(ranks), axis=1)
+    log["mean_abs_rank_shift"] = _mean_shift(ranks, nominal)
+    return rank_bands(inputs, ranks, nominal), log
+
+
+def _mean_shift(ranks: np.ndarray, nominal: np.ndarray) -> np.ndarray:
+    with _quiet():
+        return np.nanmean(np.abs(ranks - nominal[None, :]), axis=1)
+
+
+def rank_bands(inputs: Inputs, ranks: np.ndarray, nominal: np.ndarray) -> pd.DataFrame:
+    """Summary of a draws × municipality rank array (see :func:`monte_carlo_ranks`)."""
+    with _quiet():
+        p5, median, p95 = np.nanpercentile(ranks, [5, 50, 95], axis=0)
+    bands = pd.DataFrame({
+        "municipality": inputs.municipalities,
+        "nominal_rank": nominal,
+        "median_rank": median,
+        "p5_rank": p5,
+        "p95_rank": p95,
+        "share_draws_ranked": np.mean(~np.isnan(ranks), axis=0),
+        "n_ranked_nominal": int(np.sum(~np.isnan(nominal))),
+        "share_simulated": inputs.share_simulated.reindex(inputs.municipalities).to_numpy(),
+    })
+    return bands.sort_values(["median_rank", "nominal_rank", "municipality"], kind="mergesort",
+                             na_position="last").reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------------------------
+# oracle
+
+
+def per_draw_loop(inputs: Inputs, log: pd.DataFrame) -> pd.DataFrame:
+    """Ranks for each draw of ``log`` computed the plain way, one draw at a time with pandas.
+
+    Independent of the precomputed matrices: it starts from the tidy scored frames, normalises
+    with groupby, imputes, aggregates with ``mean`` / ``scipy.stats.gmean`` and ranks with
+    ``Series.rank``. Returns the same frame as :func:`draw_ranks`.
+    """
+    wcols = weight_columns(inputs)
+    rows = []
+    for choice in log.to_dict("records"):
+        frame = inputs.scored[(choice["data"], choice["target_set"])]
+        frame = frame[frame["municipality"].isin(inputs.municipalities)]
+        cells = _normalise_tidy(frame, choice["normalisation"])
+        if choice["missing"] == "impute":
+            cells = _impute_tidy(cells, inputs.municipalities)
+        cells = cells.dropna(subset=["x"])
+        if choice["aggregation"] == "geometric":
+            dim = cells.groupby(["municipality", "dimension"])["x"].agg(
+                lambda s: stats.gmean(s.clip(lower=GEOMETRIC_FLOOR)))
+        else:
+            dim = cells.groupby(["municipality", "dimension"])["x"].mean()
+        weight = pd.Series([choice[c] for c in wcols], index=inputs.dimensions)
+        index = {}
+        for municipality, scores in dim.groupby(level="municipality"):
+            scores = scores.droplevel("municipality")
+            w = weight.reindex(scores.index)
+            if w.sum() <= 0:
+                continue
+            if choice["aggregation"] == "geometric":
+                index[municipality] = stats.gmean(scores.clip(lower=GEOMETRIC_FLOOR), weights=w)
+            else:
+                index[municipality] = float((scores * w).sum() / w.sum())
+        series = pd.Series(index, dtype=float).reindex(inputs.municipalities)
+        rows.append(series.round(TIE_DECIMALS).rank(ascending=False, method="min"))
+    out = pd.DataFrame(rows, columns=inputs.municipalities)
+    out.index = pd.Index(log["draw"].to_numpy(), name="draw")
+    return out
+
+
+def _normalise_tidy(frame: pd.DataFrame, method: str) -> pd.DataFrame:
+    cells = frame[frame["achievement_raw"].notna()][["municipality", "data_point_id", "dimension"]].copy()
+    raw = frame.loc[cells.index, "achievement_raw"]
+    if method == "goalposts":
+        cells["x"] = frame.loc[cells.index, "achievement"]
+        return cells
+    by = raw.groupby(cells["data_point_id"])
+    if method == "minmax":
+        lo, hi = by.transform("min"), by.transform("max")
+        cells["x"] = (100.0 * (raw - lo) / (hi - lo)).where(hi > lo)
+    elif method == "rank":
+        n = by.transform("count")
+        distinct = by.transform("max") > by.transform("min")
+        cells["x"] = (100.0 * (by.rank(method="average") - 1.0) / (n - 1)).where(distinct & (n >= 2))
+    else:
+        raise ValueError(f"unknown normalisation '{method}'")
+    return cells
+
+
+def _impute_tidy(cells: pd.DataFrame, municipalities: list[str]) -> pd.DataFrame:
+    have = cells.dropna(subset=["x"])
+    dims = cells.drop_duplicates("data_point_id").set_index("data_point_id")["dimension"]
+    grid = pd.MultiIndex.from_product([sorted(set(have["municipality"]) & set(municipalities)),
+                                       sorted(have["data_point_id"].unique())],
+                                      names=["municipality", "data_point_id"]).to_frame(index=False)
+    full = grid.merge(have[["municipality", "data_point_id", "x"]], how="left",
+                      on=["municipality", "data_point_id"])
+    median = have.groupby("data_point_id")["x"].median()
+    full["x"] = full["x"].fillna(full["data_point_id"].map(median))
+    full["dimension"] = full["data_point_id"].map(dims)
+    return full
+
+
+# --------------------------------------------------------------------------------------------
+# Sobol sensitivity
+
+
+def sobol_indices(inputs: Inputs, n_base: int = 256, seed: int = 0,
+                  choices: Mapping[str, Sequence[str]] | None = None, weights: WeightMode = "dirichlet",
+                  concentration: float = 10.0, spread: float = 0.25, num_resamples: int = 100) -> pd.DataFrame:
+    """First-order and total Sobol indices of the mean absolute rank shift per construction choice (SALib).
+
+    Every varied discrete choice is one factor on [0, 1), mapped to option ``floor(u · n)``; the
+    dimension weights form one group factor "weights" (each weight is the Gamma quantile of its
+    uniform, so normalised they are Dirichlet(concentration · nominal share), or the nominal
+    weight times ``U(1 − spread, 1 + spread)``). Choices fixed to one option are not factors.
+    Output y per sample: mean |rank − nominal rank|. Costs ``n_base · (factors + 2)`` evaluations;
+    ``n_base`` should be a power of two. Columns: factor, S1, S1_conf, ST, ST_conf, n_evaluations.
+    """
+    from SALib.analyze import sobol as sobol_analyze
+    from SALib.sample import sobol as sobol_sample
+
+    allowed = _allowed(inputs, choices)
+    varied = [name for name in DISCRETE if len(allowed[name]) > 1]
+    wcols = weight_columns(inputs)
+    vary_weights = weights != "fixed"
+    names = varied + (wcols if vary_weights else [])
+    if not names:
+        raise ValueError("nothing varies: give at least one choice with two options or non-fixed weights")
+    groups = varied + (["weights"] * len(wcols) if vary_weights else [])
+    problem = {"num_vars": len(names), "names": names, "bounds": [[0.0, 1.0]] * len(names), "groups": groups}
+    sample = sobol_sample.sample(problem, n_base, calc_second_order=False, seed=seed)
+    sample = np.clip(sample, 0.0, np.nextafter(1.0, 0.0))
+    log = pd.DataFrame({"draw": np.arange(len(sample))})
+    for name in DISCRETE:
+        opts = np.asarray(allowed[name], dtype=object)
+        log[name] = (opts[(sample[:, names.index(name)] * len(opts)).astype(int)] if name in varied
+                     else opts[0])
+    share = inputs.nominal_weights / inputs.nominal_weights.sum()
+    if vary_weights:
+        u = sample[:, [names.index(c) for c in wcols]]
+        if weights == "dirichlet":
+            w = stats.gamma.ppf(u, concentration * np.where(share > 0, share, 1e-12))
+        elif weights == "uniform":
+            w = share * (1.0 - spread + 2.0 * spread * u)
+        else:
+            raise ValueError(f"unknown weights mode '{weights}'")
+        w = w / w.sum(axis=1, keepdims=True)
+    else:
+        w = np.tile(share, (len(sample), 1))
+    for column, values in zip(wcols, w.T):
+        log[column] = values
+    ranks = rank_index(draw_index(inputs, log))
+    nominal = rank_index(draw_index(inputs, nominal_log(inputs)))[0]
+    y = np.nan_to_num(_mean_shift(ranks, nominal), nan=0.0)
+    result = sobol_analyze.analyze(problem, y, calc_second_order=False, num_resamples=num_resamples, seed=seed)
+    factors = list(dict.fromkeys(groups))
+    return pd.DataFrame({"factor": factors, "S1": result["S1"], "S1_conf": result["S1_conf"],
+                         "ST": result["ST"], "ST_conf": result["ST_conf"], "n_evaluations": len(sample)})

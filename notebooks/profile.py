@@ -1,0 +1,112 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [raw]
+# ---
+# title: "Smart sustainable city profile"
+# subtitle: "U4SSC Key Performance Indicators: baseline, targets, peers, SDGs and opportunities"
+# ---
+
+# %% tags=["parameters"]
+# Parameters (plain values only; papermill replaces this cell). `overrides` takes key=value strings
+# exactly like `python -m analysis run <municipality> --set key=value`.
+municipality = "Ålesund"
+overrides = []
+output_dir = "reports/executed"
+
+# %% tags=["remove-cell"]
+from IPython.display import HTML, Markdown, display
+
+from analysis import present, profile
+
+prof = profile.build(municipality, overrides, output_dir)
+p = prof.provenance
+
+# %% [markdown]
+# This profile evaluates one municipality with the U4SSC Key Performance Indicators for Smart
+# Sustainable Cities (ITU/UNECE). Each value is compared with a target (`data/raw/targets.csv`;
+# U4SSC does not publish its own target values), scored as a percentage of that target and placed in
+# the U4SSC bands (0–33 %, 33–66 %, 66–95 %, 95–100 %). Group scores are Σ points / (4 × data points
+# scored), with their coverage beside them. The methodology page explains every rule.
+
+# %%
+display(Markdown(f"## {prof.municipality}"))
+display(HTML(present.banner(p["n_published"], p["n_city_supplied"], p["n_simulated"], prof.municipality)))
+display(Markdown(
+    f"**Run:** target set `{p['parameters']['target_set']}`, simulated values "
+    f"{'included' if p['parameters']['include_simulated'] else 'excluded'}, seed {p['parameters']['seed']}, "
+    f"peer group: {', '.join(prof.peers)} ({len(prof.peers)} municipalities). "
+    f"Data `{p['data_sha256'][:12]}`, code `{p['code_version']}`."))
+
+# %% [markdown]
+# ## Dimension scores against peers
+# Mean achievement of target per dimension (a continuous 0–100 score), with the U4SSC score
+# (Σ points / 4n), its band and the coverage (data points scored / data points in the dimension).
+
+# %%
+display(HTML(present.table_html(prof.dimensions, decimals=1)))
+fig = present.plot_dimension_scores(prof.dimensions, prof.municipality)
+
+# %% [markdown]
+# ## Category scores
+# U4SSC category scores coloured by band; hatched bars rest mostly on simulated values.
+
+# %%
+fig = present.plot_category_achievement(prof.categories, prof.municipality)
+
+# %% [markdown]
+# ## Strengths and weaknesses
+# The data points furthest above and below target, in the spirit of the U4SSC "next steps":
+# focus on data points in the 0–33 % and 33–66 % bands.
+
+# %%
+columns = ["data_point_id", "data_point_name", "value", "registry_unit", "target", "achievement", "band", "source_type"]
+display(HTML(present.table_html(prof.strengths[columns], caption="Strengths")))
+display(HTML(present.table_html(prof.weaknesses[columns], caption="Weaknesses")))
+
+# %% [markdown]
+# ## SDG dashboard
+# Each goal takes its colour from its two worst data points (SDSN's rule), so an average cannot
+# hide a failing indicator.
+
+# %%
+fig = present.plot_sdg_dashboard(prof.sdg_goals, prof.municipality)
+display(HTML(present.table_html(prof.sdg_goals.drop(columns="municipality"), decimals=1)))
+
+# %% [markdown]
+# ## Baseline: every data point against target and peers
+# Value, unit and year; the target and achievement; the U4SSC band; the rank among the peer group
+# (1 = best) and the percentile; and where the value comes from.
+
+# %%
+display(HTML(present.table_html(prof.baseline, decimals=2)))
+
+# %% [markdown]
+# ## Trends
+# Where several years exist: SDSN's arrows (required versus observed yearly gain to the deadline)
+# and the year the target is reached at the observed compound growth (NTNU's projection).
+
+# %%
+display(HTML(present.table_html(prof.trends, decimals=2, max_rows=40)))
+
+# %% [markdown]
+# ## Data-collection plan
+# Data points with no published or city-supplied value, core before advanced, then those linked to
+# more SDG targets first. Simulated values count as gaps.
+
+# %%
+display(HTML(present.table_html(prof.gaps, max_rows=30)))
+
+# %% [markdown]
+# ## Downloads
+# Every table above is written as CSV and as one Excel workbook under `tables/<municipality>/`.
