@@ -153,6 +153,8 @@ class Profile:
     sdg_goals: pd.DataFrame
     trends: pd.DataFrame
     gaps: pd.DataFrame
+    opportunities: pd.DataFrame
+    what_if: pd.DataFrame
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
 
 
@@ -161,6 +163,7 @@ def build(municipality: str, overrides: list[str] | tuple[str, ...] = (), output
 
     Side outputs (CSV, Excel, provenance JSON) are written here by the package, never scraped from cells.
     """
+    from analysis import invest
     from analysis import municipalities as panel_module
     from analysis import params, targets
     from analysis.assess import assess
@@ -181,9 +184,12 @@ def build(municipality: str, overrides: list[str] | tuple[str, ...] = (), output
         strengths=strengths, weaknesses=weaknesses,
         sdg_goals=a.sdg_goals[a.sdg_goals["municipality"] == name].reset_index(drop=True),
         trends=own_trends.reset_index(drop=True), gaps=data_gaps(a, name),
+        opportunities=invest.profile_table(a, name, panel=panel),
+        what_if=invest.what_if(a, name),
     )
     prof.tables = {"baseline": prof.baseline, "dimensions": prof.dimensions, "categories": prof.categories,
-                   "sdg_goals": prof.sdg_goals, "trends": prof.trends, "data_gaps": prof.gaps}
+                   "sdg_goals": prof.sdg_goals, "trends": prof.trends, "data_gaps": prof.gaps,
+                   "opportunities": prof.opportunities, "what_if": prof.what_if}
     if output_dir is not None:
         write_outputs(prof, Path(output_dir))
     return prof

@@ -29,7 +29,7 @@ from IPython.display import HTML, Markdown, display
 
 from analysis import present, profile
 
-prof = profile.build(municipality, overrides, output_dir)
+prof = profile.build(municipality, overrides, output_dir or None)
 p = prof.provenance
 
 # %% [markdown]
@@ -106,6 +106,22 @@ display(HTML(present.table_html(prof.trends, decimals=2, max_rows=40)))
 
 # %%
 display(HTML(present.table_html(prof.gaps, max_rows=30)))
+
+# %% [markdown]
+# ## Investment and innovation opportunities
+# Opportunity themes ranked by need (gap to target), SDG breadth, peer feasibility and confidence
+# (published rather than simulated values), with a weighted sum and TOPSIS. The stability columns
+# come from re-ranking under many random criteria weights: a theme whose place depends on the
+# weights is marked uncertain.
+
+# %%
+display(HTML(present.table_html(prof.opportunities.drop(columns="municipality"), decimals=2)))
+
+# %% [markdown]
+# What would change if the top opportunity closed its gaps to target:
+
+# %%
+display(HTML(present.table_html(prof.what_if, decimals=1)))
 
 # %% [markdown]
 # ## Downloads

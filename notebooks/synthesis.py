@@ -1,0 +1,120 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [raw]
+# ---
+# title: "Cross-city synthesis"
+# subtitle: "Coverage, statistical comparisons, rank uncertainty and joint investment opportunities"
+# ---
+
+# %% tags=["parameters"]
+# Parameters (plain values only; papermill replaces this cell). `overrides` takes key=value strings,
+# e.g. ["synthesis.draws=2000", "include_simulated=false"].
+overrides = []
+output_dir = "reports/executed"
+
+# %% tags=["remove-cell"]
+from IPython.display import HTML, Markdown, display
+
+from analysis import compare, present, synthesis
+
+syn = synthesis.build(overrides, output_dir or None)
+a = syn.assessment
+p = syn.provenance
+
+# %%
+display(HTML(present.banner(p["n_published"], p["n_city_supplied"], p["n_simulated"], "All municipalities")))
+display(Markdown(
+    f"**Run:** {len(a.municipalities)} municipalities, target set `{p['parameters']['target_set']}`, "
+    f"simulated values {'included' if p['parameters']['include_simulated'] else 'excluded'}, seed "
+    f"{p['parameters']['seed']}, {p['parameters']['synthesis']['draws']} Monte Carlo draws, groups by "
+    f"`{p['parameters']['synthesis']['grouping']}`. Data `{p['data_sha256'][:12]}`, code `{p['code_version']}`."))
+
+# %% [markdown]
+# ## Coverage first
+# Which municipality reports which data point, and from which source. Every comparison below rests
+# on these cells; with published values alone, few data points are reported by more than one
+# municipality.
+
+# %%
+fig = compare.plot_coverage(a.observations, a.catalogue, a.municipalities)
+display(HTML(present.table_html(syn.overlap.sort_values("n_published", ascending=False).head(15),
+                                caption="Data points with the most published values")))
+
+# %% [markdown]
+# ## Achievement across municipalities
+# Achievement of target (%) per municipality and data point, ordered by dimension and category;
+# simulated cells are marked.
+
+# %%
+fig = compare.plot_achievement_heatmap(a.scored, a.catalogue)
+fig = compare.plot_distributions(a.scored, a.catalogue, a.municipalities)
+
+# %% [markdown]
+# ## Do groups of municipalities differ?
+# Kruskal–Wallis per data point across the groups, with the effect size (ε²) beside every p-value
+# and Benjamini–Hochberg q-values across data points. Tests that cannot be run say why.
+
+# %% tags=["nbval-check"]
+# NBVAL_CHECK_OUTPUT
+display(HTML(present.table_html(syn.dimension_tests, decimals=3, caption="Dimension scores by group")))
+tested = syn.group_tests[syn.group_tests["reason"].isna()] if "reason" in syn.group_tests else syn.group_tests
+display(HTML(present.table_html(tested.sort_values("q").head(10), decimals=3,
+                                caption="Data points with the smallest q-values")))
+display(Markdown(f"{len(tested)} of {len(syn.group_tests)} data points could be tested."))
+
+# %% [markdown]
+# ## Correlations between data points
+# Spearman's ρ for pairs reported by enough municipalities, with Benjamini–Hochberg q-values.
+
+# %%
+display(HTML(present.table_html(syn.correlations.sort_values("q").head(10), decimals=3)))
+
+# %% [markdown]
+# ## Dimension scores with bootstrap confidence intervals
+# Mean achievement per dimension with a 95 % bootstrap interval over the dimension's data points
+# (BCa where enough values exist, percentile otherwise; the method is given per row).
+
+# %%
+display(HTML(present.table_html(syn.bootstrap, decimals=1)))
+
+# %% [markdown]
+# ## Clusters of municipality profiles
+# Average-linkage hierarchical clustering; the data points and municipalities left out for missing
+# data are listed.
+
+# %%
+fig = compare.plot_dendrogram(syn.clusters)
+
+# %% [markdown]
+# ## Rankings with uncertainty
+# A Monte Carlo over the construction choices (data, target set, normalisation, missing-data
+# treatment, aggregation, dimension weights) gives each municipality's median rank and its
+# 5th–95th percentile rank band. Small differences in rank are not meaningful: read the bands.
+
+# %% tags=["nbval-check"]
+# NBVAL_CHECK_OUTPUT
+display(HTML(present.table_html(syn.rank_bands, decimals=2)))
+
+# %%
+fig = compare.plot_rank_intervals(syn.rank_bands)
+display(HTML(present.table_html(syn.sobol, decimals=3, caption="Sobol indices: which choice moves the ranks most")))
+
+# %% [markdown]
+# ## Joint investment programmes
+# Opportunity themes that are in the top three of several municipalities at once are candidates
+# for programmes run together.
+
+# %%
+display(HTML(present.table_html(syn.joint_programmes)))
+display(HTML(present.table_html(syn.top_opportunities, decimals=3, max_rows=60)))
