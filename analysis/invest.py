@@ -380,8 +380,9 @@ def _ordinal(k: int) -> str:
 def _explain(row: pd.Series, municipality: str, need_order: int) -> str:
     sources = [f"{row['n_published']} published", f"{row['n_city_supplied']} city-supplied",
                f"{row['n_simulated']} simulated"]
-    sources = [s for s in sources if not s.startswith("0 ")] or ["no"]
-    rests = f"rests on {' and '.join([', '.join(sources[:-1]), sources[-1]] if len(sources) > 1 else sources)} values"
+    sources = [x for x in sources if not x.startswith("0 ")]
+    n = int(row["n_scored"])
+    rests = f"rests on {n} scored value{'s' if n != 1 else ''}: {', '.join(sources)}" if n else "rests on no value"
     prio = f"; policy priority ×{row['priority']:g}" if row["priority"] != 1.0 else ""
     if row["status"] == NOT_SCORED:
         return (f"Not ranked: none of its {row['n_data_points']} data points has a scored value for "
@@ -390,8 +391,8 @@ def _explain(row: pd.Series, municipality: str, need_order: int) -> str:
         return (f"Ranks last: already at target on all {row['n_scored']} scored data points "
                 f"(of {row['n_data_points']}), so there is no gap to close; {rests}.")
     need = "the largest gap to target" if need_order == 1 else f"the {_ordinal(need_order)} largest gap to target"
-    peers = (f"on its gaps {row['peers_reaching']:.0f} of {row['n_peers']} peers already reach the target "
-             f"and the best peer has closed {row['best_peer_closes']:.0%} of the gap"
+    peers = (f"where it falls short, on average {row['peers_reaching']:.0f} of {row['n_peers']} peers already "
+             f"reach the target and the best peer has closed {100 * row['best_peer_closes']:.0f} % of the gap"
              if row["peer_evidence"] else "no peer value shows the gap can be closed")
     return (f"Ranks {_ordinal(int(row['ws_rank']))} of {row['n_ranked']}: {need} "
             f"({row['n_below_66']} of {row['n_scored']} scored data points below 66 %, "
