@@ -102,6 +102,23 @@ def _cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+GOLDEN = {
+    "profile_Karmøy": ("profile", {"municipality": "Karmøy", "overrides": ["include_simulated=false"]}),
+    "profile_Asker": ("profile", {"municipality": "Asker", "overrides": []}),
+    "synthesis": ("synthesis", {"overrides": ["synthesis.draws=500"]}),
+}
+"""Golden notebooks re-executed by nbval in the test suite: small, deterministic runs."""
+
+
+def _cmd_golden(args: argparse.Namespace) -> int:
+    from analysis import pipeline
+    for name, (kind, parameters) in GOLDEN.items():
+        target = args.out / f"{name}.ipynb"
+        pipeline.execute(kind, {**parameters, "output_dir": ""}, target)
+        print(f"regenerated {target}")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     """The argument parser with every sub-command."""
     top = argparse.ArgumentParser(prog="python -m analysis", description=__doc__)
@@ -151,6 +168,10 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--site", type=Path, default=paths.REPORTS / "site")
     p.add_argument("--renderer", choices=["auto", "quarto", "nbconvert"], default="auto")
     p.set_defaults(func=_cmd_report)
+
+    p = sub.add_parser("golden", help="regenerate the golden notebooks in tests/golden after an intended change")
+    p.add_argument("--out", type=Path, default=paths.ROOT / "tests" / "golden")
+    p.set_defaults(func=_cmd_golden)
     return top
 
 

@@ -102,13 +102,21 @@ def parse_set(assignments: list[str]) -> dict[str, Any]:
         parts = key.strip().split(".")
         for part in parts[:-1]:
             node = node.setdefault(part, {})
+            if not isinstance(node, dict):
+                raise InputError.single("--set", f"'{item}': '{part}' is already set to a value, not a mapping",
+                                        column=key.strip(), label="key")
         node[parts[-1]] = value
     return out
 
 
 def municipality_file(municipality: str, params_dir: Path | None = None) -> Path:
     """The override file of a municipality (it need not exist)."""
-    return Path(params_dir or paths.PARAMS) / "municipalities" / f"{normalise_name(municipality)}.yaml"
+    folder = Path(params_dir or paths.PARAMS) / "municipalities"
+    wanted = normalise_name(municipality)
+    for path in sorted(folder.glob("*.yaml")):
+        if normalise_name(path.stem).casefold() == wanted.casefold():
+            return path
+    return folder / f"{wanted}.yaml"
 
 
 def load(municipality: str | None = None, overrides: list[str] | None = None,
@@ -124,29 +132,34 @@ def load(municipality: str | None = None, overrides: list[str] | None = None,
         if path.exists():
             own = _read_yaml(path)
             check(own, path)
+            _check_references(own, known_municipalities, known_target_sets, path)
             values = merge(values, own)
         values["municipality"] = normalise_name(municipality)
     if overrides:
         extra = parse_set(overrides)
         check(extra, "--set")
+        _check_references(extra, known_municipalities, known_target_sets, "--set")
         values = merge(values, extra)
     check(values, "merged parameters")
     _check_references(values, known_municipalities, known_target_sets)
     return values
 
 
-def _check_references(values: dict[str, Any], municipalities: list[str] | None, target_sets: list[str] | None) -> None:
+def _check_references(values: dict[str, Any], municipalities: list[str] | None, target_sets: list[str] | None,
+                      file: str | Path = "parameters") -> None:
     """Names that must exist in the data: the municipality, peer-list members and the target set."""
     from analysis.municipalities import resolve
 
     if municipalities is not None:
         if "municipality" in values:
-            values["municipality"] = resolve(values["municipality"], municipalities, "parameters", "municipality", "key")
-        members = values.get("peer_group", {}).get("members", [])
-        values.setdefault("peer_group", {})["members"] = [
-            resolve(m, municipalities, "parameters", "peer_group.members", "key") for m in members]
-    if target_sets is not None and values.get("target_set") not in target_sets:
-        raise InputError.single("parameters", f"unknown target set '{values.get('target_set')}'; "
+            values["municipality"] = resolve(values["municipality"], municipalities, str(file), "municipality", "key")
+        members = values.get("peer_group", {}).get("members")
+        if members is not None:
+            values["peer_group"]["members"] = [
+                resolve(m, municipalities, str(file), "peer_group.members", "key") for m in members]
+    check_set = file == "parameters" or "target_set" in values
+    if check_set and target_sets is not None and values.get("target_set") not in target_sets:
+        raise InputError.single(str(file), f"unknown target set '{values.get('target_set')}'; "
                                               f"expected one of {sorted(target_sets)}", column="target_set", label="key")
 
 

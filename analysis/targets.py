@@ -18,7 +18,7 @@ from analysis.files import read_csv
 
 COLUMNS = ("target_set", "data_point_id", "target", "worst", "rule", "source_class", "rationale", "source")
 SOURCE_CLASSES = ("u4ssc", "sdg_universal", "international", "national", "city", "peer_rule")
-RULE = re.compile(r"^best_peers_mean:(\d+)$")
+RULE = re.compile(r"^best_peers_mean:([1-9]\d*)$")
 DEFAULT_SET = "default"
 LOW_PERCENTILE, HIGH_PERCENTILE = 2.5, 97.5
 """SDSN's lower bound: the 2.5th percentile of the panel (97.5th when lower is better)."""

@@ -28,7 +28,7 @@ def trends(observations_frame: pd.DataFrame, goalposts: pd.DataFrame, deadline: 
     g = obs.groupby(["municipality", "data_point_id"], sort=True)
     first, last = g.first(), g.last()
     out = pd.DataFrame({
-        "first_year": first["year"], "last_year": last["year"], "n_years": g.size(),
+        "first_year": first["year"], "last_year": last["year"], "n_years": g["year"].nunique(),
         "first_value": first["value"], "last_value": last["value"],
         "target": last["target"], "direction": last["direction"],
     }).reset_index()

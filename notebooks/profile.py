@@ -54,7 +54,10 @@ display(Markdown(
 # (Σ points / 4n), its band and the coverage (data points scored / data points in the dimension).
 
 # %%
+# NBVAL_CHECK_OUTPUT
 display(HTML(present.table_html(prof.dimensions, decimals=1)))
+
+# %%
 fig = present.plot_dimension_scores(prof.dimensions, prof.municipality)
 
 # %% [markdown]
@@ -89,6 +92,7 @@ display(HTML(present.table_html(prof.sdg_goals.drop(columns="municipality"), dec
 # (1 = best) and the percentile; and where the value comes from.
 
 # %%
+# NBVAL_CHECK_OUTPUT
 display(HTML(present.table_html(prof.baseline, decimals=2)))
 
 # %% [markdown]
@@ -115,6 +119,7 @@ display(HTML(present.table_html(prof.gaps, max_rows=30)))
 # weights is marked uncertain.
 
 # %%
+# NBVAL_CHECK_OUTPUT
 display(HTML(present.table_html(prof.opportunities.drop(columns="municipality"), decimals=2)))
 
 # %% [markdown]

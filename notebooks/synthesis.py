@@ -65,7 +65,7 @@ fig = compare.plot_distributions(a.scored, a.catalogue, a.municipalities)
 # Kruskal–Wallis per data point across the groups, with the effect size (ε²) beside every p-value
 # and Benjamini–Hochberg q-values across data points. Tests that cannot be run say why.
 
-# %% tags=["nbval-check"]
+# %%
 # NBVAL_CHECK_OUTPUT
 display(HTML(present.table_html(syn.dimension_tests, decimals=3, caption="Dimension scores by group")))
 tested = syn.group_tests[syn.group_tests["reason"].isna()] if "reason" in syn.group_tests else syn.group_tests
@@ -102,7 +102,7 @@ fig = compare.plot_dendrogram(syn.clusters)
 # treatment, aggregation, dimension weights) gives each municipality's median rank and its
 # 5th–95th percentile rank band. Small differences in rank are not meaningful: read the bands.
 
-# %% tags=["nbval-check"]
+# %%
 # NBVAL_CHECK_OUTPUT
 display(HTML(present.table_html(syn.rank_bands, decimals=2)))
 

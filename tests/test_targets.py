@@ -1,0 +1,275 @@
+"""Target table validation, target-set selection and goalposts (rules and panel percentiles), by hand."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from analysis import paths, targets
+from analysis.errors import InputError
+
+
+@pytest.fixture(scope="module")
+def real_targets(cat) -> pd.DataFrame:
+    return targets.load(cat=cat)
+
+
+def problems_of(path, cat):
+    with pytest.raises(InputError) as info:
+        targets.load(path, cat=cat)
+    return info.value.problems
+
+
+def only_problem(problems, column):
+    found = [p for p in problems if p.column == column]
+    assert len(found) == 1, [str(p) for p in problems]
+    return found[0]
+
+
+# --- load ---------------------------------------------------------------------------------------
+
+def test_real_file_loads(real_targets):
+    assert set(targets.COLUMNS) <= set(real_targets.columns)
+    assert "default" in targets.target_sets(real_targets)
+    assert real_targets["target"].dtype.kind == "f" and real_targets["worst"].dtype.kind == "f"
+
+
+def set_cell(row: int, column: str, value: str):
+    def change(frame):
+        frame.loc[row, column] = value
+        return frame
+    return change
+
+
+def first_cited_row(frame: pd.DataFrame) -> int:
+    return int(frame.index[(frame["target"] != "") & (frame["rule"] == "")][0])
+
+
+def first_rule_row(frame: pd.DataFrame) -> int:
+    return int(frame.index[frame["rule"] != ""][0])
+
+
+@pytest.fixture
+def raw() -> pd.DataFrame:
+    return pd.read_csv(paths.TARGETS, dtype=str, keep_default_na=False, encoding="utf-8")
+
+
+@pytest.mark.parametrize("kind, column, value, message", [
+    ("rule", "rule", "best_peers:3", "best_peers_mean:<k>"),
+    ("rule", "rule", "best_peers_mean:three", "best_peers_mean:<k>"),
+    ("cited", "source_class", "made_up", "expected one of"),
+    ("cited", "data_point_id", "XX: Y: Z: 9Q", "unknown data point id"),
+    ("cited", "target", "abc", "not a number"),
+    ("cited", "worst", "lots", "not a number"),
+])
+def test_bad_cell_names_file_row_and_column(cat, tmp_copy, raw, kind, column, value, message):
+    i = first_rule_row(raw) if kind == "rule" else first_cited_row(raw)
+    path = tmp_copy(paths.TARGETS, set_cell(i, column, value))
+    problem = only_problem(problems_of(path, cat), column)
+    assert problem.file == str(path)
+    assert problem.row == i + 2  # header is row 1
+    assert message in problem.message
+    assert str(path) in str(problem) and f"row {i + 2}" in str(problem) and f"column '{column}'" in str(problem)
+
+
+def test_both_target_and_rule(cat, tmp_copy, raw):
+    i = first_cited_row(raw)
+    path = tmp_copy(paths.TARGETS, set_cell(i, "rule", "best_peers_mean:3"))
+    problem = only_problem(problems_of(path, cat), "target")
+    assert (problem.file, problem.row) == (str(path), i + 2)
+    assert "not both or neither" in problem.message
+
+
+def test_neither_target_nor_rule(cat, tmp_copy, raw):
+    i = first_cited_row(raw)
+    path = tmp_copy(paths.TARGETS, set_cell(i, "target", ""))
+    problem = only_problem(problems_of(path, cat), "target")
+    assert (problem.file, problem.row) == (str(path), i + 2)
+
+
+def test_duplicate_row(cat, tmp_copy, raw):
+    i = first_cited_row(raw)
+    path = tmp_copy(paths.TARGETS, lambda f: pd.concat([f, f.iloc[[i]]], ignore_index=True))
+    problem = only_problem(problems_of(path, cat), "data_point_id")
+    assert problem.file == str(path)
+    assert problem.row == len(raw) + 2  # the appended copy is the file's last row
+    assert "duplicate" in problem.message
+
+
+def test_cited_target_needs_source(cat, tmp_copy, raw):
+    i = first_cited_row(raw)
+    path = tmp_copy(paths.TARGETS, set_cell(i, "source", ""))
+    problem = only_problem(problems_of(path, cat), "source")
+    assert problem.row == i + 2
+
+
+def test_rule_needs_at_least_one_peer(cat, tmp_copy, raw):
+    # 'best_peers_mean:0' asks for the mean of no values: it cannot define a target and must be rejected
+    i = first_rule_row(raw)
+    path = tmp_copy(paths.TARGETS, set_cell(i, "rule", "best_peers_mean:0"))
+    problem = only_problem(problems_of(path, cat), "rule")
+    assert problem.row == i + 2
+
+
+def test_every_problem_is_reported_at_once(cat, tmp_copy, raw):
+    i, j = first_cited_row(raw), first_rule_row(raw)
+
+    def change(frame):
+        frame.loc[i, "source_class"] = "nope"
+        frame.loc[j, "rule"] = "best:3"
+        return frame
+
+    problems = problems_of(tmp_copy(paths.TARGETS, change), cat)
+    assert {(p.row, p.column) for p in problems} == {(i + 2, "source_class"), (j + 2, "rule")}
+
+
+def test_missing_column(cat, tmp_copy):
+    path = tmp_copy(paths.TARGETS, lambda f: f.drop(columns=["rationale"]))
+    problems = problems_of(path, cat)
+    assert problems[0].file == str(path) and "rationale" in problems[0].message
+
+
+# --- select -------------------------------------------------------------------------------------
+
+def test_select_default_is_the_default_rows(real_targets):
+    sel = targets.select(real_targets)
+    default = real_targets[real_targets["target_set"] == "default"]
+    assert sorted(sel["data_point_id"]) == sorted(default["data_point_id"])
+    assert (sel["target_set"] == "default").all()
+
+
+def test_select_falls_back_to_default(real_targets):
+    national = real_targets[real_targets["target_set"] == "national"]
+    assert 0 < len(national) < len(real_targets[real_targets["target_set"] == "default"])
+    sel = targets.select(real_targets, "national").set_index("data_point_id")
+    default = real_targets[real_targets["target_set"] == "default"].set_index("data_point_id")
+    assert sel.index.is_unique and set(sel.index) == set(default.index)
+    for dp, row in national.set_index("data_point_id").iterrows():
+        assert sel.loc[dp, "target_set"] == "national"
+        assert sel.loc[dp, "target"] == row["target"]
+    others = sel.index.difference(national["data_point_id"])
+    assert (sel.loc[others, "target_set"] == "default").all()
+    pd.testing.assert_series_equal(sel.loc[others, "target"], default.loc[others, "target"], check_names=False)
+
+
+def test_select_unknown_set(real_targets):
+    with pytest.raises(InputError) as info:
+        targets.select(real_targets, "martian")
+    assert "martian" in str(info.value) and "targets.csv" in str(info.value)
+    assert info.value.problems[0].column == "target_set"
+
+
+# --- goalposts ----------------------------------------------------------------------------------
+
+def mini_cat() -> pd.DataFrame:
+    rows = [("H", "higher_is_better"), ("L", "lower_is_better"), ("F", "higher_is_better"),
+            ("PH", "higher_is_better"), ("PL", "lower_is_better"), ("D", "higher_is_better"),
+            ("B", "target_band"), ("X", "descriptive")]
+    return pd.DataFrame({"data_point_id": [r[0] for r in rows], "direction": [r[1] for r in rows],
+                         "unit": "%"})
+
+
+def selected(rows: list[tuple[str, float, float, str | None]]) -> pd.DataFrame:
+    return pd.DataFrame({
+        "target_set": "default",
+        "data_point_id": [r[0] for r in rows],
+        "target": [r[1] for r in rows],
+        "worst": [r[2] for r in rows],
+        "rule": pd.Series([r[3] for r in rows], dtype=object),
+        "source_class": "peer_rule",
+        "rationale": "test",
+        "source": "test",
+    })
+
+
+PANEL = {
+    "H": [12.0, 50.0, 7.0, 33.0, 41.0, 29.0],
+    "L": [12.0, 50.0, 7.0, 33.0, 41.0, 29.0],
+    "F": [3.0, 9.0],
+    "PH": [5.0, 80.0, 61.0, 44.0, 92.0, 17.0, 70.0],
+    "PL": [5.0, 80.0, 61.0, 44.0, 92.0, 17.0, 70.0],
+    "D": [7.0, 7.0, 7.0, 7.0],
+    "B": [0.9, 1.1],
+}
+
+
+def panel_frame() -> pd.DataFrame:
+    return pd.DataFrame([(dp, v) for dp, vs in PANEL.items() for v in vs], columns=["data_point_id", "value"])
+
+
+@pytest.fixture
+def gp() -> pd.DataFrame:
+    sel = selected([
+        ("H", np.nan, 0.0, "best_peers_mean:3"),
+        ("L", np.nan, 100.0, "best_peers_mean:3"),
+        ("F", np.nan, 0.0, "best_peers_mean:3"),
+        ("PH", 100.0, np.nan, None),
+        ("PL", 0.0, np.nan, None),
+        ("D", np.nan, np.nan, "best_peers_mean:3"),
+        ("B", 1.0, np.nan, None),
+    ])
+    return targets.goalposts(sel, panel_frame(), mini_cat()).set_index("data_point_id")
+
+
+def test_best_peers_mean_higher_is_better(gp):
+    # best three of 12, 50, 7, 33, 41, 29 when higher is better: 50, 41, 33
+    assert gp.loc["H", "target"] == pytest.approx((50 + 41 + 33) / 3)
+    assert gp.loc["H", "target_origin"] == "mean of best 3 of 6 peers"
+    assert gp.loc["H", "worst"] == 0.0 and gp.loc["H", "worst_origin"] == "given"
+    assert gp.loc["H", "has_goalposts"]
+
+
+def test_best_peers_mean_lower_is_better(gp):
+    # best three when lower is better: 7, 12, 29
+    assert gp.loc["L", "target"] == pytest.approx((7 + 12 + 29) / 3)
+    assert gp.loc["L", "has_goalposts"]
+
+
+def test_rule_with_too_few_peers_gives_no_target(gp):
+    assert np.isnan(gp.loc["F", "target"])
+    assert gp.loc["F", "target_origin"] == "no target: rule needs 3 peers, 2 report"
+    assert not gp.loc["F", "has_goalposts"]
+
+
+def test_empty_worst_is_panel_percentile(gp):
+    values = PANEL["PH"]
+    assert gp.loc["PH", "worst"] == pytest.approx(np.percentile(values, 2.5))
+    assert gp.loc["PL", "worst"] == pytest.approx(np.percentile(values, 97.5))
+    assert gp.loc["PH", "worst_origin"] == gp.loc["PL", "worst_origin"] == "panel percentile"
+    assert gp.loc["PH", "target_origin"] == "cited"
+    assert gp.loc["PH", "n_panel"] == len(values)
+
+
+def test_degenerate_worst_has_no_goalposts(gp):
+    # every peer reports 7: target = 7 and the 2.5th percentile is 7 as well
+    assert gp.loc["D", "target"] == pytest.approx(7.0)
+    assert np.isnan(gp.loc["D", "worst"])
+    assert gp.loc["D", "worst_origin"].startswith("no spread")
+    assert not gp.loc["D", "has_goalposts"]
+
+
+def test_percentile_needs_three_values():
+    sel = selected([("PH", 100.0, np.nan, None)])
+    out = targets.goalposts(sel, pd.DataFrame({"data_point_id": ["PH", "PH"], "value": [1.0, 2.0]}), mini_cat())
+    assert np.isnan(out["worst"].iloc[0]) and out["worst_origin"].iloc[0] == "missing"
+    assert not out["has_goalposts"].iloc[0]
+
+
+def test_target_band_worst_is_zero(gp):
+    assert gp.loc["B", "worst"] == 0.0 and gp.loc["B", "worst_origin"] == "natural bound 0"
+    assert gp.loc["B", "has_goalposts"]
+
+
+def test_real_goalposts_are_ordered_by_direction(real_targets, cat):
+    # on the real file with a synthetic panel, every usable goalpost pair points the right way
+    rng = np.random.default_rng(1)
+    panel = pd.DataFrame([(dp, float(v)) for dp in cat["data_point_id"] for v in rng.uniform(0, 100, 5)],
+                         columns=["data_point_id", "value"])
+    out = targets.goalposts(targets.select(real_targets), panel, cat)
+    usable = out[out["has_goalposts"]]
+    higher = usable[usable["direction"] == "higher_is_better"]
+    lower = usable[usable["direction"] == "lower_is_better"]
+    assert (higher["target"] > higher["worst"]).all()
+    assert (lower["target"] < lower["worst"]).all()
+    assert not out["data_point_id"].duplicated().any()
