@@ -137,10 +137,16 @@ def load(municipality: str | None = None, overrides: list[str] | None = None,
         values["municipality"] = normalise_name(municipality)
     if overrides:
         extra = parse_set(overrides)
+        if "municipality" in extra and municipality is not None:
+            raise InputError.single("--set", "the municipality is chosen by the command, not by --set",
+                                    column="municipality", label="key")
         check(extra, "--set")
         _check_references(extra, known_municipalities, known_target_sets, "--set")
         values = merge(values, extra)
     check(values, "merged parameters")
+    if values.get("weights") and sum(values["weights"].values()) <= 0:
+        raise InputError.single("merged parameters", "the dimension weights sum to 0; at least one must be positive",
+                                column="weights", label="key")
     _check_references(values, known_municipalities, known_target_sets)
     return values
 

@@ -25,13 +25,17 @@ sns.set_theme(style="whitegrid", context="notebook")
 
 
 def number(x: object, decimals: int = 2) -> str:
-    """A number with a space as thousands separator, as in the U4SSC reports ('95 424'); '–' when missing."""
+    """A number with a space as thousands separator from 10 000 on, as in the U4SSC reports ('95 424'); '–' when missing."""
     if x is None or (isinstance(x, float) and math.isnan(x)) or x is pd.NA:
         return "–"
-    if isinstance(x, (int, np.integer)):
-        return f"{int(x):,}".replace(",", " ")
-    if isinstance(x, (float, np.floating)):
-        text = f"{float(x):,.{decimals}f}".replace(",", " ")
+    if isinstance(x, (bool, np.bool_)):
+        return str(x)
+    if isinstance(x, (int, np.integer, float, np.floating)):
+        value = float(x)
+        grouping = "," if abs(value) >= 10_000 else ""  # four-digit numbers (years) stay unsplit
+        if value.is_integer():
+            return f"{int(value):{grouping}d}".replace(",", " ")
+        text = f"{value:{grouping}.{decimals}f}".replace(",", " ")
         return text.rstrip("0").rstrip(".") if "." in text else text
     return str(x)
 

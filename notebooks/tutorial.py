@@ -47,7 +47,7 @@ values = params.load(municipality, list(overrides), known_municipalities=list(pa
 name = values["municipality"]
 a = assess.assess(values, panel=panel)
 mix = profile.mix_row(a, name)
-display(HTML(present.banner(mix["n_published"], mix["n_city_supplied"], mix["n_simulated"], name)))
+display(HTML(present.banner(int(mix["n_published"]), int(mix["n_city_supplied"]), int(mix["n_simulated"]), name)))
 display(Markdown(f"**Run:** target set `{values['target_set']}`, simulated values "
                  f"{'included' if values['include_simulated'] else 'excluded'}, seed {values['seed']}, "
                  f"{len(a.municipalities)} municipalities in the panel."))
@@ -66,7 +66,7 @@ display(Markdown(f"**Run:** target set `{values['target_set']}`, simulated value
 # %%
 published = a.observations[(a.observations["municipality"] == name) & (a.observations["source_type"] == "published")]
 display(HTML(present.table_html(published[["data_point_id", "year", "value", "value_text", "unit", "status",
-                                           "source_type"]], caption=f"Published values of {name}")))
+                                           "source_type"]].astype({"year": str}), caption=f"Published values of {name}")))
 
 # %% [markdown]
 # We follow one of them: **Water Supply Loss** (`EC: I: WS: 3C`), the share of the water put into
@@ -158,7 +158,7 @@ display(Markdown(f"U4SSC score = ({points_text}) / (4 × {c['n_scored']}) = {c['
 dims = a.levels["dimension"][a.levels["dimension"]["municipality"] == name]
 display(HTML(present.table_html(dims.drop(columns=["municipality", "level"]), decimals=1,
                                 caption="analysis.scoring.aggregate at dimension level")))
-for d in dims.itertuples():
+for d in dims[dims["n_scored"] > 0].itertuples():
     display(Markdown(f"- {d.dimension}: {d.points_sum:.0f} / (4 × {d.n_scored}) = {d.u4ssc_score:.1f} % "
                      f"({d.n_simulated} of {d.n_scored} scored values simulated)"))
 overall = a.overall[a.overall["municipality"] == name]
@@ -182,6 +182,11 @@ examples = [[3, 3, 3], [3, 3, 2], [3, 2, 1], [3, 3, 0], [3, 3, 3, 0], [3, 0], [1
 display(HTML(present.table_html(pd.DataFrame({
     "data point levels": [str(e) for e in examples],
     "goal colour": [sdg.COLOURS[sdg.goal_level(e)] for e in examples]}), caption="analysis.sdg.goal_level")))
+
+# %% [markdown]
+# Compare `[3, 3, 0]` and `[3, 0]`. In the first, one red among three is not more than a third, so
+# the two worst (red and green) decide and the red is lifted to orange. In the second, one red among
+# two is more than a third, so the goal is red.
 
 # %%
 goals = a.sdg_goals[a.sdg_goals["municipality"] == name]
@@ -238,7 +243,7 @@ fig = compare.plot_rank_intervals(bands)
 
 # %%
 fixed, _ = uncertainty.monte_carlo_ranks(inputs, draws=500, seed=int(values["seed"]),
-                                         choices={"data": ["with_simulated"]})
+                                         choices={"data": [inputs.nominal["data"]]})
 display(HTML(present.table_html(fixed, decimals=2, caption="Rank bands with the data choice fixed to the nominal panel")))
 
 # %% [markdown]
@@ -279,7 +284,7 @@ display(Markdown(f"**Top theme:** {opp['explanation'].iloc[0]}"))
 # %%
 stab = invest.stability(a, name, draws=500)
 display(HTML(present.table_html(stab[["theme_name", "p_top", "rank_median", "rank_p05", "rank_p95", "stability"]],
-                                decimals=2, caption="Stability under uncertain criteria weights", max_rows=8)))
+                                decimals=2, caption="Stability under uncertain criteria weights")))
 
 # %% [markdown]
 # ## Where to go next
