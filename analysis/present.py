@@ -35,6 +35,8 @@ def number(x: object, decimals: int = 2) -> str:
         grouping = "," if abs(value) >= 10_000 else ""  # four-digit numbers (years) stay unsplit
         if value.is_integer():
             return f"{int(value):{grouping}d}".replace(",", " ")
+        if abs(value) < 10 ** -decimals:
+            return f"{value:.2g}"  # small values such as 0.001 % keep their significant digits
         text = f"{value:{grouping}.{decimals}f}".replace(",", " ")
         return text.rstrip("0").rstrip(".") if "." in text else text
     return str(x)
@@ -112,7 +114,7 @@ def plot_dimension_scores(comparison: pd.DataFrame, municipality: str) -> plt.Fi
     if sim.any():
         handles.append(Patch(facecolor="white", edgecolor="black", hatch=SIM_HATCH))
         names.append("mostly simulated")
-    ax.legend(handles, names, loc="lower right", fontsize="small")
+    ax.legend(handles, names, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small")
     fig.tight_layout()
     return fig
 
