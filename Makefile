@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 CORES ?= 2
 
-.PHONY: all setup data profiles report test test-fast bench golden clean
+.PHONY: all setup data report check-site test test-fast bench golden clean
 
 all: setup
 	$(PY) -m analysis all --cores $(CORES)
@@ -21,6 +21,12 @@ $(VENV)/.installed: pyproject.toml
 
 data: setup
 	$(PY) -m analysis build
+
+report: setup
+	$(PY) -m analysis report
+
+check-site: setup
+	$(PY) -m analysis.browser reports/site --screenshots reports/_build/screenshots
 
 test: setup
 	$(PY) -m pytest

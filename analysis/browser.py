@@ -59,7 +59,7 @@ CHROMIUM_FLAGS = (
     "--window-size=1280,900",
 )
 VIEWPORT_WIDTH = 1280
-MAX_SCREENSHOT_HEIGHT = 12000
+MAX_SCREENSHOT_HEIGHT = 6000  # px; taller pages are cut (a 12000 px shot costs ~2 s)
 PAGE_SUFFIXES = ("", ".html", ".htm")
 
 # Collect what the page shows once it has loaded (absolute URLs).
@@ -296,8 +296,8 @@ class Chromium:
             raise BrowserError(f"evaluation failed: {result['exceptionDetails'].get('text')}")
         return result["result"].get("value")
 
-    def screenshot(self, target: Path, height: int) -> None:
-        height = max(1, min(int(height), MAX_SCREENSHOT_HEIGHT))
+    def screenshot(self, target: Path, height: int, max_height: int = MAX_SCREENSHOT_HEIGHT) -> None:
+        height = max(1, min(int(height), max_height))
         shot = self.call("Page.captureScreenshot", {
             "format": "png", "captureBeyondViewport": True,
             "clip": {"x": 0, "y": 0, "width": VIEWPORT_WIDTH, "height": height, "scale": 1},
@@ -315,11 +315,20 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
+class _Server(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client closing early (the browser leaving a page, a partial read) is not a site problem.
+        if not isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
+            super().handle_error(request, client_address)
+
+
 @contextmanager
 def serve(site_dir: Path) -> Iterator[str]:
     """Serve ``site_dir`` on 127.0.0.1 at a free port; yields the base URL (ending in '/')."""
     handler = functools.partial(_QuietHandler, directory=str(site_dir))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server = _Server(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
     thread.start()
     try:
@@ -374,7 +383,8 @@ def _events_to_problems(events: list[dict], page: str) -> list[Problem]:
 
 
 def check_site(site_dir: str | Path, screenshots: str | Path | None = None, *, chromium: str | None = None,
-               timeout: float = 30.0, max_pages: int = 500) -> CheckResult:
+               timeout: float = 30.0, max_pages: int = 500,
+               max_height: int = MAX_SCREENSHOT_HEIGHT) -> CheckResult:
     """Visit ``index.html`` and every internal page it links to (transitively) in headless Chromium."""
     started = time.monotonic()
     site_dir = Path(site_dir).resolve()
@@ -433,12 +443,12 @@ def check_site(site_dir: str | Path, screenshots: str | Path | None = None, *, c
                     if target not in visited and target not in queue_:
                         queue_.append(target)
                     if fragment:
-                        wanted_anchors.append((rel, target, unquote(fragment)))
+                        wanted_anchors.append((rel, target, fragment))
                 else:
                     resources.setdefault(target, []).append(rel)
             if shots is not None:
                 name = _screenshot_name(rel)
-                browser.screenshot(shots / name, probe.get("height") or 900)
+                browser.screenshot(shots / name, probe.get("height") or 900, max_height)
                 page.screenshot = str(shots / name)
             page.seconds = round(time.monotonic() - t0, 3)
             result.pages.append(page)
@@ -455,9 +465,10 @@ def check_site(site_dir: str | Path, screenshots: str | Path | None = None, *, c
                 result.problems.append(Problem("broken-link", linking[0], f"{exc} {rel}"))
 
         for linking, target, fragment in wanted_anchors:
-            if target in anchors and fragment and fragment not in anchors[target]:
+            # Browsers match the fragment as written, then percent-decoded (nbconvert writes ids encoded).
+            if target in anchors and not {fragment, unquote(fragment)} & anchors[target]:
                 rel = unquote(urlsplit(target).path.lstrip("/"))
-                result.problems.append(Problem("missing-anchor", linking, f"{rel}#{fragment}"))
+                result.problems.append(Problem("missing-anchor", linking, f"{rel}#{unquote(fragment)}"))
     result.seconds = round(time.monotonic() - started, 3)
     return result
 
@@ -469,10 +480,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--screenshots", type=Path, default=None, help="folder for one PNG per page")
     p.add_argument("--chromium", default=None, help="Chromium executable (default: found on PATH)")
     p.add_argument("--timeout", type=float, default=30.0, help="seconds per page load (default %(default)s)")
+    p.add_argument("--max-height", type=int, default=MAX_SCREENSHOT_HEIGHT,
+                   help="cut screenshots of taller pages to this many pixels (default %(default)s)")
     p.add_argument("--json", type=Path, default=None, help="also write the result as JSON here")
     args = p.parse_args(argv)
     try:
-        result = check_site(args.site_dir, args.screenshots, chromium=args.chromium, timeout=args.timeout)
+        result = check_site(args.site_dir, args.screenshots, chromium=args.chromium, timeout=args.timeout,
+                            max_height=args.max_height)
     except (BrowserError, FileNotFoundError) as exc:
         print(f"browser: {exc}", file=sys.stderr)
         return 2

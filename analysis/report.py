@@ -120,7 +120,10 @@ class Source:
     @property
     def title(self) -> str:
         title = self.front.get("title")
-        return str(title) if title not in (None, "") else self.name
+        title = str(title) if title not in (None, "") else self.name
+        if self.kind == "profile" and nfc(self.name).casefold() not in nfc(title).casefold():
+            title = f"{self.name}: {title}"  # 17 pages must not share one generic title
+        return title
 
     @property
     def subtitle(self) -> str | None:
