@@ -1,0 +1,81 @@
+"""Benchmark of the pipeline (prints figures; never asserts).
+
+Measures in one run, on this machine: the full build of the 17 profiles from clean; the floor set
+by kernel start-up (as many empty notebooks through papermill with the same parallelism); a no-op
+rebuild; and one municipality re-run after a parameter change. Then the uncertainty and investment
+benchmarks. Goal (issue 5): full build / floor ≤ 1.5, no-op rebuild under 2 s on 2 cores.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import nbformat
+import papermill
+
+from analysis import municipalities, paths, pipeline
+
+CORES = 2
+
+
+def timed(label: str, func) -> float:
+    start = time.perf_counter()
+    func()
+    seconds = time.perf_counter() - start
+    print(f"{label:<55} {seconds:8.2f} s", flush=True)
+    return seconds
+
+
+def profiles_targets() -> list[str]:
+    names = sorted(municipalities.load()["municipality"])
+    return [f"reports/executed/profiles/{n}.ipynb" for n in names]
+
+
+def full_build() -> None:
+    shutil.rmtree(paths.REPORTS / "executed" / "profiles", ignore_errors=True)
+    code = pipeline.snakemake(profiles_targets(), cores=CORES)
+    if code:
+        raise SystemExit(f"workflow failed with exit {code}")
+
+
+def empty_notebooks(n: int) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        nb = nbformat.v4.new_notebook()
+        nb.cells = [nbformat.v4.new_code_cell("x = 1", metadata={"tags": ["parameters"]})]
+        nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+        src = Path(folder) / "empty.ipynb"
+        nbformat.write(nb, src)
+
+        def one(i: int) -> None:
+            papermill.execute_notebook(str(src), str(Path(folder) / f"out{i}.ipynb"), parameters={"x": i},
+                                       progress_bar=False, kernel_name="python3")
+
+        with ThreadPoolExecutor(CORES) as pool:
+            list(pool.map(one, range(n)))
+
+
+def main() -> int:
+    n = len(profiles_targets())
+    print(f"pipeline benchmark: {n} municipalities, {CORES} cores")
+    subprocess.run([sys.executable, "-m", "analysis", "build"], check=True, capture_output=True)
+    full = timed(f"full build of {n} profiles from clean", full_build)
+    floor = timed(f"{n} empty notebooks through papermill (floor)", lambda: empty_notebooks(n))
+    timed("no-op rebuild", lambda: pipeline.snakemake(profiles_targets(), cores=CORES))
+    timed("one municipality re-run after a parameter change",
+          lambda: subprocess.run([sys.executable, "-m", "analysis", "run", "Ålesund", "--set",
+                                  "weights.environment=2", "--no-report"], check=True, capture_output=True))
+    print(f"{'ratio full build / floor':<55} {full / floor:8.2f}")
+    for script in ("bench_uncertainty.py", "bench_invest.py"):
+        print(f"\n== {script}", flush=True)
+        subprocess.run([sys.executable, str(Path(__file__).parent / script)], check=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
