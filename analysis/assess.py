@@ -42,16 +42,27 @@ def run_observations(values: dict[str, Any], names: list[str], base: pd.DataFram
 
 
 def assess(values: dict[str, Any], obs: pd.DataFrame | None = None, cat: pd.DataFrame | None = None,
-           target_table: pd.DataFrame | None = None, panel: pd.DataFrame | None = None) -> Assessment:
-    """Score every municipality of the panel under ``values`` (parameters as loaded by analysis.params)."""
+           target_table: pd.DataFrame | None = None, panel: pd.DataFrame | None = None,
+           as_given: bool = False) -> Assessment:
+    """Score every municipality of the panel under ``values`` (parameters as loaded by analysis.params).
+
+    With ``as_given`` the observations ``obs`` are scored exactly as passed (for example a scale
+    panel of fictional municipalities from analysis.simulate.scale_panel), without adding or
+    removing simulated rows, and the panel is the municipalities they contain.
+    """
     cat = catalogue.load() if cat is None else cat
-    panel = municipalities.load() if panel is None else panel
     target_table = targets.load(cat=cat) if target_table is None else target_table
-    names = sorted(panel["municipality"])
-    base = build.load_observations() if obs is None else obs
-    extra = sorted(set(base["municipality"]) - set(names))  # city-supplied municipalities outside the panel
-    names = sorted(names + extra)
-    used = run_observations(values, names, base)
+    if as_given:
+        if obs is None:
+            raise ValueError("as_given needs the observations to score")
+        used = obs
+        names = sorted(obs["municipality"].unique())
+    else:
+        panel = municipalities.load() if panel is None else panel
+        base = build.load_observations() if obs is None else obs
+        extra = set(base["municipality"]) - set(panel["municipality"])  # city-supplied, outside the panel
+        names = sorted(set(panel["municipality"]) | extra)
+        used = run_observations(values, names, base)
     baseline = observations.latest(used)
     gp = targets.goalposts(targets.select(target_table, values.get("target_set", targets.DEFAULT_SET)),
                            baseline, cat)

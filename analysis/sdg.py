@@ -48,26 +48,43 @@ def data_point_view(scored: pd.DataFrame, cat: pd.DataFrame) -> pd.DataFrame:
 
 
 def goal_dashboard(scored: pd.DataFrame, cat: pd.DataFrame, municipalities: list[str] | None = None) -> pd.DataFrame:
-    """Per municipality and SDG goal: colour, mean achievement, and how many linked data points are scored."""
-    view = data_point_view(scored, cat)
-    view = view.drop_duplicates(["municipality", "data_point_id", "sdg_goal"])
-    linked = catalogue.sdg_links(cat).drop_duplicates(["data_point_id", "sdg_goal"])
-    n_linked = linked.groupby("sdg_goal").size().rename("n_linked")
-    rows = []
+    """Per municipality and SDG goal: colour, mean achievement, and how many linked data points are scored.
+
+    Vectorised over all municipalities at once; the colour rule is the one of :func:`goal_level`.
+    """
+    links = catalogue.sdg_links(cat).drop_duplicates(["data_point_id", "sdg_goal"])
+    n_linked = links.groupby("sdg_goal").size().rename("n_linked")
+    view = scored.loc[scored["points"].notna(), ["municipality", "data_point_id", "points", "achievement"]]
+    view = view.merge(links[["data_point_id", "sdg_goal"]], on="data_point_id", how="inner")
+    view["level"] = view["points"].astype(int) - 1
+    view = view.sort_values(["municipality", "sdg_goal", "level", "achievement", "data_point_id"], kind="mergesort")
+    keys = ["municipality", "sdg_goal"]
+    g = view.groupby(keys, sort=True)
+    first_two = view[g.cumcount() < 2]
+    worst_ids = first_two.sort_values(["municipality", "sdg_goal", "achievement", "data_point_id"], kind="mergesort") \
+        .groupby(keys)["data_point_id"].agg("; ".join)
+    two = first_two.groupby(keys)["level"]
+    stats = pd.DataFrame({
+        "n_scored": g.size(),
+        "mean_achievement": g["achievement"].mean(),
+        "n_red": view["level"].eq(0).groupby([view[k] for k in keys]).sum(),
+        "l1": two.min(),  # the worst level
+        "l2": two.max(),  # the second worst (equal to l1 for a goal with one scored data point)
+        "worst_data_points": worst_ids,
+    })
+    level = np.select(
+        [stats["n_red"] * 3 > stats["n_scored"], stats["l1"] == stats["l2"], stats["l1"] == 0],
+        [0, stats["l1"], 1], default=stats["l1"])
+    stats["colour"] = np.asarray(COLOURS, dtype=object)[level.astype(int)]
     names = municipalities if municipalities is not None else sorted(scored["municipality"].unique())
-    for municipality in names:
-        own = view[(view["municipality"] == municipality) & view["points"].notna()]
-        for goal, n in n_linked.items():
-            part = own[own["sdg_goal"] == goal]
-            if part.empty:
-                rows.append((municipality, goal, n, 0, np.nan, "grey", ""))
-                continue
-            level = goal_level(part["points"].astype(int).to_numpy() - 1)
-            worst = part.sort_values(["achievement", "data_point_id"], kind="mergesort")["data_point_id"].head(2)
-            rows.append((municipality, goal, n, len(part), part["achievement"].mean(), COLOURS[level],
-                         "; ".join(worst)))
-    return pd.DataFrame(rows, columns=["municipality", "sdg_goal", "n_linked", "n_scored",
-                                       "mean_achievement", "colour", "worst_data_points"])
+    full = pd.MultiIndex.from_product([names, n_linked.index], names=["municipality", "sdg_goal"])
+    out = stats.reindex(full).reset_index()
+    out["n_linked"] = out["sdg_goal"].map(n_linked)
+    out["n_scored"] = out["n_scored"].fillna(0).astype(int)
+    out["colour"] = out["colour"].fillna("grey")
+    out["worst_data_points"] = out["worst_data_points"].fillna("")
+    return out[["municipality", "sdg_goal", "n_linked", "n_scored", "mean_achievement", "colour",
+                "worst_data_points"]]
 
 
 def band_of_goal(dashboard: pd.DataFrame) -> pd.Series:

@@ -95,3 +95,20 @@ def test_goal_dashboard_applies_two_worst_rule(cat):
     assert row["colour"] == "orange"
     assert row["worst_data_points"] == f"{ids[0]}; {ids[3]}"
     assert sdg.band_of_goal(pd.DataFrame({"mean_achievement": [row["mean_achievement"]]})).iloc[0] == "66–95 %"
+
+
+def test_vectorised_dashboard_agrees_with_goal_level_on_every_goal():
+    """The vectorised dashboard gives, for every municipality and goal, the colour goal_level gives."""
+    from analysis import assess, catalogue, params
+
+    a = assess.assess(params.load())
+    links = catalogue.sdg_links(a.catalogue).drop_duplicates(["data_point_id", "sdg_goal"])
+    view = a.scored[a.scored["points"].notna()].merge(links, on="data_point_id")
+    checked = 0
+    for (municipality, goal), part in view.groupby(["municipality", "sdg_goal"]):
+        expected = sdg.COLOURS[sdg.goal_level(part["points"].astype(int).to_numpy() - 1)]
+        row = a.sdg_goals[(a.sdg_goals["municipality"] == municipality) & (a.sdg_goals["sdg_goal"] == goal)]
+        assert row["colour"].item() == expected, (municipality, goal)
+        assert row["n_scored"].item() == len(part)
+        checked += 1
+    assert checked == int((a.sdg_goals["colour"] != "grey").sum()) > 100
