@@ -38,31 +38,35 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
     return 0
 
 
-def _known() -> tuple[list[str], list[str]]:
-    from analysis import municipalities, targets
-    return list(municipalities.load()["municipality"]), targets.target_sets(targets.load())
+def _known() -> dict[str, list[str]]:
+    """The names parameters may refer to, for validation before any notebook starts."""
+    from analysis import invest, municipalities, targets
+    panel = municipalities.load()
+    return {"known_municipalities": list(panel["municipality"]),
+            "known_target_sets": targets.target_sets(targets.load()),
+            "known_themes": sorted(invest.load_themes()["theme_id"].unique()),
+            "known_groupings": [c for c in municipalities.GROUPINGS if c in panel.columns]}
 
 
 def _cmd_check_params(args: argparse.Namespace) -> int:
     from analysis import params
-    names, sets = _known()
-    checked = params.check_all(known_municipalities=names, known_target_sets=sets)
+    checked = params.check_all(**_known())
     print(f"parameters valid: {len(checked)} files")
     return 0
 
 
 def _cmd_execute(args: argparse.Namespace) -> int:
     from analysis import params, pipeline
-    names, sets = _known()
+    known = _known()
     if args.kind == "profile":
         if not args.municipality:
             raise InputError.single("command line", "profile needs --municipality", column="--municipality",
                                     label="option")
-        values = params.load(args.municipality, args.set, known_municipalities=names, known_target_sets=sets)
+        values = params.load(args.municipality, args.set, **known)
         parameters = {"municipality": values["municipality"], "overrides": args.set,
                       "output_dir": str(args.output.parent.parent)}
     else:
-        params.load(None, args.set, known_target_sets=sets)
+        params.load(None, args.set, **{k: v for k, v in known.items() if k != "known_municipalities"})
         parameters = {"overrides": args.set, "output_dir": str(args.output.parent)}
     pipeline.execute(args.kind, parameters, args.output, timeout=args.timeout)
     print(f"executed {args.kind}: {args.output}")
@@ -71,8 +75,7 @@ def _cmd_execute(args: argparse.Namespace) -> int:
 
 def _cmd_run(args: argparse.Namespace) -> int:
     from analysis import params, pipeline, report
-    names, sets = _known()
-    values = params.load(args.municipality, args.set, known_municipalities=names, known_target_sets=sets)
+    values = params.load(args.municipality, args.set, **_known())
     target = pipeline.executed_path("profile", values["municipality"])
     parameters = {"municipality": values["municipality"], "overrides": args.set,
                   "output_dir": str(target.parent.parent)}

@@ -11,6 +11,9 @@ from analysis.errors import InputError
 from analysis.files import read_csv
 from analysis.observations import normalise_name
 
+GROUPINGS = ("county", "in_first_round_of_12")
+"""Panel columns that define groups of municipalities for the synthesis's group comparisons."""
+
 
 def load(path: Path | None = None, attributes: Path | None = None) -> pd.DataFrame:
     """The default panel with its evidence columns and, where sourced, county and municipality number.

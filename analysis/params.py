@@ -121,7 +121,8 @@ def municipality_file(municipality: str, params_dir: Path | None = None) -> Path
 
 def load(municipality: str | None = None, overrides: list[str] | None = None,
          params_dir: Path | None = None, known_municipalities: list[str] | None = None,
-         known_target_sets: list[str] | None = None) -> dict[str, Any]:
+         known_target_sets: list[str] | None = None, known_themes: list[str] | None = None,
+         known_groupings: list[str] | None = None) -> dict[str, Any]:
     """Defaults, then the municipality's file, then ``--set`` overrides, each validated; returns the merged values."""
     params_dir = Path(params_dir or paths.PARAMS)
     defaults_path = params_dir / "defaults.yaml"
@@ -148,7 +149,22 @@ def load(municipality: str | None = None, overrides: list[str] | None = None,
         raise InputError.single("merged parameters", "the dimension weights sum to 0; at least one must be positive",
                                 column="weights", label="key")
     _check_references(values, known_municipalities, known_target_sets)
+    _check_choices(values, known_themes, known_groupings)
     return values
+
+
+def _check_choices(values: dict[str, Any], themes: list[str] | None, groupings: list[str] | None) -> None:
+    """Theme ids in ``invest.theme_priorities`` and the ``synthesis.grouping`` column must exist."""
+    if themes is not None:
+        unknown = sorted(set(values.get("invest", {}).get("theme_priorities", {})) - set(themes))
+        if unknown:
+            raise InputError.single("merged parameters", f"unknown theme ids {unknown}; expected ids from "
+                                                         f"investment_themes.csv: {sorted(themes)}",
+                                    column="invest.theme_priorities", label="key")
+    grouping = values.get("synthesis", {}).get("grouping")
+    if groupings is not None and grouping is not None and grouping not in groupings:
+        raise InputError.single("merged parameters", f"unknown grouping column '{grouping}'; expected one of "
+                                                     f"{sorted(groupings)}", column="synthesis.grouping", label="key")
 
 
 def _check_references(values: dict[str, Any], municipalities: list[str] | None, target_sets: list[str] | None,
@@ -170,17 +186,17 @@ def _check_references(values: dict[str, Any], municipalities: list[str] | None, 
 
 
 def check_all(params_dir: Path | None = None, known_municipalities: list[str] | None = None,
-              known_target_sets: list[str] | None = None) -> list[Path]:
+              known_target_sets: list[str] | None = None, **known: list[str] | None) -> list[Path]:
     """Validate defaults and every municipality file (names included); return the files checked."""
     params_dir = Path(params_dir or paths.PARAMS)
     checked = [params_dir / "defaults.yaml"]
-    load(params_dir=params_dir, known_target_sets=known_target_sets)
+    load(params_dir=params_dir, known_target_sets=known_target_sets, **known)
     for path in sorted((params_dir / "municipalities").glob("*.yaml")):
         if known_municipalities is not None:
             from analysis.municipalities import resolve
             resolve(path.stem, known_municipalities, str(path), "file name", "key")
         load(path.stem, params_dir=params_dir, known_municipalities=known_municipalities,
-             known_target_sets=known_target_sets)
+             known_target_sets=known_target_sets, **known)
         checked.append(path)
     return checked
 

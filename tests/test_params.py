@@ -242,3 +242,23 @@ def test_check_all_reads_nfd_file_name(pdir):
     path = write(pdir / "municipalities" / (unicodedata.normalize("NFD", "Ålesund") + ".yaml"), "sed: 1\n")
     err = error_of(params.check_all, pdir, known_municipalities=NAMES)
     assert err.problems[0].file == str(path)
+
+
+def test_unknown_theme_priority_and_grouping_are_named_before_any_notebook(tmp_path):
+    """Theme ids and grouping columns are checked at parameter time, naming the key."""
+    from analysis.cli import _known
+
+    known = _known()
+    with pytest.raises(InputError, match=r"invest\.theme_priorities.*gold_mining"):
+        params.load("Ålesund", ["invest.theme_priorities.gold_mining=2"], **known)
+    with pytest.raises(InputError, match=r"synthesis\.grouping.*'size'"):
+        params.load(None, ["synthesis.grouping=size"], known_target_sets=known["known_target_sets"],
+                    known_groupings=known["known_groupings"])
+    first = known["known_themes"][0]
+    assert params.load("Ålesund", [f"invest.theme_priorities.{first}=2"], **known)[
+        "invest"]["theme_priorities"] == {first: 2}
+
+
+def test_all_zero_weights_are_rejected():
+    with pytest.raises(InputError, match="weights"):
+        params.load(None, ["weights.economy=0", "weights.environment=0", "weights.society_and_culture=0"])
