@@ -30,7 +30,8 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
     from analysis import ingest
     result = ingest.ingest(args.file, out_dir=args.out, accept_partial=args.accept_partial)
     print(f"{args.file}: accepted {len(result.accepted)} rows, skipped {result.skipped_empty} rows "
-          f"with no value, rejected {len({p.row for p in result.problems})} rows")
+          f"with no value, rejected {len({p.row for p in result.problems})} rows, replaced {result.replaced} rows "
+          f"of earlier ingests")
     for problem in result.problems:
         print(f"  rejected: {problem}")
     for path in result.written:

@@ -37,6 +37,8 @@ class IngestResult:
     skipped_empty: int
     problems: list[Problem] = field(default_factory=list)
     written: list[Path] = field(default_factory=list)
+    replaced: int = 0
+    """Rows of earlier ingests (same municipality, data point and year) that this ingest replaced."""
 
 
 def write_template(municipality: str, target: Path, cat: pd.DataFrame | None = None) -> Path:
@@ -185,6 +187,12 @@ def ingest(path: Path, cat: pd.DataFrame | None = None, out_dir: Path | None = N
         "source": frame["source"],
         "note": frame["comment"] if "comment" in frame.columns else pd.NA,
     })
+    for i in tidy_frame.index[tidy_frame["municipality"].notna()]:
+        reason = check_name(tidy_frame.at[i, "municipality"])
+        if reason:
+            problems.append(Problem(str(path), int(rows[i]), "municipality",
+                                    f"'{tidy_frame.at[i, 'municipality']}': a municipality name {reason}"))
+            bad.add(i)
     for i in tidy_frame.index[tidy_frame["source"].isna()]:
         problems.append(Problem(str(path), int(rows[i]), "source", "empty; say where the value comes from"))
         bad.add(i)
@@ -195,10 +203,34 @@ def ingest(path: Path, cat: pd.DataFrame | None = None, out_dir: Path | None = N
         raise InputError(problems)
     accepted = observations.tidy(tidy_frame.drop(index=list(bad)))
     out_dir = Path(out_dir or CITY_DIR)
-    written = []
+    written, replaced = [], 0
     for municipality, part in accepted.groupby("municipality", sort=True):
-        written.append(write_csv(part, out_dir / f"{municipality}.csv"))
-    return IngestResult(accepted, skipped, problems, written)
+        target = out_dir / f"{municipality}.csv"
+        merged, n = merge_with_existing(part, target, cat)
+        replaced += n
+        written.append(write_csv(merged, target))
+    return IngestResult(accepted, skipped, problems, written, replaced)
+
+
+def merge_with_existing(new: pd.DataFrame, target: Path, cat: pd.DataFrame) -> tuple[pd.DataFrame, int]:
+    """Earlier ingested rows of this municipality plus the new ones; a new row replaces the same data point and year."""
+    if not target.exists():
+        return new, 0
+    old = read_csv(target, dtype={"value_text": str, "note": str})
+    key = ["municipality", "data_point_id", "year"]
+    old_keys = pd.MultiIndex.from_frame(old[key])
+    clash = old_keys.isin(pd.MultiIndex.from_frame(new[key]))
+    return observations.tidy(pd.concat([old[~clash], new], ignore_index=True)), int(clash.sum())
+
+
+def check_name(name: object) -> str | None:
+    """Why a municipality name cannot name a file (path separators, '..', control characters), or None."""
+    text = str(name)
+    if any(ch in text for ch in ("/", "\\")) or text.startswith(".") or ".." in text:
+        return "must not contain '/', '\\' or '..' or start with '.'"
+    if any(ord(ch) < 32 for ch in text):
+        return "must not contain control characters"
+    return None
 
 
 def load_city_supplied(directory: Path | None = None, cat: pd.DataFrame | None = None) -> pd.DataFrame:

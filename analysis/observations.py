@@ -197,6 +197,13 @@ def scored(observations: pd.DataFrame) -> pd.DataFrame:
 
 
 def latest(observations: pd.DataFrame) -> pd.DataFrame:
-    """Per municipality and data point, the most recent scored observation (the baseline)."""
-    obs = scored(observations).sort_values("year", kind="mergesort")
-    return obs.groupby(["municipality", "data_point_id"], sort=True).tail(1).reset_index(drop=True)
+    """Per municipality and data point, the most recent observation if it has a scored value (the baseline).
+
+    The latest row decides: when a municipality's latest report says a data point was not reported,
+    it has no baseline, even if an earlier (or simulated) year has a value. Between rows of the same
+    year, a published or city-supplied row wins over a simulated one.
+    """
+    rank = observations["source_type"].map({"simulated": 0, "published": 1, "city-supplied": 2})
+    obs = observations.assign(_rank=rank).sort_values(["year", "_rank"], kind="mergesort")
+    last = obs.groupby(["municipality", "data_point_id"], sort=True).tail(1).drop(columns="_rank")
+    return scored(last).sort_values(["municipality", "data_point_id"], kind="mergesort").reset_index(drop=True)

@@ -13,7 +13,7 @@ import pandas as pd
 import seaborn as sns
 from matplotlib.patches import Patch
 
-from analysis import sdg
+from analysis import scoring, sdg
 from analysis.files import atomic_path, write_csv
 
 SIM_CLASS = "u4ssc-sim"
@@ -42,13 +42,30 @@ def number(x: object, decimals: int = 2) -> str:
     return str(x)
 
 
+def rests_on_simulated(frame: pd.DataFrame) -> pd.Series:
+    """Rows that show a simulated value, or a result resting mostly on simulated values.
+
+    Recognised columns: ``source_type`` (one value), ``n_simulated`` with ``n_scored`` (a group of
+    values), ``share_simulated`` (a share) and ``rests_on_simulated`` (a flag set by the producer).
+    """
+    marked = pd.Series(False, index=frame.index)
+    if "source_type" in frame.columns:
+        marked |= frame["source_type"].eq("simulated")
+    if {"n_simulated", "n_scored"} <= set(frame.columns):
+        marked |= frame["n_simulated"] * 2 > frame["n_scored"]
+    if "share_simulated" in frame.columns:
+        marked |= frame["share_simulated"].fillna(0) > 0.5
+    if "rests_on_simulated" in frame.columns:
+        marked |= frame["rests_on_simulated"].fillna(False).astype(bool)
+    return marked
+
+
 def table_html(frame: pd.DataFrame, caption: str | None = None, decimals: int = 2,
                labels: Mapping[str, str] | None = None, max_rows: int | None = None) -> str:
-    """An HTML table (every cell escaped) whose rows with source_type 'simulated' carry the simulated class."""
+    """An HTML table (every cell escaped) whose rows resting on simulated values carry the simulated class."""
     labels = labels or {}
     shown = frame.head(max_rows) if max_rows else frame
-    simulated = shown["source_type"].eq("simulated") if "source_type" in shown.columns else \
-        pd.Series(False, index=shown.index)
+    simulated = rests_on_simulated(shown)
     parts = [f'<table class="{TABLE_CLASS}">']
     if caption:
         parts.append(f"<caption>{html.escape(caption)}</caption>")
@@ -60,8 +77,8 @@ def table_html(frame: pd.DataFrame, caption: str | None = None, decimals: int = 
         parts.append(f"<tr{cls}>{cells}</tr>")
     parts.append("</tbody></table>")
     if simulated.any():
-        parts.append(f'<p class="u4ssc-legend"><span class="{SIM_CLASS}">italic, hatched rows</span> are '
-                     f"<strong>simulated</strong> values, not published data.</p>")
+        parts.append(f'<p class="u4ssc-legend"><span class="{SIM_CLASS}">italic, hatched rows</span> show '
+                     f"<strong>simulated</strong> values or results resting mostly on them, not published data.</p>")
     if max_rows and len(frame) > max_rows:
         parts.append(f"<p>… {len(frame) - max_rows} more rows in the downloadable table.</p>")
     return "\n".join(parts)
@@ -124,8 +141,7 @@ def plot_category_achievement(categories: pd.DataFrame, municipality: str) -> pl
     own = categories[categories["municipality"] == municipality].copy()
     own["label"] = own["dimension"].str.split().str[0] + " · " + own["category"]
     fig, ax = plt.subplots(figsize=(7, 0.28 * len(own) + 1.2))
-    colours = sdg.colour(pd.Series(own["u4ssc_score"]).map(
-        lambda s: np.nan if pd.isna(s) else 1 + sum(s >= e for e in (33, 66, 95))))
+    colours = sdg.colour(scoring.points(own["u4ssc_score"]))
     bars = ax.barh(own["label"], own["u4ssc_score"].fillna(0), color=[sdg.COLOUR_HEX[c] for c in colours])
     for bar, n_sim, n in zip(bars, own["n_simulated"], own["n_scored"]):
         if n and n_sim > n / 2:

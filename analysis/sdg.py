@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from analysis import catalogue, scoring
+from analysis import catalogue
 
 COLOURS = ("red", "orange", "yellow", "green")
 COLOUR_HEX = {"red": "#d7301f", "orange": "#fc8d59", "yellow": "#fee08b", "green": "#1a9850", "grey": "#bdbdbd"}
@@ -54,7 +54,8 @@ def goal_dashboard(scored: pd.DataFrame, cat: pd.DataFrame, municipalities: list
     """
     links = catalogue.sdg_links(cat).drop_duplicates(["data_point_id", "sdg_goal"])
     n_linked = links.groupby("sdg_goal").size().rename("n_linked")
-    view = scored.loc[scored["points"].notna(), ["municipality", "data_point_id", "points", "achievement"]]
+    view = scored.loc[scored["points"].notna(), ["municipality", "data_point_id", "points", "achievement",
+                                                  "source_type"]]
     view = view.merge(links[["data_point_id", "sdg_goal"]], on="data_point_id", how="inner")
     view["level"] = view["points"].astype(int) - 1
     view = view.sort_values(["municipality", "sdg_goal", "level", "achievement", "data_point_id"], kind="mergesort")
@@ -66,6 +67,7 @@ def goal_dashboard(scored: pd.DataFrame, cat: pd.DataFrame, municipalities: list
     two = first_two.groupby(keys)["level"]
     stats = pd.DataFrame({
         "n_scored": g.size(),
+        "n_simulated": view["source_type"].eq("simulated").groupby([view[k] for k in keys]).sum(),
         "mean_achievement": g["achievement"].mean(),
         "n_red": view["level"].eq(0).groupby([view[k] for k in keys]).sum(),
         "l1": two.min(),  # the worst level
@@ -81,12 +83,8 @@ def goal_dashboard(scored: pd.DataFrame, cat: pd.DataFrame, municipalities: list
     out = stats.reindex(full).reset_index()
     out["n_linked"] = out["sdg_goal"].map(n_linked)
     out["n_scored"] = out["n_scored"].fillna(0).astype(int)
+    out["n_simulated"] = out["n_simulated"].fillna(0).astype(int)
     out["colour"] = out["colour"].fillna("grey")
     out["worst_data_points"] = out["worst_data_points"].fillna("")
-    return out[["municipality", "sdg_goal", "n_linked", "n_scored", "mean_achievement", "colour",
+    return out[["municipality", "sdg_goal", "n_linked", "n_scored", "n_simulated", "mean_achievement", "colour",
                 "worst_data_points"]]
-
-
-def band_of_goal(dashboard: pd.DataFrame) -> pd.Series:
-    """The U4SSC band of each goal's mean achievement, for tables beside the colour."""
-    return pd.Series(scoring.band(dashboard["mean_achievement"]), index=dashboard.index)

@@ -1,7 +1,10 @@
 """Targets and goalposts per data point: cited values from ``data/raw/targets.csv`` or values derived by rule.
 
 U4SSC does not publish its target values; these are the project's own (docs/targets.md).
-A target set other than ``default`` overrides only the data points it lists.
+A target set other than ``default`` overrides only the data points it lists. A city's own set
+(``source_class`` ``city``) works like a goal on NTNU's Trondheim dashboard: ``worst`` is the
+"start range" scored 0, and the optional ``baseline_year`` and ``deadline`` say from which year
+progress is measured and by when the target is to be reached (used by ``analysis.trends``).
 """
 
 from __future__ import annotations
@@ -17,6 +20,9 @@ from analysis.errors import InputError, Problem, file_row
 from analysis.files import read_csv
 
 COLUMNS = ("target_set", "data_point_id", "target", "worst", "rule", "source_class", "rationale", "source")
+YEAR_COLUMNS = ("baseline_year", "deadline")
+"""Optional columns (whole years, may be empty); a file without them reads as all empty."""
+FIRST_YEAR, LAST_YEAR = 1900, 2100
 SOURCE_CLASSES = ("u4ssc", "sdg_universal", "international", "national", "city", "peer_rule")
 RULE = re.compile(r"^best_peers_mean:([1-9]\d*)$")
 DEFAULT_SET = "default"
@@ -28,12 +34,22 @@ def load(path: Path | None = None, cat: pd.DataFrame | None = None) -> pd.DataFr
     """Read and validate every target set; rows naming a rule must leave ``target`` empty and vice versa."""
     path = Path(path or paths.TARGETS)
     cat = catalogue.load() if cat is None else cat
-    frame = read_csv(path, dtype={"rule": str, "source": str, "rationale": str})
+    text = {c: str for c in ("rule", "source", "rationale", *YEAR_COLUMNS)}
+    frame = read_csv(path, dtype=text)
     missing = [c for c in COLUMNS if c not in frame.columns]
     if missing:
         raise InputError.single(path, f"missing columns {missing}; expected {list(COLUMNS)}")
+    for column in YEAR_COLUMNS:
+        if column not in frame.columns:
+            frame[column] = np.nan
     problems: list[Problem] = []
     known = set(cat["data_point_id"])
+    years = {column: _years(frame, column, path, problems) for column in YEAR_COLUMNS}
+    order = years["baseline_year"].notna() & years["deadline"].notna() & (years["deadline"] <= years["baseline_year"])
+    for i in frame.index[order]:
+        problems.append(Problem(str(path), file_row(i), "deadline",
+                                f"deadline {int(years['deadline'][i])} must be after baseline_year "
+                                f"{int(years['baseline_year'][i])}"))
     for column in ("target", "worst"):
         bad = pd.to_numeric(frame[column], errors="coerce").isna() & frame[column].notna()
         for i in frame.index[bad]:
@@ -58,7 +74,20 @@ def load(path: Path | None = None, cat: pd.DataFrame | None = None) -> pd.DataFr
         raise InputError(problems)
     frame["target"] = pd.to_numeric(frame["target"])
     frame["worst"] = pd.to_numeric(frame["worst"])
+    for column in YEAR_COLUMNS:
+        frame[column] = years[column].astype("Int64")
     return frame
+
+
+def _years(frame: pd.DataFrame, column: str, path: Path, problems: list[Problem]) -> pd.Series:
+    """The column as numbers; a cell that is not a whole year from 1900 to 2100 adds a problem (and reads as empty)."""
+    values = pd.to_numeric(frame[column], errors="coerce")
+    given = frame[column].notna() & (frame[column].astype(str).str.strip() != "")
+    bad = given & ~(values.notna() & (values == values.round()) & values.between(FIRST_YEAR, LAST_YEAR))
+    for i in frame.index[bad]:
+        problems.append(Problem(str(path), file_row(i), column,
+                                f"'{frame.at[i, column]}' is not a whole year from {FIRST_YEAR} to {LAST_YEAR}"))
+    return values.where(given & ~bad)
 
 
 def target_sets(targets: pd.DataFrame) -> list[str]:
@@ -81,6 +110,7 @@ def goalposts(selected: pd.DataFrame, panel_values: pd.DataFrame, cat: pd.DataFr
     """Per data point the target and worst value actually used, each with how it was obtained.
 
     ``panel_values`` holds the peer panel's baseline values (columns data_point_id, value).
+    The set's name, ``baseline_year`` and ``deadline`` are carried through for ``analysis.trends``.
     A rule ``best_peers_mean:k`` needs at least k municipalities reporting; otherwise the data point
     has no target and drops out of the scores, as U4SSC drops data points without a benchmark.
     An empty ``worst`` is the panel's 2.5th percentile (97.5th when lower is better), needing
@@ -128,6 +158,16 @@ def goalposts(selected: pd.DataFrame, panel_values: pd.DataFrame, cat: pd.DataFr
         "source_class": gp["source_class"],
         "target_source": gp["source"],
         "n_panel": n,
+        "target_set": gp["target_set"] if "target_set" in gp else DEFAULT_SET,
+        "baseline_year": _year_column(gp, "baseline_year"),
+        "deadline": _year_column(gp, "deadline"),
     }).reset_index(drop=True)
     out["has_goalposts"] = out["target"].notna() & out["worst"].notna()
     return out
+
+
+def _year_column(frame: pd.DataFrame, column: str) -> pd.Series:
+    """A year column as nullable integers (all empty when the selection has no such column)."""
+    if column not in frame:
+        return pd.Series(pd.NA, index=frame.index, dtype="Int64")
+    return pd.to_numeric(frame[column]).astype("Int64")

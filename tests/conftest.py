@@ -7,8 +7,13 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from hypothesis import settings
 
 from analysis import catalogue
+
+# Tests write only to temporary folders: no example database in the working tree.
+settings.register_profile("project", database=None)
+settings.load_profile("project")
 
 
 @pytest.fixture(scope="session")

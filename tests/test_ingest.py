@@ -302,3 +302,37 @@ def test_csv_saved_by_excel_with_bom(tmp_path, cat, ids):
     path.write_text(f"{','.join(HEADER)}\nBodø,{ids['pct']},50,2023,SSB\n", encoding="utf-8-sig")
     result = ingest.ingest(path, cat=cat, out_dir=tmp_path / "out")
     assert len(result.accepted) == 1
+
+
+@pytest.mark.parametrize("name", ["../evil", "..", "a/b", "a\\b", ".hidden", "Bad\x07name"])
+def test_municipality_name_cannot_escape_the_output_folder(tmp_path, name):
+    src = tmp_path / "in.csv"
+    pd.DataFrame([{"municipality": name, "data_point_id": "EC: ICT: ICT: 1C", "value": 90, "year": 2022,
+                   "source": "s"}]).to_csv(src, index=False)
+    out = tmp_path / "out" / "city"
+    with pytest.raises(InputError) as info:
+        ingest.ingest(src, out_dir=out)
+    assert "column 'municipality'" in str(info.value) and "row 2" in str(info.value)
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").rglob("*.csv"))
+    assert not (tmp_path / "evil.csv").exists()
+
+
+def test_second_ingest_merges_and_replaces_only_the_same_cells(tmp_path):
+    out = tmp_path / "city"
+    first, second = tmp_path / "first.csv", tmp_path / "second.csv"
+    pd.DataFrame([
+        {"municipality": "Bærum", "data_point_id": "EC: ICT: ICT: 1C", "value": 90, "year": 2022, "source": "a"},
+        {"municipality": "Bærum", "data_point_id": "EC: ICT: ICT: 2C", "value": 50, "year": 2022, "source": "a"},
+    ]).to_csv(first, index=False)
+    pd.DataFrame([
+        {"municipality": "Bærum", "data_point_id": "EC: ICT: ICT: 2C", "value": 55, "year": 2022, "source": "b"},
+        {"municipality": "Bærum", "data_point_id": "EC: ICT: ICT: 2C", "value": 60, "year": 2023, "source": "b"},
+    ]).to_csv(second, index=False)
+    ingest.ingest(first, out_dir=out)
+    result = ingest.ingest(second, out_dir=out)
+    stored = pd.read_csv(out / "Bærum.csv")
+    assert result.replaced == 1
+    assert len(stored) == 3
+    cell = stored[(stored["data_point_id"] == "EC: ICT: ICT: 2C") & (stored["year"] == 2022)]
+    assert cell["value"].item() == 55 and cell["source"].item() == "b"
+    assert stored.loc[stored["data_point_id"] == "EC: ICT: ICT: 1C", "value"].item() == 90

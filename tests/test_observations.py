@@ -253,3 +253,23 @@ def test_build_includes_city_supplied_rows(tmp_path, cat):
     table = pd.read_csv(build.build(out_dir=tmp_path / "p", city_dir=tmp_path / "city")["observations"])
     assert table["source_type"].value_counts().to_dict() == {"published": 73, "city-supplied": 1}
     assert observations.validate(table, "observations.csv", cat) == []
+
+
+def test_latest_not_reported_row_leaves_no_baseline():
+    """A later 'not reported' wins over an earlier value; a published row wins over a simulated one of the same year."""
+    from analysis.observations import latest
+
+    base = {"municipality": "Rana", "unit": "%", "value_text": "", "source": "s", "note": None}
+    rows = pd.DataFrame([
+        {**base, "data_point_id": "A", "year": 2019, "value": 5.0, "status": "reported", "source_type": "simulated"},
+        {**base, "data_point_id": "A", "year": 2020, "value": None, "status": "not_reported",
+         "source_type": "published"},
+        {**base, "data_point_id": "B", "year": 2020, "value": 7.0, "status": "reported", "source_type": "simulated"},
+        {**base, "data_point_id": "B", "year": 2020, "value": 9.0, "status": "reported", "source_type": "published"},
+        {**base, "data_point_id": "C", "year": 2018, "value": 1.0, "status": "reported", "source_type": "published"},
+        {**base, "data_point_id": "C", "year": 2019, "value": 2.0, "status": "partial", "source_type": "published"},
+    ])
+    out = latest(rows).set_index("data_point_id")
+    assert "A" not in out.index
+    assert out.loc["B", "value"] == 9.0 and out.loc["B", "source_type"] == "published"
+    assert out.loc["C", "value"] == 2.0

@@ -52,8 +52,9 @@ def test_colour_of_points():
     assert list(sdg.colour([1, 2, 3, 4, np.nan])) == ["red", "orange", "yellow", "green", "grey"]
 
 
-def _scored(rows: list[tuple[str, str, float, float]]) -> pd.DataFrame:
-    return pd.DataFrame(rows, columns=["municipality", "data_point_id", "points", "achievement"])
+def _scored(rows: list[tuple[str, str, float, float]], source_type: str = "published") -> pd.DataFrame:
+    frame = pd.DataFrame(rows, columns=["municipality", "data_point_id", "points", "achievement"])
+    return frame.assign(source_type=source_type)
 
 
 def test_goal_dashboard_grey_without_data(cat):
@@ -94,7 +95,10 @@ def test_goal_dashboard_applies_two_worst_rule(cat):
     row = sdg.goal_dashboard(scored, cat, ["Oslo"]).set_index("sdg_goal").loc[goal]
     assert row["colour"] == "orange"
     assert row["worst_data_points"] == f"{ids[0]}; {ids[3]}"
-    assert sdg.band_of_goal(pd.DataFrame({"mean_achievement": [row["mean_achievement"]]})).iloc[0] == "66–95 %"
+    assert row["mean_achievement"] == pytest.approx((10.0 + 100.0 + 99.0 + 97.0) / 4)
+    assert row["n_simulated"] == 0
+    simulated = sdg.goal_dashboard(_scored([("Oslo", ids[0], 1.0, 10.0)], "simulated"), cat, ["Oslo"])
+    assert simulated.set_index("sdg_goal").loc[goal, "n_simulated"] == 1
 
 
 def test_vectorised_dashboard_agrees_with_goal_level_on_every_goal():

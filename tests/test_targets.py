@@ -273,3 +273,105 @@ def test_real_goalposts_are_ordered_by_direction(real_targets, cat):
     assert (higher["target"] > higher["worst"]).all()
     assert (lower["target"] < lower["worst"]).all()
     assert not out["data_point_id"].duplicated().any()
+
+
+# --- baseline year and deadline (optional columns) ------------------------------------------------
+
+@pytest.mark.parametrize("column, value", [
+    ("baseline_year", "abc"), ("baseline_year", "2015.5"), ("baseline_year", "1899"),
+    ("deadline", "2101"), ("deadline", "soon"), ("deadline", "-2030"),
+])
+def test_bad_year_names_file_row_and_column(cat, tmp_copy, raw, column, value):
+    i = first_cited_row(raw)
+    path = tmp_copy(paths.TARGETS, set_cell(i, column, value))
+    problem = only_problem(problems_of(path, cat), column)
+    assert (problem.file, problem.row) == (str(path), i + 2)
+    assert f"'{value}'" in problem.message and "whole year from 1900 to 2100" in problem.message
+    assert f"column '{column}'" in str(problem)
+
+
+@pytest.mark.parametrize("baseline, deadline", [("2020", "2020"), ("2025", "2020")])
+def test_deadline_must_follow_baseline_year(cat, tmp_copy, raw, baseline, deadline):
+    i = first_cited_row(raw)
+
+    def change(frame):
+        frame.loc[i, ["baseline_year", "deadline"]] = [baseline, deadline]
+        return frame
+
+    path = tmp_copy(paths.TARGETS, change)
+    problem = only_problem(problems_of(path, cat), "deadline")
+    assert (problem.file, problem.row) == (str(path), i + 2)
+    assert f"deadline {deadline} must be after baseline_year {baseline}" in problem.message
+
+
+def test_years_are_optional_columns(cat, tmp_copy):
+    # a target file written before the columns existed still loads, with every year empty
+    path = tmp_copy(paths.TARGETS, lambda f: f.drop(columns=["baseline_year", "deadline"]))
+    loaded = targets.load(path, cat=cat)
+    assert loaded["baseline_year"].isna().all() and loaded["deadline"].isna().all()
+
+
+def test_existing_rows_have_no_years(real_targets):
+    shared = real_targets[real_targets["target_set"].isin(["default", "national"])]
+    assert shared["baseline_year"].isna().all() and shared["deadline"].isna().all()
+    assert str(real_targets["deadline"].dtype) == "Int64"
+
+
+def test_real_city_set_is_cited(real_targets):
+    city = real_targets[real_targets["source_class"] == "city"]
+    for _, row in city.iterrows():
+        assert row["source"].count("https://") >= 1 and row["target_set"] not in ("default", "national")
+        assert pd.notna(row["target"]) and pd.notna(row["worst"])
+        if pd.notna(row["baseline_year"]) and pd.notna(row["deadline"]):
+            assert row["deadline"] > row["baseline_year"]
+
+
+# A city's own set, built in a temporary copy: recycling goal 70 % by 2025 from a 2015 baseline,
+# start value 30 % scored 0 (NTNU's "start range"). Illustrative numbers, not data.
+CITY = "Testby"
+RECYCLED = "EN: EN: WA: 1C/RECYCLED"
+
+
+def with_city_set(frame: pd.DataFrame) -> pd.DataFrame:
+    row = {c: "" for c in frame.columns}
+    row.update(target_set=CITY, data_point_id=RECYCLED, target="70", worst="30", source_class="city",
+               rationale="test goal", source="test", baseline_year="2015", deadline="2025")
+    return pd.concat([frame, pd.DataFrame([row])], ignore_index=True)
+
+
+@pytest.fixture
+def city_targets(cat, tmp_copy) -> pd.DataFrame:
+    return targets.load(tmp_copy(paths.TARGETS, with_city_set), cat=cat)
+
+
+def test_city_set_overrides_only_its_data_points(city_targets):
+    assert CITY in targets.target_sets(city_targets)
+    sel = targets.select(city_targets, CITY).set_index("data_point_id")
+    default = targets.select(city_targets).set_index("data_point_id")
+    assert sel.index.is_unique and set(sel.index) == set(default.index)
+    assert sel.loc[RECYCLED, "target_set"] == CITY
+    assert sel.loc[RECYCLED, ["target", "worst"]].tolist() == [70.0, 30.0]
+    assert (sel.loc[RECYCLED, "baseline_year"], sel.loc[RECYCLED, "deadline"]) == (2015, 2025)
+    others = sel.index.drop(RECYCLED)
+    assert (sel.loc[others, "target_set"] == "default").all()
+    pd.testing.assert_series_equal(sel.loc[others, "target"], default.loc[others, "target"])
+
+
+def test_city_goalposts_use_its_worst_as_start_and_carry_years(city_targets, cat):
+    from analysis import scoring
+
+    panel = pd.DataFrame({"data_point_id": RECYCLED, "value": [10.0, 40.0, 60.0, 80.0]})
+    gp = targets.goalposts(targets.select(city_targets, CITY), panel, cat).set_index("data_point_id")
+    row = gp.loc[RECYCLED]
+    assert (row["target"], row["worst"], row["worst_origin"], row["source_class"]) == (70.0, 30.0, "given", "city")
+    assert (row["target_set"], row["baseline_year"], row["deadline"]) == (CITY, 2015, 2025)
+    others = gp.drop(index=RECYCLED)
+    assert others["baseline_year"].isna().all() and others["deadline"].isna().all()
+    # 100 · (x − start) / (target − start): 60 % scores 100 · (60 − 30) / (70 − 30) = 75 %; 10 % is below the start
+    base = pd.DataFrame({"municipality": ["A", "B"], "data_point_id": RECYCLED, "year": 2020,
+                         "value": [60.0, 10.0], "status": "reported", "source_type": "published"})
+    scored = scoring.score_data_points(base, gp.reset_index()).set_index("municipality")
+    assert scored.loc["A", "achievement"] == pytest.approx(75.0)
+    assert scored.loc["B", "achievement"] == 0.0
+    default_gp = targets.goalposts(targets.select(city_targets), panel, cat).set_index("data_point_id")
+    assert (default_gp.loc[RECYCLED, "target"], default_gp.loc[RECYCLED, "worst"]) == (65.0, 0.0)
