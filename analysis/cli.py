@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import hashlib
 import sys
 from pathlib import Path
 
@@ -74,17 +75,31 @@ def _cmd_execute(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_folder(municipality: str, overrides: list[str]) -> Path:
+    """Where ``run`` writes: the main job's folder for default parameters, else a folder per parameter set.
+
+    A re-run with new parameters never overwrites the main job's outputs, and two different
+    parameter sets never overwrite each other.
+    """
+    if not overrides:
+        return paths.REPORTS / "executed"
+    digest = hashlib.sha256("\n".join(sorted(overrides)).encode("utf-8")).hexdigest()[:10]
+    return paths.REPORTS / "runs" / f"{municipality}-{digest}"
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
-    from analysis import params, pipeline, report
+    from analysis import build, params, pipeline, report
     values = params.load(args.municipality, args.set, **_known())
-    target = pipeline.executed_path("profile", values["municipality"])
-    parameters = {"municipality": values["municipality"], "overrides": args.set,
-                  "output_dir": str(target.parent.parent)}
+    build.build()  # the run reads the current raw and ingested data
+    folder = run_folder(values["municipality"], args.set)
+    target = pipeline.executed_path("profile", values["municipality"], folder)
+    parameters = {"municipality": values["municipality"], "overrides": args.set, "output_dir": str(folder)}
     pipeline.execute("profile", parameters, target)
     print(f"executed profile of {values['municipality']} with {args.set or 'default parameters'}: {target}")
     if not args.no_report:
-        result = report.render_site(target.parent.parent, paths.REPORTS / "site")
-        print(f"site rendered with {result['renderer']}: {paths.REPORTS / 'site' / 'index.html'}")
+        site = paths.REPORTS / "site" if folder == paths.REPORTS / "executed" else folder / "site"
+        result = report.render_site(folder, site)
+        print(f"site rendered with {result['renderer']}: {site / 'index.html'}")
     return 0
 
 

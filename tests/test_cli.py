@@ -81,3 +81,18 @@ def test_template_alesund(tmp_path):
     assert result.returncode == 0, result.stderr
     assert target.exists() and target.stat().st_size > 0
     assert [p.name for p in tmp_path.iterdir()] == ["Ålesund.xlsx"]  # no temp file left beside it
+
+
+def test_run_folder_keeps_parameter_sets_apart():
+    """A re-run with overrides never writes into the main job's folder, and different sets never collide."""
+    from analysis import paths
+    from analysis.cli import run_folder
+
+    main_folder = run_folder("Ålesund", [])
+    a = run_folder("Ålesund", ["target_set=national"])
+    b = run_folder("Ålesund", ["weights.environment=2"])
+    assert main_folder == paths.REPORTS / "executed"
+    assert a != main_folder and b != main_folder and a != b
+    assert a == run_folder("Ålesund", ["target_set=national"])
+    assert run_folder("Ålesund", ["x=1", "y=2"]) == run_folder("Ålesund", ["y=2", "x=1"])
+    assert a.name.startswith("Ålesund-")
