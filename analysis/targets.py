@@ -124,13 +124,19 @@ def goalposts(selected: pd.DataFrame, panel_values: pd.DataFrame, cat: pd.DataFr
     target = gp["target"].copy()
     target_origin = pd.Series(np.where(target.notna(), "cited", ""), index=gp.index, dtype=object)
     k = gp["rule"].str.extract(RULE, expand=False).astype(float)
+    simulated = panel_values["source_type"].eq("simulated") if "source_type" in panel_values.columns else \
+        pd.Series(False, index=panel_values.index)
+    target_simulated = pd.Series(0, index=gp.index, dtype=int)
     for dp in gp.index[k.notna()]:
-        values = panel_values.loc[panel_values["data_point_id"] == dp, "value"].to_numpy()
+        rows = panel_values["data_point_id"] == dp
+        values, sims = panel_values.loc[rows, "value"].to_numpy(), simulated[rows].to_numpy()
         kk = int(k[dp])
         if len(values) >= kk:
-            best = np.sort(values)[:kk] if lower[dp] else np.sort(values)[::-1][:kk]
-            target[dp] = best.mean()
-            target_origin[dp] = f"mean of best {kk} of {len(values)} peers"
+            order = np.argsort(values if lower[dp] else -values, kind="mergesort")[:kk]
+            target[dp] = values[order].mean()
+            target_simulated[dp] = int(sims[order].sum())
+            note = f", {target_simulated[dp]} of them simulated" if target_simulated[dp] else ""
+            target_origin[dp] = f"mean of best {kk} of {len(values)} peers{note}"
         else:
             target_origin[dp] = f"no target: rule needs {kk} peers, {len(values)} report"
     worst = gp["worst"].copy()
@@ -142,7 +148,11 @@ def goalposts(selected: pd.DataFrame, panel_values: pd.DataFrame, cat: pd.DataFr
     worst[derive & ~lower] = q_low[derive & ~lower]
     band = gp["direction"].eq("target_band") & worst.isna()
     worst[band] = 0.0  # a ratio's natural bound: distance |1 - 0| is the worst a ratio of 1 can miss by
-    worst_origin[derive & worst.notna()] = "panel percentile"
+    n_sim = simulated.groupby(panel_values["data_point_id"]).sum().reindex(gp.index).fillna(0).astype(int)
+    worst_simulated = pd.Series(np.where(derive & worst.notna(), n_sim, 0), index=gp.index)
+    worst_origin[derive & worst.notna()] = "panel percentile" + np.where(
+        worst_simulated > 0, ", from " + worst_simulated.astype(str) + " simulated of " + n.astype(str) + " values",
+        "")[derive & worst.notna()]
     worst_origin[band] = "natural bound 0"
     degenerate = target.notna() & worst.notna() & (
         (lower & (worst <= target)) | (gp["direction"].eq("higher_is_better") & (worst >= target)))
@@ -154,6 +164,7 @@ def goalposts(selected: pd.DataFrame, panel_values: pd.DataFrame, cat: pd.DataFr
         "target": target,
         "worst": worst,
         "target_origin": target_origin,
+        "goalposts_from_simulated": (target_simulated > 0) | (worst_simulated > 0),
         "worst_origin": worst_origin.replace("", "missing"),
         "source_class": gp["source_class"],
         "target_source": gp["source"],

@@ -159,6 +159,35 @@ def test_calibration_centres_on_published_median(cat, published):
     assert median == pytest.approx(police.median(), rel=0.15)
 
 
+def test_single_published_value_is_shrunk_halfway_to_the_default(cat, published):
+    spec = simulate.assumptions(cat, published).set_index("data_point_id")
+    single = observations.scored(published).groupby("data_point_id")["value"].agg(["count", "first"])
+    single = single[single["count"] == 1]
+    numeric = [dp for dp in single.index if spec.at[dp, "kind"] != "binary"]
+    assert numeric
+    for dp in numeric:
+        prior = simulate.DEFAULT_PRIORS[dp]
+        w = 1 / (1 + simulate.PRIOR_PSEUDO_COUNT)
+        assert spec.at[dp, "centre"] == pytest.approx(w * single.at[dp, "first"] + (1 - w) * prior.centre)
+        assert spec.at[dp, "spread"] == pytest.approx(prior.spread)
+        assert spec.at[dp, "basis"] == "published"
+        assert "shrunk halfway" in spec.at[dp, "rationale"]
+    # Karmøy's 0.00 % ICT monitoring of drainage and Ålesund's 0.00 % cultural expenditure
+    # no longer put every simulated municipality at 0 %
+    assert spec.at["EC: ICT: D: 1A", "centre"] == pytest.approx(5.0)   # (0 + 10) / 2
+    assert spec.at["SC: EH: C: 1C", "centre"] == pytest.approx(1.0)    # (0 + 2) / 2
+    frame = simulate.scale_panel(400, [2020], seed=4, cat=cat, calibration=published)
+    medians = frame.groupby("data_point_id")["value"].median()
+    assert medians["EC: ICT: D: 1A"] == pytest.approx(5.0, rel=0.25)
+    assert medians["SC: EH: C: 1C"] == pytest.approx(1.0, rel=0.25)
+    note = frame.loc[frame["data_point_id"] == "EC: ICT: D: 1A", "note"].iloc[0]
+    assert "halfway between the one published Norwegian value and a documented default" in note
+    # two or more values: still the median (SC: SH: SA: 6C, test above); Yes/No: Laplace's rule
+    yes_no = [dp for dp in single.index if spec.at[dp, "kind"] == "binary"]
+    for dp in yes_no:
+        assert spec.at[dp, "centre"] == pytest.approx((single.at[dp, "first"] + 1) / 3)
+
+
 def test_every_data_point_has_a_documented_assumption(cat):
     spec = simulate.assumptions(cat)
     assert (spec["basis"] == "default").all()
@@ -177,6 +206,10 @@ def test_rejects_duplicate_inputs(cat):
         simulate.simulate(["A", "A"], [2020], 1, cat)
     with pytest.raises(ValueError, match="years"):
         simulate.simulate(["A"], [2020, 2020], 1, cat)
+    with pytest.raises(ValueError, match="empty"):
+        simulate.simulate(["A", "  "], [2020], 1, cat)
+    with pytest.raises(ValueError, match="1900 and 2100"):
+        simulate.simulate(["A"], [1850, 2020], 1, cat)
 
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -244,10 +277,40 @@ def test_simulated_years_lead_into_the_published_value(demo, published):
     assert (resilience == 0).all()  # published "No" in 2020; plans are never dropped, so No before
 
 
-def test_demonstration_panel_leaves_out_published_rows_outside_the_grid(cat, published):
-    frame = simulate.demonstration_panel(published, ["Asker", "Bodø"], [2019], seed=1, cat=cat)
+def test_demonstration_panel_keeps_published_rows_whatever_the_years(cat, published):
+    # published values are from 2020; years=[2018, 2019] must not silently drop them
+    frame = simulate.demonstration_panel(published, ["Asker", "Bodø"], [2018, 2019], seed=1,
+                                         cat=cat)
+    asker = observations.tidy(published[published["municipality"] == "Asker"])
+    assert len(asker) > 0
+    kept = frame[frame["source_type"] == "published"].reset_index(drop=True)
+    pd.testing.assert_frame_equal(kept, asker)
+    simulated = frame[frame["source_type"] == "simulated"]
+    assert set(simulated["year"]) == {2018, 2019}
+    assert set(simulated["municipality"]) == {"Asker", "Bodø"}
+    assert len(frame) == 2 * len(cat) * 2 + len(asker)
+    assert not frame.duplicated(KEY).any()
+    assert observations.validate(frame, "demonstration", cat) == []
+    # simulated years still lead into the kept published value (Asker's 2020 "No" for resilience)
+    resilience = frame[(frame["municipality"] == "Asker") & (frame["data_point_id"] == "SC: SH: SA: 3A")]
+    assert list(resilience["year"]) == [2018, 2019, 2020]
+    assert (resilience["value"] == 0).all()
+
+
+def test_demonstration_panel_leaves_out_other_municipalities(cat, published):
+    frame = simulate.demonstration_panel(published, ["Bodø"], [2020], seed=1, cat=cat)
     assert (frame["source_type"] == "simulated").all()
-    assert len(frame) == 2 * len(cat)
+    assert set(frame["municipality"]) == {"Bodø"}
+    assert len(frame) == len(cat)
+
+
+def test_run_observations_keeps_published_values_for_other_years(cat, published):
+    from analysis import assess, params
+    values = {**params.load(), "include_simulated": True, "years": [2018, 2019]}
+    names = sorted(published["municipality"].unique())
+    frame = assess.run_observations(values, names, published)
+    kept = frame[frame["source_type"] == "published"].reset_index(drop=True)
+    pd.testing.assert_frame_equal(kept, observations.tidy(published))
 
 
 # --- names, scale, mix, select -----------------------------------------------------------------

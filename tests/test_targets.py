@@ -375,3 +375,22 @@ def test_city_goalposts_use_its_worst_as_start_and_carry_years(city_targets, cat
     assert scored.loc["B", "achievement"] == 0.0
     default_gp = targets.goalposts(targets.select(city_targets), panel, cat).set_index("data_point_id")
     assert (default_gp.loc[RECYCLED, "target"], default_gp.loc[RECYCLED, "worst"]) == (65.0, 0.0)
+
+
+def test_goalposts_say_when_they_rest_on_simulated_values():
+    """A peer-rule target or percentile worst computed from simulated values is flagged and says how many."""
+    sel = selected([("H", np.nan, 0.0, "best_peers_mean:3"), ("PH", 100.0, np.nan, None),
+                    ("L", np.nan, 100.0, "best_peers_mean:3")])
+    panel = panel_frame()
+    panel["source_type"] = "published"
+    # H: 50 (the best) simulated -> in the best three; L: 50 (the worst when lower is better) simulated -> not
+    panel.loc[(panel["data_point_id"].isin(["H", "L"])) & (panel["value"] == 50.0), "source_type"] = "simulated"
+    panel.loc[(panel["data_point_id"] == "PH") & (panel["value"] == 5.0), "source_type"] = "simulated"
+    out = targets.goalposts(sel, panel, mini_cat()).set_index("data_point_id")
+    assert out.loc["H", "goalposts_from_simulated"]
+    assert out.loc["H", "target_origin"] == "mean of best 3 of 6 peers, 1 of them simulated"
+    assert not out.loc["L", "goalposts_from_simulated"]
+    assert out.loc["PH", "goalposts_from_simulated"]
+    assert out.loc["PH", "worst_origin"] == "panel percentile, from 1 simulated of 7 values"
+    published_only = targets.goalposts(sel, panel.assign(source_type="published"), mini_cat())
+    assert not published_only["goalposts_from_simulated"].any()
