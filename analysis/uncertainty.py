@@ -11,7 +11,8 @@ parameters say otherwise)
 ``data``
     ``with_simulated`` (complete demonstration panel, simulated cells labelled) or
     ``published_only`` (the sparse published/city-supplied panel). The nominal option follows the
-    ``include_simulated`` parameter.
+    ``include_simulated`` parameter. Fixed at the nominal option in the rank bands and Sobol
+    indices, and compared explicitly in :func:`data_sensitivity` (see below).
 ``target_set``
     ``default`` or ``national`` (analysis/targets.py; the national set overrides a few targets).
     The nominal option follows the ``target_set`` parameter.
@@ -39,16 +40,45 @@ weights
     ``w ~ Dirichlet(concentration · nominal share)`` (mean = nominal shares), ``uniform`` multiplies
     each nominal weight by ``U(1 − spread, 1 + spread)``, ``fixed`` keeps the nominal weights.
 
-Ranks are competition ranks (1 = best, ties share the lowest rank) among the municipalities that
-have an index in that draw; index values are rounded to :data:`TIE_DECIMALS` decimals first, so
-that equal scores computed along different floating-point paths tie. Under ``published_only`` few
-municipalities are ranked; ``share_draws_ranked`` in the bands says how often each one was.
+Which municipalities are ranked: one set per analysis
+------------------------------------------------------
+A rank band only means something if every draw ranks the *same* municipalities: rank 3 among 4
+and rank 3 among 17 are different statements. Two rules make sure of it.
+
+1. **The data choice is not mixed into the rank bands.** Under ``published_only`` only the few
+   municipalities with published values get an index (in the 2020 panel 4 of the 17 under
+   goalposts, 2 under min-max or rank normalisation, which need two distinct values per data
+   point). Drawing it together with ``with_simulated`` would pour ranks among 2–4 and ranks
+   among 17 into the same percentiles, and the Sobol indices would mostly measure how many
+   municipalities are ranked.
+   :func:`monte_carlo_ranks` and :func:`sobol_indices` therefore keep ``data`` fixed at its
+   nominal option unless the caller varies it explicitly, and :func:`data_sensitivity` makes the
+   comparison "published only versus with simulated values" an explicit table of its own.
+2. **Ranks are taken among the municipalities that have an index under every combination of the
+   choices actually varied** (:func:`rankable`; with positive nominal weight on a dimension they
+   report). Every draw ranks exactly this set (``n_ranked`` in the log is constant); a
+   municipality outside it has no band, and ``reason`` says under which options it has no index.
+   The nominal rank is the rank among the same set under the nominal choices (a choice restricted
+   to options without its nominal one takes its first allowed option instead).
+
+Ranks are competition ranks (1 = best, ties share the lowest rank); index values are rounded to
+:data:`TIE_DECIMALS` decimals first, so that equal scores computed along different floating-point
+paths tie.
+
+Data sensitivity (:func:`data_sensitivity`): for the municipalities with an index under both
+data options and every combination of the other varied choices, their rank among that common set
+with simulated values and from published values only, under the nominal choices and as the median
+over paired draws of the other choices (each draw evaluated under both data options), and the
+share of draws in which the two ranks differ. The table also says, for every municipality,
+whether it has an index from published values alone under the nominal choices, and why it is not
+compared otherwise.
 
 Interface (notebook use)::
 
-    inputs = uncertainty.prepare(values)                       # 4 assessment runs, ~4 s
+    inputs = uncertainty.prepare(values)                       # 4 assessment runs, ~2 s
     bands, log = uncertainty.monte_carlo_ranks(inputs, draws=10_000, seed=values["seed"])
     sobol = uncertainty.sobol_indices(inputs, n_base=256, seed=values["seed"])
+    by_data = uncertainty.data_sensitivity(inputs, draws=10_000, seed=values["seed"])
 
 Vectorisation: ``prepare`` builds, for every combination of the discrete choices, the
 municipality × data point matrix of normalised values (with scores from analysis.assess) and
@@ -329,23 +359,102 @@ def draw_index(inputs: Inputs, log: pd.DataFrame) -> np.ndarray:
     return np.where(total_weight > 0, index, np.nan)
 
 
-def rank_index(index: np.ndarray) -> np.ndarray:
-    """Competition ranks (1 = best) along the last axis; NaN stays NaN."""
+def rank_index(index: np.ndarray, among: np.ndarray | None = None) -> np.ndarray:
+    """Competition ranks (1 = best) along the last axis; NaN stays NaN.
+
+    ``among`` (boolean per municipality) restricts the ranking to those columns; the others are NaN.
+    """
+    if among is not None:
+        index = np.where(np.asarray(among, dtype=bool), index, np.nan)
     return stats.rankdata(-np.round(index, TIE_DECIMALS), method="min", axis=-1, nan_policy="omit")
 
 
-def draw_ranks(inputs: Inputs, log: pd.DataFrame) -> pd.DataFrame:
-    """Ranks per draw (rows, indexed by ``log['draw']``) and municipality (columns), vectorised."""
-    ranks = rank_index(draw_index(inputs, log))
+def draw_ranks(inputs: Inputs, log: pd.DataFrame, among: Sequence[str] | None = None) -> pd.DataFrame:
+    """Ranks per draw (rows, indexed by ``log['draw']``) and municipality (columns), vectorised.
+
+    ``among`` names the municipalities to rank; by default every municipality with an index in
+    that draw (so the set can differ between draws; :func:`monte_carlo_ranks` never does that).
+    """
+    mask = None if among is None else np.isin(inputs.municipalities, list(among))
+    ranks = rank_index(draw_index(inputs, log), mask)
     return pd.DataFrame(ranks, index=pd.Index(log["draw"].to_numpy(), name="draw"), columns=inputs.municipalities)
 
 
-def nominal_log(inputs: Inputs) -> pd.DataFrame:
-    """A one-row log with the nominal choices and weights."""
-    row: dict[str, Any] = {"draw": [0], **{k: [v] for k, v in inputs.nominal.items()}}
+def main_choices(inputs: Inputs, choices: Mapping[str, Sequence[str]] | None = None) -> dict[str, tuple[str, ...]]:
+    """The options allowed in the rank bands: ``choices`` where given, ``data`` fixed at nominal otherwise."""
+    return _allowed(inputs, {"data": [inputs.nominal["data"]], **dict(choices or {})})
+
+
+def reference_choices(inputs: Inputs, allowed: Mapping[str, Sequence[str]]) -> dict[str, str]:
+    """The nominal choices projected on ``allowed``: a choice whose nominal option is not allowed takes its first."""
+    return {name: inputs.nominal[name] if inputs.nominal[name] in allowed[name] else allowed[name][0]
+            for name in DISCRETE}
+
+
+def nominal_log(inputs: Inputs, choices: Mapping[str, str] | None = None) -> pd.DataFrame:
+    """A one-row log with the nominal choices (or ``choices`` where given) and the nominal weights."""
+    row: dict[str, Any] = {"draw": [0], **{k: [v] for k, v in {**inputs.nominal, **dict(choices or {})}.items()}}
     share = inputs.nominal_weights / inputs.nominal_weights.sum()
     row.update({c: [w] for c, w in zip(weight_columns(inputs), share)})
     return pd.DataFrame(row)
+
+
+def _combinations(inputs: Inputs, allowed: Mapping[str, Sequence[str]]) -> tuple[list[tuple[str, ...]], np.ndarray]:
+    """Every combination of the allowed discrete options, and per combination × municipality: has an index.
+
+    A municipality has an index when it has a score in at least one dimension of positive nominal
+    weight (the weight modes keep zero nominal weights at zero and positive ones positive).
+    """
+    combos = list(product(*(allowed[name] for name in DISCRETE)))
+    codes = tuple(np.array([inputs.options[name].index(c[i]) for c in combos]) for i, name in enumerate(DISCRETE))
+    scores = inputs.dimension_scores[codes]                          # combination × municipality × dimension
+    positive = inputs.nominal_weights > 0
+    return combos, (~np.isnan(scores) & positive).any(axis=2)
+
+
+def rankable(inputs: Inputs, allowed: Mapping[str, Sequence[str]]) -> pd.DataFrame:
+    """Per municipality: ranked (an index under every allowed combination of options) and, if not, why.
+
+    Columns: municipality, ranked, n_combinations_with_index, n_combinations, reason.
+    """
+    combos, has = _combinations(inputs, allowed)
+    ranked = has.all(axis=0)
+    reasons = []
+    for m in range(len(inputs.municipalities)):
+        reasons.append("" if ranked[m] else _why_unranked(combos, has[:, m], allowed))
+    return pd.DataFrame({"municipality": inputs.municipalities, "ranked": ranked,
+                         "n_combinations_with_index": has.sum(axis=0), "n_combinations": len(combos),
+                         "reason": reasons})
+
+
+def _why_unranked(combos: list[tuple[str, ...]], has: np.ndarray, allowed: Mapping[str, Sequence[str]]) -> str:
+    """The single options, then the pairs of options, under which the municipality never has an index."""
+    if not has.any():
+        return "no index under any of the choices (no scoreable values)"
+    varied = [i for i, name in enumerate(DISCRETE) if len(allowed[name]) > 1]
+
+    def never(conditions: tuple[tuple[int, str], ...]) -> bool:
+        return not any(h for c, h in zip(combos, has) if all(c[i] == o for i, o in conditions))
+
+    singles = [((i, o),) for i in varied for o in allowed[DISCRETE[i]] if never(((i, o),))]
+    explained = {cond[0] for cond in singles}
+    pairs = [((i, o), (j, q)) for k, i in enumerate(varied) for j in varied[k + 1:]
+             for o in allowed[DISCRETE[i]] for q in allowed[DISCRETE[j]]
+             if (i, o) not in explained and (j, q) not in explained and never(((i, o), (j, q)))]
+    causes = [" with ".join(f"{DISCRETE[i]}={o}" for i, o in cond) for cond in singles + pairs]
+    if causes:
+        return "no index under " + ", ".join(causes)
+    return f"no index under {int((~has).sum())} of {len(combos)} combinations of the varied choices"
+
+
+def _checked_index(inputs: Inputs, log: pd.DataFrame, ranked: np.ndarray) -> np.ndarray:
+    index = draw_index(inputs, log)
+    lost = np.isnan(index[:, ranked])
+    if lost.any():
+        draw = int(np.argmax(lost.any(axis=1)))
+        raise RuntimeError(f"draw {int(log['draw'].iloc[draw])} has no index for a municipality that should be "
+                           "ranked under every choice (a sampled weight of 0?)")
+    return index
 
 
 def monte_carlo_ranks(inputs: Inputs, draws: int, seed: int, choices: Mapping[str, Sequence[str]] | None = None,
@@ -353,19 +462,35 @@ def monte_carlo_ranks(inputs: Inputs, draws: int, seed: int, choices: Mapping[st
                       spread: float = 0.25) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Rank bands per municipality over ``draws`` random construction choices, and the per-draw log.
 
-    Bands: municipality, nominal_rank (rank under the nominal choices), median_rank, p5_rank,
-    p95_rank, share_draws_ranked (draws in which it had an index), n_ranked_nominal and
-    share_simulated (of its scored values under the nominal data choice). Sorted by median rank.
+    ``choices`` restricts options per choice; ``data`` is fixed at its nominal option unless given
+    here (see the module docstring). Every draw ranks the same municipalities: those with an index
+    under every combination of the allowed options (:func:`rankable`).
+    Bands: municipality, ranked, nominal_rank (under the reference choices of
+    :func:`reference_choices`), median_rank, p5_rank, p95_rank, n_ranked (size of the ranked set),
+    share_simulated (of its scored values under the reference data choice) and reason (why a
+    municipality is not ranked). Sorted by median rank.
     Log: draw, one column per construction choice, w_<dimension> per dimension, n_ranked and
-    mean_abs_rank_shift (mean |rank − nominal rank| over municipalities ranked in both).
+    mean_abs_rank_shift (mean |rank − nominal rank| over the ranked municipalities).
     The same ``seed`` gives the same log and bands.
     """
-    log = sample_design(inputs, draws, seed, choices, weights, concentration, spread)
-    ranks = rank_index(draw_index(inputs, log))
-    nominal = rank_index(draw_index(inputs, nominal_log(inputs)))[0]
+    allowed = main_choices(inputs, choices)
+    status = rankable(inputs, allowed)
+    ranked = status["ranked"].to_numpy()
+    log = sample_design(inputs, draws, seed, allowed, weights, concentration, spread)
+    ranks = rank_index(_checked_index(inputs, log, ranked), ranked)
+    reference = nominal_log(inputs, reference_choices(inputs, allowed))
+    nominal = rank_index(_checked_index(inputs, reference, ranked), ranked)[0]
     log["n_ranked"] = np.sum(~np.isnan(ranks), axis=1)
     log["mean_abs_rank_shift"] = _mean_shift(ranks, nominal)
-    return rank_bands(inputs, ranks, nominal), log
+    share = _share_simulated(inputs, reference["data"].iloc[0], reference["target_set"].iloc[0])
+    return rank_bands(inputs, ranks, nominal, status["reason"].to_numpy(), share), log
+
+
+def _share_simulated(inputs: Inputs, data: str, target_set: str) -> pd.Series:
+    """Share of each municipality's scored values that are simulated, under one (data, target set) option."""
+    frame = inputs.scored[(data, target_set)]
+    with_score = frame[frame["achievement"].notna()]
+    return with_score["source_type"].eq("simulated").groupby(with_score["municipality"]).mean()
 
 
 def _mean_shift(ranks: np.ndarray, nominal: np.ndarray) -> np.ndarray:
@@ -373,34 +498,117 @@ def _mean_shift(ranks: np.ndarray, nominal: np.ndarray) -> np.ndarray:
         return np.nanmean(np.abs(ranks - nominal[None, :]), axis=1)
 
 
-def rank_bands(inputs: Inputs, ranks: np.ndarray, nominal: np.ndarray) -> pd.DataFrame:
-    """Summary of a draws × municipality rank array (see :func:`monte_carlo_ranks`)."""
+def rank_bands(inputs: Inputs, ranks: np.ndarray, nominal: np.ndarray, reasons: Sequence[str] | None = None,
+               share_simulated: pd.Series | None = None) -> pd.DataFrame:
+    """Summary of a draws × municipality rank array (see :func:`monte_carlo_ranks`).
+
+    Refuses an array whose draws rank different sets of municipalities: such bands would mix
+    rankings of different sizes.
+    """
+    present = ~np.isnan(ranks)
+    if len(ranks) and (present != present[0]).any():
+        raise ValueError("the draws rank different sets of municipalities; rank bands would mix rankings")
     with _quiet():
         p5, median, p95 = np.nanpercentile(ranks, [5, 50, 95], axis=0)
+    ranked = present[0] if len(ranks) else np.zeros(len(inputs.municipalities), dtype=bool)
+    reasons = list(reasons) if reasons is not None else ["" if r else "no index" for r in ranked]
+    share = inputs.share_simulated if share_simulated is None else share_simulated
     bands = pd.DataFrame({
         "municipality": inputs.municipalities,
+        "ranked": ranked,
         "nominal_rank": nominal,
         "median_rank": median,
         "p5_rank": p5,
         "p95_rank": p95,
-        "share_draws_ranked": np.mean(~np.isnan(ranks), axis=0),
-        "n_ranked_nominal": int(np.sum(~np.isnan(nominal))),
-        "share_simulated": inputs.share_simulated.reindex(inputs.municipalities).to_numpy(),
+        "n_ranked": int(ranked.sum()),
+        "share_simulated": share.reindex(inputs.municipalities).to_numpy(),
+        "reason": reasons,
     })
     return bands.sort_values(["median_rank", "nominal_rank", "municipality"], kind="mergesort",
                              na_position="last").reset_index(drop=True)
 
 
 # --------------------------------------------------------------------------------------------
+# data sensitivity: published only versus with simulated values
+
+
+DATA_SENSITIVITY_COLUMNS = [
+    "municipality", "index_with_simulated", "index_published_only", "compared", "rank_with_simulated",
+    "rank_published_only", "rank_change", "median_rank_with_simulated", "median_rank_published_only",
+    "share_draws_rank_differs", "n_compared", "share_simulated", "reason"]
+
+
+def data_sensitivity(inputs: Inputs, draws: int = 1000, seed: int = 0,
+                     choices: Mapping[str, Sequence[str]] | None = None, weights: WeightMode = "dirichlet",
+                     concentration: float = 10.0, spread: float = 0.25) -> pd.DataFrame:
+    """Rank with simulated values versus published values only, among the municipalities rankable under both.
+
+    The compared set: municipalities with an index under both data options and every combination of
+    the other allowed choices (``choices``, as in :func:`monte_carlo_ranks`; a ``data`` entry is
+    ignored). Ranks are among that set only. Nominal ranks use the reference choices; the medians
+    use ``draws`` random draws of the other choices, each evaluated under both data options
+    (paired), seeded by ``seed``. Columns (``DATA_SENSITIVITY_COLUMNS``): municipality,
+    index_with_simulated / index_published_only (has an index under the reference choices with
+    that data option), compared, rank_with_simulated, rank_published_only, rank_change
+    (published only − with simulated; positive = worse without simulated values),
+    median_rank_with_simulated, median_rank_published_only, share_draws_rank_differs, n_compared,
+    share_simulated (under with_simulated) and reason (why a municipality is not compared).
+    Compared municipalities first, by rank with simulated values.
+    """
+    data_options = tuple(inputs.options["data"])
+    if set(data_options) != set(CHOICES["data"]):
+        raise ValueError(f"data sensitivity needs both data options {list(CHOICES['data'])}; the inputs have "
+                         f"{list(data_options)} (prepare them with both)")
+    other = {k: v for k, v in (choices or {}).items() if k != "data"}
+    allowed = main_choices(inputs, {**other, "data": list(CHOICES["data"])})
+    status = rankable(inputs, allowed)
+    compared = status["ranked"].to_numpy()
+    reference = reference_choices(inputs, allowed)
+    log = sample_design(inputs, draws, seed, {**allowed, "data": (reference["data"],)}, weights, concentration, spread)
+    out = pd.DataFrame({"municipality": inputs.municipalities})
+    ranks = {}
+    for data in CHOICES["data"]:
+        ref = nominal_log(inputs, {**reference, "data": data})
+        index = draw_index(inputs, ref)[0]
+        out[f"index_{data}"] = ~np.isnan(index)
+        out[f"rank_{data}"] = rank_index(index, compared)
+        ranks[data] = rank_index(_checked_index(inputs, log.assign(data=data), compared), compared)
+        with _quiet():
+            out[f"median_rank_{data}"] = np.nanmedian(ranks[data], axis=0)
+    out["compared"] = compared
+    out["rank_change"] = out["rank_published_only"] - out["rank_with_simulated"]
+    differs = ranks["published_only"] != ranks["with_simulated"]
+    out["share_draws_rank_differs"] = np.where(compared, differs.mean(axis=0) if draws else np.nan, np.nan)
+    out["n_compared"] = int(compared.sum())
+    share = _share_simulated(inputs, "with_simulated", reference["target_set"])
+    out["share_simulated"] = share.reindex(inputs.municipalities).to_numpy()
+    out["reason"] = [_why_not_compared(r, p, w) for r, p, w in
+                     zip(status["reason"], out["index_published_only"], out["index_with_simulated"])]
+    out = out[DATA_SENSITIVITY_COLUMNS]
+    return out.sort_values(["compared", "rank_with_simulated", "municipality"], ascending=[False, True, True],
+                           kind="mergesort", na_position="last").reset_index(drop=True)
+
+
+def _why_not_compared(reason: str, published: bool, simulated: bool) -> str:
+    if not reason:
+        return ""
+    if not simulated and not published:
+        return "no index even with simulated values"
+    if not published:
+        return "no index from published values alone under the nominal choices"
+    return f"not rankable under every choice: {reason}"
+
+
+# --------------------------------------------------------------------------------------------
 # oracle
 
 
-def per_draw_loop(inputs: Inputs, log: pd.DataFrame) -> pd.DataFrame:
+def per_draw_loop(inputs: Inputs, log: pd.DataFrame, among: Sequence[str] | None = None) -> pd.DataFrame:
     """Ranks for each draw of ``log`` computed the plain way, one draw at a time with pandas.
 
     Independent of the precomputed matrices: it starts from the tidy scored frames, normalises
     with groupby, imputes, aggregates with ``mean`` / ``scipy.stats.gmean`` and ranks with
-    ``Series.rank``. Returns the same frame as :func:`draw_ranks`.
+    ``Series.rank`` (among ``among`` only, if given). Returns the same frame as :func:`draw_ranks`.
     """
     wcols = weight_columns(inputs)
     rows = []
@@ -428,6 +636,8 @@ def per_draw_loop(inputs: Inputs, log: pd.DataFrame) -> pd.DataFrame:
             else:
                 index[municipality] = float((scores * w).sum() / w.sum())
         series = pd.Series(index, dtype=float).reindex(inputs.municipalities)
+        if among is not None:
+            series = series.where(series.index.isin(list(among)))
         rows.append(series.round(TIE_DECIMALS).rank(ascending=False, method="min"))
     out = pd.DataFrame(rows, columns=inputs.municipalities)
     out.index = pd.Index(log["draw"].to_numpy(), name="draw")
@@ -471,22 +681,31 @@ def _impute_tidy(cells: pd.DataFrame, municipalities: list[str]) -> pd.DataFrame
 # Sobol sensitivity
 
 
+SOBOL_COLUMNS = ["factor", "S1", "S1_conf", "ST", "ST_conf", "n_evaluations", "n_ranked", "reason"]
+
+
 def sobol_indices(inputs: Inputs, n_base: int = 256, seed: int = 0,
                   choices: Mapping[str, Sequence[str]] | None = None, weights: WeightMode = "dirichlet",
                   concentration: float = 10.0, spread: float = 0.25, num_resamples: int = 100) -> pd.DataFrame:
     """First-order and total Sobol indices of the mean absolute rank shift per construction choice (SALib).
 
-    Every varied discrete choice is one factor on [0, 1), mapped to option ``floor(u · n)``; the
-    dimension weights form one group factor "weights" (each weight is the Gamma quantile of its
-    uniform, so normalised they are Dirichlet(concentration · nominal share), or the nominal
-    weight times ``U(1 − spread, 1 + spread)``). Choices fixed to one option are not factors.
-    Output y per sample: mean |rank − nominal rank|. Costs ``n_base · (factors + 2)`` evaluations;
-    ``n_base`` should be a power of two. Columns: factor, S1, S1_conf, ST, ST_conf, n_evaluations.
+    The choices and the ranked set are those of :func:`monte_carlo_ranks` with the same ``choices``
+    (``data`` fixed at nominal unless given), so the indices apportion the variance of the rank
+    bands actually shown. Every varied discrete choice is one factor on [0, 1), mapped to option
+    ``floor(u · n)``; the dimension weights form one group factor "weights" (each weight is the
+    Gamma quantile of its uniform, so normalised they are Dirichlet(concentration · nominal
+    share), or the nominal weight times ``U(1 − spread, 1 + spread)``). Choices fixed to one
+    option are not factors. Output y per sample: mean |rank − nominal rank| over the ranked set.
+    Costs ``n_base · (factors + 2)`` evaluations; ``n_base`` should be a power of two. Columns
+    (``SOBOL_COLUMNS``): factor, S1, S1_conf, ST, ST_conf, n_evaluations, n_ranked, reason. When
+    fewer than two municipalities are ranked, or the ranks never move, there is no variance to
+    apportion: the indices are left empty and ``reason`` says why.
     """
     from SALib.analyze import sobol as sobol_analyze
     from SALib.sample import sobol as sobol_sample
 
-    allowed = _allowed(inputs, choices)
+    allowed = main_choices(inputs, choices)
+    ranked = rankable(inputs, allowed)["ranked"].to_numpy()
     varied = [name for name in DISCRETE if len(allowed[name]) > 1]
     wcols = weight_columns(inputs)
     vary_weights = weights != "fixed"
@@ -494,14 +713,25 @@ def sobol_indices(inputs: Inputs, n_base: int = 256, seed: int = 0,
     if not names:
         raise ValueError("nothing varies: give at least one choice with two options or non-fixed weights")
     groups = varied + (["weights"] * len(wcols) if vary_weights else [])
+    factors = list(dict.fromkeys(groups))
     problem = {"num_vars": len(names), "names": names, "bounds": [[0.0, 1.0]] * len(names), "groups": groups}
     sample = sobol_sample.sample(problem, n_base, calc_second_order=False, seed=seed)
     sample = np.clip(sample, 0.0, np.nextafter(1.0, 0.0))
+
+    def empty(reason: str) -> pd.DataFrame:
+        return pd.DataFrame({"factor": factors, "S1": np.nan, "S1_conf": np.nan, "ST": np.nan, "ST_conf": np.nan,
+                             "n_evaluations": len(sample), "n_ranked": int(ranked.sum()), "reason": reason},
+                            columns=SOBOL_COLUMNS)
+
+    if ranked.sum() < 2:
+        return empty(f"{int(ranked.sum())} municipalities have an index under every varied choice; "
+                     "at least 2 are needed for a ranking that can move")
+    reference = reference_choices(inputs, allowed)
     log = pd.DataFrame({"draw": np.arange(len(sample))})
     for name in DISCRETE:
         opts = np.asarray(allowed[name], dtype=object)
         log[name] = (opts[(sample[:, names.index(name)] * len(opts)).astype(int)] if name in varied
-                     else opts[0])
+                     else reference[name])
     share = inputs.nominal_weights / inputs.nominal_weights.sum()
     if vary_weights:
         u = sample[:, [names.index(c) for c in wcols]]
@@ -516,10 +746,12 @@ def sobol_indices(inputs: Inputs, n_base: int = 256, seed: int = 0,
         w = np.tile(share, (len(sample), 1))
     for column, values in zip(wcols, w.T):
         log[column] = values
-    ranks = rank_index(draw_index(inputs, log))
-    nominal = rank_index(draw_index(inputs, nominal_log(inputs)))[0]
-    y = np.nan_to_num(_mean_shift(ranks, nominal), nan=0.0)
+    ranks = rank_index(_checked_index(inputs, log, ranked), ranked)
+    nominal = rank_index(_checked_index(inputs, nominal_log(inputs, reference), ranked), ranked)[0]
+    y = _mean_shift(ranks, nominal)
+    if np.ptp(y) == 0:
+        return empty("the ranks do not change in any evaluation: no variance to apportion")
     result = sobol_analyze.analyze(problem, y, calc_second_order=False, num_resamples=num_resamples, seed=seed)
-    factors = list(dict.fromkeys(groups))
     return pd.DataFrame({"factor": factors, "S1": result["S1"], "S1_conf": result["S1_conf"],
-                         "ST": result["ST"], "ST_conf": result["ST_conf"], "n_evaluations": len(sample)})
+                         "ST": result["ST"], "ST_conf": result["ST_conf"], "n_evaluations": len(sample),
+                         "n_ranked": int(ranked.sum()), "reason": ""}, columns=SOBOL_COLUMNS)

@@ -232,19 +232,18 @@ display(HTML(present.table_html(ranked, caption=f"Water Supply Loss among {len(g
 # %%
 inputs = uncertainty.prepare(values, panel=panel)
 bands, log = uncertainty.monte_carlo_ranks(inputs, draws=500, seed=int(values["seed"]))
-display(HTML(present.table_html(bands, decimals=2, caption="Rank bands, 500 draws over all construction choices")))
+display(HTML(present.table_html(bands, decimals=2, caption="Rank bands, 500 draws over the construction choices")))
 fig = compare.plot_rank_intervals(bands)
 
 # %% [markdown]
-# Under the *published only* option only the few municipalities with published values get an
-# index. Their ranks among 2–4 then mix with ranks among 17 in the other draws. `share_draws_ranked`
-# shows how often each municipality was ranked at all. Fixing the data choice shows how much the
-# other construction choices alone move the ranks:
+# The bands vary every construction choice except the data: ranks are only comparable among the
+# same municipalities, and with published values alone only a few municipalities have an index at
+# all. The comparison of published-only and with-simulated ranks is therefore its own table
+# (`analysis.uncertainty.data_sensitivity`), for the municipalities that can be ranked both ways:
 
 # %%
-fixed, _ = uncertainty.monte_carlo_ranks(inputs, draws=500, seed=int(values["seed"]),
-                                         choices={"data": [inputs.nominal["data"]]})
-display(HTML(present.table_html(fixed, decimals=2, caption="Rank bands with the data choice fixed to the nominal panel")))
+display(HTML(present.table_html(uncertainty.data_sensitivity(inputs, draws=500, seed=int(values["seed"])),
+                                decimals=2, caption="Rank with and without simulated values")))
 
 # %% [markdown]
 # Sobol indices (`analysis.uncertainty.sobol_indices`) say which choice moves the ranks most. S1

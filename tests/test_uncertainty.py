@@ -1,4 +1,5 @@
-"""Monte Carlo rank bands over construction choices: vectorised = per-draw oracle, seeded, sane limits."""
+"""Monte Carlo rank bands over construction choices: one ranked set per analysis, vectorised = per-draw oracle,
+seeded, sane limits; the published-only comparison as its own table."""
 
 from __future__ import annotations
 
@@ -12,10 +13,13 @@ DIMS = ["Economy", "Environment", "Society and Culture"]
 NAMES = ["Dominant", "Bodø", "Ålesund", "Tromsø", "Empty"]
 
 
-def frame(values: np.ndarray, simulated: np.ndarray | None = None) -> pd.DataFrame:
-    """Scored frame from a municipality × data point matrix of uncapped achievement (NaN = not reported)."""
+def frame(values: np.ndarray, simulated: np.ndarray | None = None, names: list[str] = NAMES) -> pd.DataFrame:
+    """Scored frame from a municipality × data point matrix of uncapped achievement (NaN = not reported).
+
+    Data point j belongs to dimension ``DIMS[j % 3]``.
+    """
     rows = []
-    for i, m in enumerate(NAMES):
+    for i, m in enumerate(names):
         for j in range(values.shape[1]):
             if np.isnan(values[i, j]):
                 continue
@@ -58,7 +62,9 @@ def test_dominant_municipality_ranked_first_in_every_draw(toy):
     bands, _ = uncertainty.monte_carlo_ranks(toy, 500, seed=1)
     row = bands.set_index("municipality").loc["Dominant"]
     assert row["p5_rank"] == row["p95_rank"] == row["nominal_rank"] == 1
-    assert bands.set_index("municipality").loc["Empty", "share_draws_ranked"] == 0
+    empty = bands.set_index("municipality").loc["Empty"]
+    assert not empty["ranked"] and np.isnan(empty["median_rank"])
+    assert empty["reason"] == "no index under any of the choices (no scoreable values)"
 
 
 def test_bands_collapse_when_every_choice_is_fixed(toy, real):
@@ -73,11 +79,16 @@ def test_bands_collapse_when_every_choice_is_fixed(toy, real):
 
 
 def test_vectorised_equals_per_draw_loop(toy, real):
-    for inputs, n in ((toy, 60), (real[0], 20)):
-        _, log = uncertainty.monte_carlo_ranks(inputs, n, seed=11)
+    for inputs, n in ((toy, 40), (real[0], 12)):
+        log = uncertainty.sample_design(inputs, n, seed=11)
         assert all(set(log[c]) == set(inputs.options[c]) for c in uncertainty.DISCRETE)  # every option drawn
         pd.testing.assert_frame_equal(uncertainty.draw_ranks(inputs, log), uncertainty.per_draw_loop(inputs, log),
                                       check_dtype=False)
+        bands, mc_log = uncertainty.monte_carlo_ranks(inputs, n // 2, seed=11)
+        ranked = bands.loc[bands["ranked"], "municipality"].tolist()
+        oracle = uncertainty.per_draw_loop(inputs, mc_log, among=ranked)
+        pd.testing.assert_frame_equal(uncertainty.draw_ranks(inputs, mc_log, among=ranked), oracle, check_dtype=False)
+        assert (oracle.notna().sum(axis=1) == len(ranked)).all()
 
 
 def test_every_option_combination_equals_the_oracle(real):
@@ -116,8 +127,40 @@ def test_seeded_runs_are_reproducible(real):
 def test_sparse_data_ranks_only_municipalities_with_data(real):
     inputs = real[0]
     bands, log = uncertainty.monte_carlo_ranks(inputs, 300, seed=2, choices={"data": ["published_only"]})
-    assert log["n_ranked"].max() < len(inputs.municipalities)
-    assert (bands["share_draws_ranked"] == 0).any()
+    n = log["n_ranked"].iloc[0]
+    assert (log["n_ranked"] == n).all() and 2 <= n < len(inputs.municipalities)
+    assert set(log["data"]) == {"published_only"}
+    ranked = bands[bands["ranked"]]
+    assert len(ranked) == n and (ranked["p95_rank"] <= n).all() and (ranked["nominal_rank"] <= n).all()
+    unranked = bands[~bands["ranked"]]
+    assert unranked[["nominal_rank", "median_rank", "p5_rank", "p95_rank"]].isna().all().all()
+    assert unranked["reason"].str.startswith("no index under").all()
+
+
+def test_rank_bands_never_mix_rankings_of_different_sets(real):
+    inputs = real[0]
+    n_all = len(inputs.municipalities)
+    bands, log = uncertainty.monte_carlo_ranks(inputs, 2000, seed=4)
+    assert set(log["data"]) == {inputs.nominal["data"]}  # the data choice is not mixed into the bands
+    assert (log["n_ranked"] == n_all).all() and (bands["n_ranked"] == n_all).all()
+    assert len({tuple(row) for row in uncertainty.draw_ranks(inputs, log.head(200)).notna().to_numpy()}) == 1
+    # varying the data choice explicitly ranks only the municipalities rankable under both options, in every draw
+    both, both_log = uncertainty.monte_carlo_ranks(inputs, 2000, seed=4, choices={"data": list(inputs.options["data"])})
+    n = int(both_log["n_ranked"].iloc[0])
+    assert (both_log["n_ranked"] == n).all() and n < n_all
+    assert set(both_log["data"]) == set(inputs.options["data"])
+    assert (both.dropna(subset=["median_rank"])["p95_rank"] <= n).all()
+    karmoy = both.set_index("municipality").loc["Karmøy", "reason"]
+    assert karmoy == ("no index under data=published_only with normalisation=minmax, "
+                      "data=published_only with normalisation=rank")
+    mixed = np.array([[1.0, 2.0, np.nan], [1.0, 2.0, 3.0]])
+    with pytest.raises(ValueError, match="different sets"):
+        uncertainty.rank_bands(uncertainty.Inputs(**{**toy_fields(inputs), "municipalities": ["a", "b", "c"]}),
+                               mixed, np.array([1.0, 2.0, np.nan]))
+
+
+def toy_fields(inputs: uncertainty.Inputs) -> dict:
+    return {f: getattr(inputs, f) for f in uncertainty.Inputs.__dataclass_fields__}
 
 
 def test_weight_modes_and_bad_choices(toy):
@@ -131,11 +174,119 @@ def test_weight_modes_and_bad_choices(toy):
         uncertainty.sample_design(toy, 10, seed=0, choices={"colour": ["red"]})
 
 
-def test_sobol_indices_attribute_variance_to_what_varies(toy):
+def test_sobol_indices_attribute_variance_to_what_varies(toy, real):
     fixed = {k: [v] for k, v in toy.nominal.items()}
-    only_data = dict(fixed, data=list(toy.options["data"]))
-    out = uncertainty.sobol_indices(toy, n_base=64, seed=1, choices=only_data, weights="fixed")
-    assert list(out["factor"]) == ["data"]
-    full = uncertainty.sobol_indices(toy, n_base=64, seed=1)
-    assert set(full["factor"]) == {*uncertainty.DISCRETE, "weights"}
-    assert np.isfinite(full[["S1", "ST"]].to_numpy()).all()
+    only_norm = dict(fixed, normalisation=list(toy.options["normalisation"]))
+    out = uncertainty.sobol_indices(toy, n_base=64, seed=1, choices=only_norm, weights="fixed")
+    assert list(out["factor"]) == ["normalisation"]
+    default = uncertainty.sobol_indices(real[0], n_base=64, seed=1)  # the choices of the rank bands: data fixed
+    assert list(default["factor"]) == ["target_set", "normalisation", "missing", "aggregation", "weights"]
+    assert np.isfinite(default[["S1", "ST"]].to_numpy()).all() and (default["reason"] == "").all()
+    assert (default["n_ranked"] == len(real[0].municipalities)).all()
+    explicit = uncertainty.sobol_indices(toy, n_base=64, seed=1, choices={"data": list(toy.options["data"])})
+    assert set(explicit["factor"]) == {*uncertainty.DISCRETE, "weights"}
+
+
+def test_sobol_and_bands_say_why_when_fewer_than_two_are_ranked():
+    names = ["A", "B", "C"]
+    full = np.array([[90.0, 80, 70], [60, 50, 40], [30, 20, 10]])
+    sparse = np.full_like(full, np.nan)
+    sparse[0] = full[0]
+    inputs = uncertainty.from_scored({("with_simulated", "default"): frame(full, names=names),
+                                      ("published_only", "default"): frame(sparse, names=names)}, names,
+                                     nominal={"data": "published_only"})
+    out = uncertainty.sobol_indices(inputs, n_base=32, seed=0)
+    assert out[["S1", "ST"]].isna().all().all()
+    assert out["reason"].str.contains("at least 2 are needed").all()
+    bands, log = uncertainty.monte_carlo_ranks(inputs, 50, seed=0)
+    # A alone has published values, and as the single reporter it has no min-max or rank value
+    assert (log["n_ranked"] == 0).all() and not bands["ranked"].any()
+    assert bands[["nominal_rank", "median_rank"]].isna().all().all()
+    reason = bands.set_index("municipality").loc["A", "reason"]
+    assert reason == "no index under normalisation=minmax, normalisation=rank"
+    goalposts, _ = uncertainty.monte_carlo_ranks(inputs, 50, seed=0, choices={"normalisation": ["goalposts"]})
+    assert goalposts["ranked"].sum() == 1 and goalposts.loc[goalposts["ranked"], "p95_rank"].item() == 1
+
+
+# --------------------------------------------------------------------------------------------
+# data sensitivity on a hand-built panel
+#   dp00, dp03: Economy; dp01: Environment; dp02: Society and Culture (goalposts = the value)
+#   with simulated values: A 90, B 80, C 70, D 60, E 50 everywhere
+#   published only: A nothing; B 40 on dp00–dp02; C 75 on dp00–dp02; D 60 on dp00 only;
+#                   E 55 on dp03 only (the single reporter of dp03: no min-max or rank value)
+
+HAND = ["A", "B", "C", "D", "E"]
+
+
+@pytest.fixture(scope="module")
+def hand() -> uncertainty.Inputs:
+    full = np.repeat(np.array([90.0, 80, 70, 60, 50])[:, None], 4, axis=1)
+    published = np.full_like(full, np.nan)
+    published[1, :3], published[2, :3], published[3, 0], published[4, 3] = 40.0, 75.0, 60.0, 55.0
+    simulated = np.isnan(published)
+    scored = {("with_simulated", "default"): frame(full, simulated, names=HAND),
+              ("published_only", "default"): frame(published, names=HAND)}
+    return uncertainty.from_scored(scored, HAND)
+
+
+def test_data_sensitivity_on_a_hand_built_panel(hand):
+    fixed = {k: [v] for k, v in hand.nominal.items() if k != "data"}
+    table = uncertainty.data_sensitivity(hand, draws=50, seed=0, choices=fixed, weights="fixed")
+    assert list(table.columns) == uncertainty.DATA_SENSITIVITY_COLUMNS
+    t = table.set_index("municipality")
+    # indices: with simulated B 80 > C 70 > D 60 > E 50; published only C 75 > D 60 > E 55 > B 40
+    assert list(table["municipality"]) == ["B", "C", "D", "E", "A"]
+    assert t.loc[["B", "C", "D", "E"], "rank_with_simulated"].tolist() == [1, 2, 3, 4]
+    assert t.loc[["B", "C", "D", "E"], "rank_published_only"].tolist() == [4, 1, 2, 3]
+    assert t.loc[["B", "C", "D", "E"], "rank_change"].tolist() == [3, -1, -1, -1]
+    assert t.loc[["B", "C", "D", "E"], "median_rank_published_only"].tolist() == [4, 1, 2, 3]
+    assert (t.loc[["B", "C", "D", "E"], "share_draws_rank_differs"] == 1.0).all()
+    assert (table["n_compared"] == 4).all()
+    assert t.loc["A", "index_with_simulated"] and not t.loc["A", "index_published_only"]
+    assert not t.loc["A", "compared"] and np.isnan(t.loc["A", "rank_with_simulated"])
+    assert t.loc["A", "reason"] == "no index from published values alone under the nominal choices"
+    assert t.loc["B", "share_simulated"] == 0.25 and t.loc["A", "share_simulated"] == 1.0
+
+
+def test_data_sensitivity_compares_only_what_is_rankable_under_every_choice(hand):
+    fixed = {k: [v] for k, v in hand.nominal.items() if k not in ("data", "normalisation")}
+    table = uncertainty.data_sensitivity(hand, draws=200, seed=3, choices=fixed, weights="fixed")
+    t = table.set_index("municipality")
+    assert t["compared"].tolist() == [True, True, True, False, False]  # B, C, D first, then A and E
+    assert (table["n_compared"] == 3).all()
+    assert t.loc[["B", "C", "D"], "rank_with_simulated"].tolist() == [1, 2, 3]
+    assert t.loc[["B", "C", "D"], "rank_published_only"].tolist() == [3, 1, 2]
+    assert t.loc["E", "index_published_only"]  # has an index under the nominal goalposts, but not under min-max
+    assert t.loc["E", "reason"] == ("not rankable under every choice: no index under data=published_only with "
+                                    "normalisation=minmax, data=published_only with normalisation=rank")
+    ranked = table.loc[table["compared"], ["median_rank_with_simulated", "median_rank_published_only"]]
+    assert ((ranked >= 1) & (ranked <= 3)).all().all()
+    again = uncertainty.data_sensitivity(hand, draws=200, seed=3, choices=fixed, weights="fixed")
+    pd.testing.assert_frame_equal(table, again)
+
+
+def test_sobol_says_so_when_the_ranks_never_move(hand):
+    # complete panel with simulated values: imputing changes nothing, so the ranks never move
+    fixed = {k: [v] for k, v in hand.nominal.items()}
+    out = uncertainty.sobol_indices(hand, n_base=32, seed=0, choices=dict(fixed, missing=["drop", "impute"]),
+                                    weights="fixed")
+    assert list(out["factor"]) == ["missing"] and out[["S1", "ST"]].isna().all().all()
+    assert out["reason"].iloc[0] == "the ranks do not change in any evaluation: no variance to apportion"
+
+
+def test_data_sensitivity_needs_both_data_options():
+    full = np.repeat(np.array([90.0, 80, 70, 60, 50])[:, None], 4, axis=1)
+    one = uncertainty.from_scored({("with_simulated", "default"): frame(full, names=HAND)}, HAND)
+    with pytest.raises(ValueError, match="both data options"):
+        uncertainty.data_sensitivity(one, draws=10)
+
+
+def test_data_sensitivity_on_the_demonstration_panel(real):
+    inputs = real[0]
+    table = uncertainty.data_sensitivity(inputs, draws=500, seed=1)
+    compared = table[table["compared"]]
+    assert 2 <= len(compared) <= table["index_published_only"].sum() < len(table)
+    assert set(compared["rank_with_simulated"]) == set(range(1, len(compared) + 1))
+    assert set(compared["rank_published_only"]) == set(range(1, len(compared) + 1))
+    assert (table.loc[~table["compared"], "reason"] != "").all()
+    assert table.loc[~table["compared"], ["rank_with_simulated", "rank_published_only"]].isna().all().all()
