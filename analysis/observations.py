@@ -11,6 +11,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pandera.pandas as pa
+from pandera.config import config_context
 
 from analysis import catalogue, paths
 from analysis.errors import InputError, Problem, file_row
@@ -57,57 +59,166 @@ def load_unit_aliases(path: Path | None = None) -> set[tuple[str, str]]:
     return set(zip(frame["printed_unit"], frame["registry_unit"]))
 
 
+# --- validation: a pandera schema over the frame with the registry merged in ---------------------
+
+_REGISTRY = ("registry_unit", "lower", "upper")
+"""Columns merged in from the registry before validation: the data point's unit and its value bounds."""
+_KEY = ["municipality", "data_point_id", "year"]
+_CHECKED = ("municipality", "data_point_id", "year", "value", "unit", "status", "source_type")
+"""The columns the schema checks (value_text, source and note are free text)."""
+
+
+def _not_blank(s: pd.Series) -> pd.Series:
+    # strip each distinct name once, not every row (a scale panel repeats each name ~500 times)
+    codes, names = pd.factorize(s)
+    ok = np.append([str(n).strip() != "" for n in names], False)  # code -1 (missing) -> False
+    return pd.Series(ok[codes], index=s.index)
+
+
+def _whole_year(s: pd.Series) -> pd.Series:
+    year = pd.to_numeric(s, errors="coerce")
+    return year.between(1900, 2100) & year.eq(np.floor(year))
+
+
+def _is_number(s: pd.Series) -> pd.Series:
+    return s.isna() | pd.to_numeric(s, errors="coerce").notna()
+
+
+def _unit_matches_registry(df: pd.DataFrame) -> pd.Series:
+    return df["registry_unit"].isna() | df["unit"].eq(df["registry_unit"])
+
+
+def _value_given_when_scored(df: pd.DataFrame) -> pd.Series:
+    return ~(df["status"].isin(SCORED_STATUSES) & df["value"].isna())
+
+
+def _value_in_bounds(df: pd.DataFrame) -> pd.Series:
+    value = pd.to_numeric(df["value"], errors="coerce")
+    return value.isna() | df["registry_unit"].isna() | ((df["lower"] <= value) & (value <= df["upper"]))
+
+
+def schema(ids) -> pa.DataFrameSchema:
+    """The tidy observation schema for a registry with these data point ids (lazy validation reports every failure).
+
+    It validates a frame with the registry columns :data:`_REGISTRY` merged in (see :func:`validate`).
+    """
+    def isin(values):
+        return pa.Check.isin(list(values), ignore_na=False, error="isin")  # error: the check's key in failure cases
+    return pa.DataFrameSchema(
+        {
+            "municipality": pa.Column(nullable=True, checks=pa.Check(_not_blank, name="not_blank", ignore_na=False)),
+            "data_point_id": pa.Column(nullable=True, checks=isin(ids)),
+            "year": pa.Column(nullable=False, checks=pa.Check(_whole_year, name="whole_year")),
+            "value": pa.Column(nullable=True, checks=pa.Check(_is_number, name="is_number", ignore_na=False)),
+            "unit": pa.Column(nullable=True),
+            "status": pa.Column(nullable=True, checks=isin(STATUSES)),
+            "source_type": pa.Column(nullable=True, checks=isin(SOURCE_TYPES)),
+            **{c: pa.Column(nullable=True) for c in _REGISTRY},
+        },
+        checks=[
+            pa.Check(_unit_matches_registry, name="unit_matches_registry", ignore_na=False),
+            pa.Check(_value_given_when_scored, name="value_given_when_scored", ignore_na=False),
+            pa.Check(_value_in_bounds, name="value_in_bounds", ignore_na=False),
+        ],
+        unique=_KEY, report_duplicates="exclude_first",
+    )
+
+
+def _year_text(year: object) -> str:
+    try:
+        return f"{float(year):.0f}"
+    except (TypeError, ValueError):
+        return str(year)
+
+
+# 'pandera column:pandera check' ('*' for frame-wide checks) -> (problem column, message from the row's values),
+# in report order within a column
+_MESSAGES = {
+    "municipality:not_blank": ("municipality", lambda r: "empty; a municipality name is required"),
+    "data_point_id:isin": ("data_point_id", lambda r: f"unknown data point id '{r['data_point_id']}'; "
+                                                           f"expected an id from {paths.CATALOGUE.name}"),
+    "*:multiple_fields_uniqueness": ("data_point_id", lambda r: f"duplicate row for {r['municipality']}, "
+                                                                      f"{r['data_point_id']}, {_year_text(r['year'])}"),
+    "year:not_nullable": ("year", lambda r: "missing; the year the value refers to is required"),
+    "year:whole_year": ("year", lambda r: f"'{r['year']}' is not a year between 1900 and 2100"),
+    "*:value_given_when_scored": ("value", lambda r: f"empty but status is '{r['status']}'; "
+                                                           "give a number or set status to not_reported"),
+    "value:is_number": ("value", lambda r: f"'{r['value']}' is not a number"),
+    "*:value_in_bounds": ("value", lambda r: f"{float(r['value']):g} is outside the possible range "
+                                                   f"[{r['lower']:g}, {r['upper']:g}] for unit '{r['registry_unit']}'"),
+    "*:unit_matches_registry": ("unit", lambda r: f"'{r['unit']}' does not match the registry unit "
+                                                        f"'{r['registry_unit']}' of {r['data_point_id']}; "
+                                                        "convert the value and use the registry unit"),
+    "status:isin": ("status", lambda r: f"'{r['status']}'; expected one of {list(STATUSES)}"),
+    "source_type:isin": ("source_type", lambda r: f"'{r['source_type']}'; expected one of {list(SOURCE_TYPES)}"),
+}
+_DUPLICATE = "*:multiple_fields_uniqueness"
+_ALWAYS = {"municipality:not_blank", "data_point_id:isin", _DUPLICATE}
+"""Checks still reported for a row with an unknown data point id (its unit, range etc. cannot be checked)."""
+
+
+def _failures(work: pd.DataFrame, ids) -> pd.DataFrame:
+    """Failing checks of the schema as rows (pos, key), one per frame position and check, in report order."""
+    # forced on: PANDERA_VALIDATION_ENABLED / PANDERA_VALIDATION_DEPTH must not silently skip these checks
+    with config_context(validation_enabled=True, validation_depth="SCHEMA_AND_DATA"):
+        try:
+            schema(ids).validate(work, lazy=True, inplace=True)
+            return pd.DataFrame({"pos": pd.Series(dtype="int64"), "key": pd.Series(dtype=object)})
+        except pa.errors.SchemaErrors as err:
+            cases = err.failure_cases
+    # frame-wide checks (and uniqueness) list a failing row once per column: key those by the check alone
+    frame_wide = (cases["schema_context"] == "DataFrameSchema").to_numpy()
+    column = np.where(frame_wide, "*", cases["column"].astype(str).to_numpy())
+    out = pd.DataFrame({"pos": cases["index"].astype("int64").to_numpy(),
+                        "key": column + ":" + cases["check"].astype(str).to_numpy()}).drop_duplicates()
+    out = out[out["key"].isin(list(_MESSAGES))]
+    known = work["registry_unit"].notna().to_numpy()[out["pos"]]
+    has_year = work["year"].notna().to_numpy()[out["pos"]]
+    is_dup = (out["key"] == _DUPLICATE).to_numpy()
+    out = out[(known | out["key"].isin(list(_ALWAYS)).to_numpy()) & (has_year | ~is_dup)]
+    column_rank = {c: n for n, c in enumerate(COLUMNS)}
+    rank = {key: (column_rank[column], n) for n, (key, (column, _)) in enumerate(_MESSAGES.items())}
+    out = out.assign(rank=out["key"].map(rank))
+    return out.sort_values(["pos", "rank"], kind="mergesort").reset_index(drop=True)
+
+
 def validate(frame: pd.DataFrame, file: str | Path, cat: pd.DataFrame | None = None,
              row_numbers: pd.Series | None = None) -> list[Problem]:
     """All problems of a tidy observation frame: ids, units, years, ranges, statuses, duplicates.
 
-    ``row_numbers`` maps the frame's index to the row numbers a person sees in the file.
+    The registry unit and value bounds of each row's data point are merged in, then the frame is
+    validated by the pandera :func:`schema` (lazily, so every failure is found; all checks are
+    vectorised). Problems come sorted by row, then column (in :data:`COLUMNS` order). A row with an
+    unknown data point id is only checked for its municipality and for duplicates.
+    ``row_numbers`` maps the frame's index to the row numbers a person sees in the file (default:
+    spreadsheet rows below one header row).
     """
     cat = catalogue.load() if cat is None else cat
     file = str(file)
-    rows = row_numbers if row_numbers is not None else pd.Series(
-        [file_row(i) for i in range(len(frame))], index=frame.index)
-    problems: list[Problem] = []
     missing = [c for c in COLUMNS if c not in frame.columns]
     if missing:
         return [Problem(file, None, None, f"missing columns {missing}; expected {list(COLUMNS)}")]
-    units = cat.set_index("data_point_id")["unit"]
-    for i, row in frame.iterrows():
-        r = int(rows[i])
-        dp = row["data_point_id"]
-        if pd.isna(row["municipality"]) or not str(row["municipality"]).strip():
-            problems.append(Problem(file, r, "municipality", "empty; a municipality name is required"))
-        if dp not in units.index:
-            problems.append(Problem(file, r, "data_point_id",
-                                    f"unknown data point id '{dp}'; expected an id from {paths.CATALOGUE.name}"))
-            continue
-        if row["unit"] != units[dp]:
-            problems.append(Problem(file, r, "unit", f"'{row['unit']}' does not match the registry unit "
-                                                     f"'{units[dp]}' of {dp}; convert the value and use the registry unit"))
-        if pd.isna(row["year"]):
-            problems.append(Problem(file, r, "year", "missing; the year the value refers to is required"))
-        elif not (1900 <= float(row["year"]) <= 2100) or float(row["year"]) != int(row["year"]):
-            problems.append(Problem(file, r, "year", f"'{row['year']}' is not a year between 1900 and 2100"))
-        if row["status"] not in STATUSES:
-            problems.append(Problem(file, r, "status", f"'{row['status']}'; expected one of {list(STATUSES)}"))
-        if row["source_type"] not in SOURCE_TYPES:
-            problems.append(Problem(file, r, "source_type",
-                                    f"'{row['source_type']}'; expected one of {list(SOURCE_TYPES)}"))
-        value = row["value"]
-        if row["status"] in SCORED_STATUSES and pd.isna(value):
-            problems.append(Problem(file, r, "value", f"empty but status is '{row['status']}'; "
-                                                      "give a number or set status to not_reported"))
-        if pd.notna(value):
-            lo, hi = value_bounds(units[dp])
-            if not lo <= value <= hi:
-                problems.append(Problem(file, r, "value", f"{value:g} is outside the possible range "
-                                                          f"[{lo:g}, {hi:g}] for unit '{units[dp]}'"))
-    key = ["municipality", "data_point_id", "year"]
-    dup = frame.duplicated(key, keep="first") & frame["year"].notna()
-    for i in frame.index[dup]:
-        problems.append(Problem(file, int(rows[i]), "data_point_id",
-                                f"duplicate row for {frame.at[i, 'municipality']}, "
-                                f"{frame.at[i, 'data_point_id']}, {frame.at[i, 'year']:.0f}"))
+    registry = cat.set_index("data_point_id")[["unit"]].rename(columns={"unit": "registry_unit"})
+    bounds = [value_bounds(u) for u in registry["registry_unit"]]
+    registry["lower"] = [lo for lo, _ in bounds]
+    registry["upper"] = [hi for _, hi in bounds]
+    work = frame.loc[:, list(_CHECKED)].reset_index(drop=True)  # positions 0..n-1 as index
+    merged = registry.reindex(work["data_point_id"].to_numpy())
+    for c in _REGISTRY:
+        work[c] = merged[c].to_numpy()
+    failures = _failures(work, registry.index)
+    if failures.empty:
+        return []
+    positions = np.unique(failures["pos"].to_numpy())
+    values = dict(zip(positions, work.iloc[positions].to_dict("records")))
+    if row_numbers is None:
+        row_of = {pos: file_row(pos) for pos in positions}
+    else:
+        row_of = {pos: int(row_numbers[frame.index[pos]]) for pos in positions}
+    problems = []
+    for pos, key in zip(failures["pos"], failures["key"]):
+        column, message = _MESSAGES[key]
+        problems.append(Problem(file, row_of[pos], column, message(values[pos])))
     return problems
 
 

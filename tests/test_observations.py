@@ -198,6 +198,58 @@ def test_percent_range_property(valid, cat, x):
     assert (problems == []) == (0.0 <= x <= 100.0)
 
 
+def test_every_problem_is_reported_in_row_then_column_order(valid, cat):
+    """Column checks and frame-wide checks (unit, value range, duplicates) failing together are all reported."""
+    frame = valid.copy()
+    for column in ("unit", "year", "value", "status"):
+        frame[column] = frame[column].astype(object)
+    frame.at[0, "unit"] = "kg"
+    frame.at[0, "status"] = "done"
+    frame.at[1, "year"] = 1850.0
+    frame.at[2, "value"] = 2.0
+    frame = _duplicate(frame)
+    problems = observations.validate(frame, "obs.csv", cat)
+    assert [(p.row, p.column) for p in problems] == [
+        (2, "unit"), (2, "status"), (3, "year"), (4, "value"), (5, "data_point_id"), (5, "unit"), (5, "status")]
+
+
+def test_validate_messages(valid, cat):
+    pct = valid.at[0, "data_point_id"]
+    frame = _duplicate(_change(0, "unit", "kg")(_change(1, "value", -3.0)(valid)))
+    frame.at[3, "unit"] = "%"
+    messages = [(p.row, p.column, p.message) for p in observations.validate(frame, "obs.csv", cat)]
+    assert messages == [
+        (2, "unit", f"'kg' does not match the registry unit '%' of {pct}; convert the value and use the registry unit"),
+        (3, "value", f"-3 is outside the possible range [0, inf] for unit '{valid.at[1, 'unit']}'"),
+        (5, "data_point_id", f"duplicate row for Bodø, {pct}, 2023"),
+    ]
+
+
+def test_row_with_unknown_id_is_only_checked_for_name_and_duplicates(valid, cat):
+    frame = _change(0, "data_point_id", "XX: 99")(valid)
+    for column, value in [("unit", "kg"), ("status", "done"), ("source_type", "guess"), ("value", -1.0),
+                          ("municipality", " ")]:
+        frame = _change(0, column, value)(frame)
+    problems = observations.validate(frame, "obs.csv", cat)
+    assert [(p.row, p.column) for p in problems] == [(2, "municipality"), (2, "data_point_id")]
+    assert problems[1].message.startswith("unknown data point id 'XX: 99'")
+
+
+def test_pandera_settings_cannot_switch_validation_off(valid, cat):
+    from pandera.config import config_context
+    with config_context(validation_enabled=False, validation_depth="SCHEMA_ONLY"):
+        problems = observations.validate(_change(0, "value", 100.5)(valid), "obs.csv", cat)
+    assert [(p.row, p.column) for p in problems] == [(2, "value")]
+
+
+def test_large_valid_panel_has_no_problems(cat):
+    """Half a million rows validate (vectorised; the former row loop took minutes at this size)."""
+    from analysis import simulate
+    panel = simulate.scale_panel(893, [2019, 2020, 2021, 2022, 2023], seed=5, cat=cat)
+    assert len(panel) >= 500_000
+    assert observations.validate(panel, "scale", cat) == []
+
+
 @pytest.mark.parametrize(("text", "expected"), [("Yes", 1.0), (" nei ", 0.0), ("JA", 1.0), ("No", 0.0),
                                                  ("maybe", None), (None, None), (float("nan"), None)])
 def test_parse_yes_no(text, expected):
