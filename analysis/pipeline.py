@@ -1,32 +1,51 @@
 """Executing the parameterised notebooks with papermill: one profile per municipality, the synthesis, the tutorial.
 
-Snakemake (``workflow/Snakefile``) owns the build graph and calls ``execute`` through the CLI, so
-it re-runs only what changed and runs municipalities in parallel; this module executes one
-notebook robustly: per-cell timeout, one retry when the kernel fails to start, atomic output.
+Snakemake (``workflow/Snakefile``) owns the build graph, so it re-runs only what changed and runs
+municipalities in parallel; this module executes one notebook robustly: per-cell timeout, one
+retry when the kernel fails to start, atomic output.
+
+Speed: this module is imported when the Snakefile is parsed (a no-op rebuild), so it imports
+neither pandas nor papermill at module level. Profiles built by Snakemake run in *warm kernels*
+(``KernelPool``): a kernel is started once per parallel slot with the analysis package imported,
+and before every notebook its namespace, execution counter, warning registry and figures are
+reset, so each notebook sees the same clean state as in a fresh kernel, without paying for kernel
+start-up and the imports (pandas, scipy, matplotlib) each time. A notebook that fails, or a kernel
+that dies, retires the kernel; the next notebook gets a fresh one.
 """
 
 from __future__ import annotations
 
+import atexit
+import csv
+import hashlib
+import json
 import os
+import queue
 import shutil
 import subprocess
 import sys
 import tempfile
+import threading
+import traceback
+import unicodedata
 from pathlib import Path
 from typing import Any
 
-import jupytext
-import nbformat
-import papermill
-from papermill.exceptions import PapermillExecutionError
-
 from analysis import paths
-from analysis.files import atomic_path
 
 NOTEBOOKS = {"profile": "profile.py", "synthesis": "synthesis.py", "tutorial": "tutorial.py"}
 CELL_TIMEOUT = 600
 """Seconds one cell may run before the notebook fails (the synthesis Monte Carlo takes seconds)."""
 SNAKEFILE = paths.ROOT / "workflow" / "Snakefile"
+EXECUTED = "reports/executed"
+LOGS = "reports/logs"
+NOTEBOOK_CACHE = paths.PROCESSED / "cache" / "notebooks"
+
+
+def municipality_names(path: Path | None = None) -> list[str]:
+    """The panel's municipality names, sorted, read with the csv module (no pandas: cheap for the Snakefile)."""
+    with open(path or paths.MUNICIPALITIES, encoding="utf-8", newline="") as f:
+        return sorted(unicodedata.normalize("NFC", row["municipality"]).strip() for row in csv.DictReader(f))
 
 
 def executed_path(kind: str, municipality: str | None = None, output_dir: Path | None = None) -> Path:
@@ -35,40 +54,302 @@ def executed_path(kind: str, municipality: str | None = None, output_dir: Path |
     return out / "profiles" / f"{municipality}.ipynb" if kind == "profile" else out / f"{kind}.ipynb"
 
 
-def source_notebook(kind: str) -> nbformat.NotebookNode:
+def _atomic_write(target: Path, write) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=f".tmp{target.suffix}", dir=target.parent)
+    os.close(fd)
+    try:
+        write(Path(tmp))
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
+        os.replace(tmp, target)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def source_notebook(kind: str):
     """The notebook of ``kind`` read from its paired jupytext ``.py`` source."""
+    import jupytext
     return jupytext.read(paths.NOTEBOOKS / NOTEBOOKS[kind])
 
 
-def execute(kind: str, parameters: dict[str, Any], target: Path, timeout: int = CELL_TIMEOUT,
-            retries: int = 1) -> Path:
-    """Execute one notebook with papermill into ``target`` atomically; a kernel that fails to start is retried."""
-    target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory() as folder:
-        src = Path(folder) / f"{kind}.ipynb"
-        nbformat.write(source_notebook(kind), src)
-        for attempt in range(retries + 1):
-            try:
-                with atomic_path(target) as tmp:
-                    papermill.execute_notebook(
-                        str(src), str(tmp), parameters=parameters, cwd=str(paths.ROOT), kernel_name="python3",
-                        execution_timeout=timeout, progress_bar=False, request_save_on_cell_execute=False)
-                return target
-            except PapermillExecutionError:
-                raise  # a failing cell is an error in the analysis, not a kernel hiccup
-            except (RuntimeError, TimeoutError) as exc:  # kernel died or did not start in time
-                if attempt == retries:
-                    raise
-                print(f"kernel failed to start for {target.name} ({exc}); retrying once", file=sys.stderr)
+def source_ipynb(kind: str) -> Path:
+    """The ``.ipynb`` form of a notebook source, converted by jupytext once per version of the source.
+
+    Cached under data/processed/cache/notebooks/ by the hash of the ``.py`` file, so parallel
+    executions neither import jupytext nor convert again.
+    """
+    src = paths.NOTEBOOKS / NOTEBOOKS[kind]
+    digest = hashlib.sha256(src.read_bytes()).hexdigest()[:16]
+    target = NOTEBOOK_CACHE / f"{kind}-{digest}.ipynb"
+    if not target.exists():
+        import nbformat
+        nb = source_notebook(kind)
+        _atomic_write(target, lambda tmp: nbformat.write(nb, str(tmp)))
     return target
 
 
-def snakemake(targets: list[str], cores: int = 2, extra: list[str] | None = None) -> int:
-    """Run the workflow for ``targets``; keeps going past a failed municipality and returns Snakemake's exit code."""
+def execute(kind: str, parameters: dict[str, Any], target: Path, timeout: int = CELL_TIMEOUT,
+            retries: int = 1, km=None) -> Path:
+    """Execute one notebook with papermill into ``target`` atomically; a kernel that fails to start is retried.
+
+    With ``km`` (a started kernel manager, see ``KernelPool``) the notebook runs in that kernel
+    instead of a new one; the caller resets and recycles it.
+    """
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    target = Path(target)
+    src = source_ipynb(kind)
+    for attempt in range(retries + 1):
+        try:
+            def run(tmp: Path) -> None:
+                if km is None:
+                    papermill.execute_notebook(
+                        str(src), str(tmp), parameters=parameters, cwd=str(paths.ROOT), kernel_name="python3",
+                        execution_timeout=timeout, progress_bar=False, request_save_on_cell_execute=False)
+                else:  # no cwd: papermill would chdir the whole (threaded) process; the kernel already runs in ROOT
+                    papermill.execute_notebook(
+                        str(src), str(tmp), parameters=parameters, kernel_name="python3", engine_name=_warm_engine(),
+                        execution_timeout=timeout, progress_bar=False, request_save_on_cell_execute=False, km=km)
+            _atomic_write(target, run)
+            return target
+        except PapermillExecutionError:
+            raise  # a failing cell is an error in the analysis, not a kernel hiccup
+        except (RuntimeError, TimeoutError) as exc:  # kernel died or did not start in time
+            if attempt == retries or km is not None:
+                raise
+            print(f"kernel failed to start for {target.name} ({exc}); retrying once", file=sys.stderr)
+    return target
+
+
+# --- warm kernels -------------------------------------------------------------------------------
+
+_ENGINE = "u4ssc-warm"
+_WARM_UP = "import analysis.present, analysis.profile, analysis.invest"
+_RESET = ("get_ipython().reset(new_session=True)\n"
+          "__import__('matplotlib.pyplot').pyplot.close('all')\n"
+          "__import__('warnings')._filters_mutated()\n")
+"""Back to a fresh kernel's state: empty namespace, a new history session with execution count 1, no
+figures, and warnings shown again (the registry of warnings already shown is invalidated)."""
+
+
+def _warm_engine() -> str:
+    """Register (once) a papermill engine that runs in a given kernel and closes its client afterwards."""
+    from papermill.clientwrap import PapermillNotebookClient
+    from papermill.engines import NBClientEngine, papermill_engines
+    from papermill.log import logger
+
+    if _ENGINE not in papermill_engines._engines:
+        class WarmEngine(NBClientEngine):
+            @classmethod
+            def execute_managed_notebook(cls, nb_man, kernel_name, log_output=False, stdout_file=None,
+                                         stderr_file=None, start_timeout=60, execution_timeout=None, **kwargs):
+                kwargs = {k: v for k, v in kwargs.items() if k not in ("input_path", "timeout", "startup_timeout")}
+                client = PapermillNotebookClient(
+                    nb_man, timeout=execution_timeout, startup_timeout=start_timeout, kernel_name=kernel_name,
+                    log=logger, log_output=log_output, stdout_file=stdout_file, stderr_file=stderr_file, **kwargs)
+                try:
+                    return client.execute()
+                finally:
+                    if client.kc is not None:
+                        client.kc.stop_channels()
+
+        papermill_engines.register(_ENGINE, WarmEngine)
+    return _ENGINE
+
+
+class KernelPool:
+    """Started python3 kernels (cwd: the repository) with the analysis package imported, lent one at a time.
+
+    Thread-safe: Snakemake runs the profile jobs in threads of its own process. Kernels are started
+    on demand, so the pool grows to the number of jobs running at once.
+    """
+
+    def __init__(self, warm_up: str = _WARM_UP, startup_timeout: int = 120):
+        self.warm_up = warm_up
+        self.startup_timeout = startup_timeout
+        self._idle: queue.SimpleQueue = queue.SimpleQueue()
+        self._all: list = []
+        self._lock = threading.Lock()
+
+    def _run(self, km, code: str) -> None:
+        kc = km.blocking_client()
+        kc.start_channels()
+        try:
+            kc.wait_for_ready(timeout=self.startup_timeout)
+            reply = kc.execute_interactive(code, silent=True, store_history=False, timeout=self.startup_timeout,
+                                           output_hook=lambda msg: None)
+            if reply["content"]["status"] != "ok":
+                raise RuntimeError(f"kernel set-up failed: {reply['content'].get('ename')}: "
+                                   f"{reply['content'].get('evalue')}")
+        finally:
+            kc.stop_channels()
+
+    def _start(self):
+        from jupyter_client.manager import AsyncKernelManager
+        from jupyter_core.utils import run_sync
+
+        km = AsyncKernelManager(kernel_name="python3")
+        run_sync(km.start_kernel)(cwd=str(paths.ROOT))
+        with self._lock:
+            self._all.append(km)
+        try:
+            self._run(km, self.warm_up + "\n" + _RESET)
+        except Exception:
+            self._discard(km)
+            raise
+        return km
+
+    def _discard(self, km) -> None:
+        from jupyter_core.utils import run_sync
+        with self._lock:
+            if km in self._all:
+                self._all.remove(km)
+        try:
+            run_sync(km.shutdown_kernel)(now=True)
+        except Exception:  # already dead
+            pass
+
+    def execute(self, kind: str, parameters: dict[str, Any], target: Path, timeout: int = CELL_TIMEOUT) -> Path:
+        """Execute one notebook in a warm kernel; the kernel is reset afterwards, or retired if anything failed."""
+        try:
+            km = self._idle.get_nowait()
+        except queue.Empty:
+            km = self._start()
+        try:
+            execute(kind, parameters, target, timeout=timeout, km=km)
+            self._run(km, _RESET)
+        except BaseException:
+            self._discard(km)
+            raise
+        self._idle.put(km)
+        return Path(target)
+
+    def shutdown(self) -> None:
+        for km in list(self._all):
+            self._discard(km)
+
+
+_POOL: KernelPool | None = None
+_POOL_LOCK = threading.Lock()
+
+
+def pool() -> KernelPool:
+    """The process's kernel pool, shut down at exit."""
+    global _POOL
+    with _POOL_LOCK:
+        if _POOL is None:
+            _POOL = KernelPool()
+            atexit.register(_POOL.shutdown)
+        return _POOL
+
+
+def profile_parameters(municipality: str, overrides: list[str], output: Path) -> dict[str, Any]:
+    """Validated papermill parameters of a profile (as ``python -m analysis execute profile`` builds them)."""
+    from analysis import municipalities, params, targets
+    names = list(municipalities.load()["municipality"])
+    values = params.load(municipality, list(overrides), known_municipalities=names,
+                         known_target_sets=targets.target_sets(targets.load()))
+    return {"municipality": values["municipality"], "overrides": list(overrides),
+            "output_dir": root_relative(Path(output).parent.parent)}
+
+
+def root_relative(path: Path) -> str:
+    """A path as the kernel (cwd: the repository) should see it: relative inside the repository, else absolute."""
+    full = Path(os.path.abspath(path))
+    try:
+        return str(full.relative_to(paths.ROOT))
+    except ValueError:
+        return str(full)
+
+
+def run_profile(municipality: str, output: str | Path, log: str | Path, overrides: list[str] | None = None,
+                warm: bool = True) -> Path:
+    """One profile job of the workflow: validate, execute (in a warm kernel), and log what happened.
+
+    The log gets the parameters, and the traceback if the notebook fails (the exception is
+    re-raised so that Snakemake marks the job failed and keeps going with the others).
+    """
+    output, log = Path(output), Path(log)
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with open(log, "w", encoding="utf-8") as f:
+        try:
+            parameters = profile_parameters(municipality, overrides or [], output)
+            f.write(f"parameters: {json.dumps(parameters, ensure_ascii=False)}\n")
+            f.flush()
+            if warm:
+                pool().execute("profile", parameters, output)
+            else:
+                execute("profile", parameters, output)
+            f.write(f"executed profile: {output}\n")
+        except BaseException as exc:
+            from analysis.errors import InputError
+            if isinstance(exc, InputError):
+                f.write(f"error: {len(exc.problems)} problem(s) in the input:\n")
+                f.writelines(f"  {p}\n" for p in exc.problems)
+            else:
+                f.write(traceback.format_exc())
+            raise
+    return output
+
+
+# --- the workflow -------------------------------------------------------------------------------
+
+def snakemake(targets: list[str], cores: int = 2, extra: list[str] | None = None,
+              config: dict[str, Any] | None = None, directory: Path | None = None, quiet: bool = False) -> int:
+    """Run the workflow for ``targets``; keeps going past a failed municipality and returns Snakemake's exit code.
+
+    ``config`` goes to Snakemake's ``--config`` (``out``: folder of executed notebooks,
+    ``municipalities``: names to build, ``logs``: log folder); ``directory`` is the working
+    directory the relative outputs go to (default: the repository). On failure, the
+    municipalities whose profile is missing are named on stderr.
+    """
     exe = shutil.which("snakemake", path=str(Path(sys.executable).parent)) or "snakemake"
-    cmd = [exe, "--snakefile", str(SNAKEFILE), "--directory", str(paths.ROOT), "--cores", str(cores),
-           "--keep-going", "--rerun-triggers", "mtime", "params", "input", "code",
-           "--printshellcmds", *(extra or []), *targets]
+    workdir = Path(directory or paths.ROOT)
+    cmd = [exe, *targets, "--snakefile", str(SNAKEFILE), "--directory", str(workdir), "--cores", str(cores),
+           "--keep-going", "--rerun-triggers", "mtime", "params", "input", "code", "--force-use-threads",
+           "--printshellcmds"]
+    if config:
+        cmd += ["--config", *(f"{k}={_config_value(v)}" for k, v in config.items())]
+    if quiet:
+        cmd += ["--quiet", "rules"]
+    cmd += [*(extra or [])]
     env = {**os.environ, "PYTHONUTF8": "1"}
-    return subprocess.run(cmd, env=env, check=False).returncode
+    code = subprocess.run(cmd, env=env, check=False).returncode
+    if code:
+        failed = missing_profiles(targets, config, workdir)
+        if failed:
+            logs = workdir / str((config or {}).get("logs", LOGS))
+            print(f"error: {len(failed)} municipalit{'y' if len(failed) == 1 else 'ies'} failed: "
+                  f"{', '.join(failed)} (logs: {', '.join(str(logs / 'profile' / f'{m}.log') for m in failed)})",
+                  file=sys.stderr)
+    return code
+
+
+def _config_value(value: Any) -> str:
+    if isinstance(value, (list, tuple)):
+        return ",".join(str(v) for v in value)
+    return str(value)
+
+
+def config_municipalities(config: dict[str, Any] | None) -> list[str]:
+    """The municipalities a workflow run builds: ``config['municipalities']`` (list or comma string) or the panel."""
+    chosen = (config or {}).get("municipalities")
+    if chosen is None or chosen == "":
+        return municipality_names()
+    if isinstance(chosen, str):
+        chosen = chosen.split(",")
+    return [unicodedata.normalize("NFC", str(m)).strip() for m in chosen if str(m).strip()]
+
+
+def missing_profiles(targets: list[str], config: dict[str, Any] | None = None,
+                     directory: Path | None = None) -> list[str]:
+    """Municipalities whose executed profile a run of ``targets`` should have produced but did not."""
+    out = Path(directory or paths.ROOT) / str((config or {}).get("out", EXECUTED))
+    wanted = config_municipalities(config)
+    if not any(t in ("all", "profiles") for t in targets):
+        wanted = [m for m in wanted if any(t.endswith(f"profiles/{m}.ipynb") for t in targets)]
+    return [m for m in wanted if not (out / "profiles" / f"{m}.ipynb").exists()]

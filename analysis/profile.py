@@ -165,14 +165,13 @@ def build(municipality: str, overrides: list[str] | tuple[str, ...] = (), output
     """
     from analysis import invest
     from analysis import municipalities as panel_module
-    from analysis import params, targets
-    from analysis.assess import assess
+    from analysis import cache, params, targets
 
     panel = panel_module.load()
     values = params.load(municipality, list(overrides), known_municipalities=list(panel["municipality"]),
                          known_target_sets=targets.target_sets(targets.load()))
     name = values["municipality"]
-    a = assess(values, panel=panel)
+    a = cache.assessment(values, panel=panel)  # the panel is assessed once per parameter set, not per profile
     group = peers(panel, name, values["peer_group"])
     strengths, weaknesses = scoring.strengths_and_weaknesses(a.scored, name)
     own_trends = a.trends[a.trends["municipality"] == name].drop(columns="municipality")

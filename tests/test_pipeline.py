@@ -42,3 +42,57 @@ def test_bad_override_names_the_key(tmp_path):
     with pytest.raises(InputError, match="weights.enviroment"):
         from analysis import params
         params.load("Ålesund", ["weights.enviroment=2"])
+
+
+def _check_profile(out, name):
+    nb = nbformat.read(out / "profiles" / f"{name}.ipynb", as_version=4)
+    assert nb.metadata["papermill"]["parameters"]["municipality"] == name
+    assert nb.metadata["papermill"]["exception"] is not True
+    assert [c.execution_count for c in nb.cells if c.cell_type == "code"][:2] == [1, 2]  # a clean kernel each time
+    prov = json.loads((out / "profiles" / f"{name}.provenance.json").read_text(encoding="utf-8"))
+    assert prov["municipality"] == name
+    assert len(prov["data_sha256"]) == 64 and prov["code_version"] and prov["executed_at"]
+    assert (out / "tables" / name / "baseline.csv").exists()
+    assert (out / "tables" / name / "tables.xlsx").exists()
+
+
+@pytest.mark.slow
+def test_snakemake_workflow_for_two_municipalities_into_a_temporary_folder(tmp_path):
+    code = pipeline.snakemake(["profiles"], cores=2, config={"municipalities": ["Aukra", "Tromsø"]},
+                              directory=tmp_path, quiet=True)
+    assert code == 0
+    out = tmp_path / "reports" / "executed"
+    assert sorted(p.name for p in (out / "profiles").glob("*.ipynb")) == ["Aukra.ipynb", "Tromsø.ipynb"]
+    for name in ("Aukra", "Tromsø"):
+        _check_profile(out, name)
+        assert "executed profile" in (tmp_path / "reports" / "logs" / "profile" / f"{name}.log").read_text("utf-8")
+    assert not list(out.rglob(".*.tmp*")), "no temporary files are left behind"
+    assert pipeline.missing_profiles(["profiles"], {"municipalities": "Aukra,Tromsø"}, tmp_path) == []
+
+
+@pytest.mark.slow
+def test_a_failing_municipality_does_not_stop_the_others(tmp_path, capfd):
+    code = pipeline.snakemake(["profiles"], cores=2, config={"municipalities": "Atlantis,Giske", "out": "built"},
+                              directory=tmp_path, quiet=True)
+    assert code != 0
+    _check_profile(tmp_path / "built", "Giske")
+    assert not (tmp_path / "built" / "profiles" / "Atlantis.ipynb").exists()
+    assert "unknown municipality 'Atlantis'" in (tmp_path / "reports" / "logs" / "profile" / "Atlantis.log").read_text(
+        "utf-8")
+    assert "1 municipality failed: Atlantis" in capfd.readouterr().err
+
+
+def test_snakefile_config_and_names_without_pandas():
+    from analysis import municipalities
+    assert pipeline.municipality_names() == sorted(municipalities.load()["municipality"])
+    assert pipeline.config_municipalities({"municipalities": " Aukra, Tromsø "}) == ["Aukra", "Tromsø"]
+    assert pipeline.config_municipalities({}) == pipeline.municipality_names()
+    assert pipeline.missing_profiles(["x/profiles/Aukra.ipynb"], {"out": "nowhere"}) == ["Aukra"]
+
+
+def test_pipeline_module_imports_neither_pandas_nor_papermill():
+    import subprocess
+    import sys
+    code = ("import sys, runpy; from analysis import pipeline; pipeline.municipality_names(); "
+            "assert 'pandas' not in sys.modules and 'papermill' not in sys.modules, sorted(sys.modules)")
+    subprocess.run([sys.executable, "-c", code], check=True)
