@@ -39,6 +39,8 @@ from scipy.cluster import hierarchy
 from scipy.spatial.distance import squareform
 from statsmodels.stats.multitest import multipletests
 
+from analysis import observations
+
 SOURCE_ORDER = ("published", "city-supplied", "simulated")
 SOURCE_COLOURS = {"none": "#f0f0f0", "published": "#1b7837", "city-supplied": "#2166ac", "simulated": "#d9a441"}
 VALUE = "achievement_raw"
@@ -57,10 +59,8 @@ def coverage(frame: pd.DataFrame) -> pd.DataFrame:
     source_type, n_years, latest_year, is_baseline (the source of the latest value, which a
     scored frame uses).
     """
-    has = frame["value"].notna()
-    if "status" in frame:
-        has &= frame["status"].isin(("reported", "partial"))
-    rows = frame.loc[has, ["municipality", "data_point_id", "year", "source_type"]]
+    valued = observations.scored(frame) if "status" in frame else frame[frame["value"].notna()]
+    rows = valued[["municipality", "data_point_id", "year", "source_type"]]
     out = (rows.groupby(["municipality", "data_point_id", "source_type"], sort=True)["year"]
            .agg(n_years="count", latest_year="max").reset_index())
     latest = out.groupby(["municipality", "data_point_id"])["latest_year"].transform("max")

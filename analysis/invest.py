@@ -179,20 +179,12 @@ def _resolve(a: Any, municipality: str) -> str:
 
 def peer_sets(a: Any, panel: pd.DataFrame | None = None) -> dict[str, list[str]]:
     """Peers of every municipality under ``params['peer_group']`` (never the municipality itself)."""
+    from analysis import municipalities
+
+    panel = municipalities.load() if panel is None else panel
     names = list(a.municipalities)
     group = (getattr(a, "params", None) or {}).get("peer_group", {}) or {}
-    by = group.get("by", "all")
-    if by == "list":
-        members = [m for m in group.get("members", []) if m in names]
-        return {m: [p for p in members if p != m] for m in names}
-    if by == "county":
-        if panel is None:
-            from analysis import municipalities
-            panel = municipalities.load()
-        county = dict(zip(panel["municipality"], panel.get("county", pd.Series(dtype=str))))
-        return {m: [p for p in names if p != m and pd.notna(county.get(m)) and county.get(p) == county.get(m)]
-                for m in names}
-    return {m: [p for p in names if p != m] for m in names}
+    return {m: [p for p in municipalities.peers(panel, m, group, names) if p != m] for m in names}
 
 
 # ----------------------------------------------------------------------------- criteria

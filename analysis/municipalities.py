@@ -36,6 +36,24 @@ def load(path: Path | None = None, attributes: Path | None = None) -> pd.DataFra
     return panel
 
 
+def peers(panel: pd.DataFrame, municipality: str, peer_group: dict, names: list[str] | None = None) -> list[str]:
+    """The peer group of a municipality, itself included: all, the same county, or a given list.
+
+    ``names`` are the municipalities of the run (default: the panel's). A municipality whose county
+    is unknown (e.g. a city outside the panel) is compared with all.
+    """
+    names = sorted(names if names is not None else panel["municipality"])
+    by = peer_group.get("by", "all")
+    if by == "list":
+        return sorted((set(peer_group.get("members", [])) & set(names)) | {municipality})
+    if by == "county" and "county" in panel.columns:
+        county = dict(zip(panel["municipality"], panel["county"]))
+        own = county.get(municipality)
+        if isinstance(own, str):
+            return [m for m in names if county.get(m) == own]
+    return names
+
+
 def resolve(name: str, known: list[str] | pd.Series, file: str = "parameters",
             column: str = "municipality", label: str = "column") -> str:
     """The panel's spelling of ``name`` (case- and Unicode-form-insensitive), or a clear error."""

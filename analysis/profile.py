@@ -19,8 +19,8 @@ from analysis.assess import Assessment
 from analysis.files import write_text
 
 BASELINE_COLUMNS = ["dimension", "category", "data_point_id", "data_point_name", "core_or_advanced", "value",
-                    "registry_unit", "year", "target", "achievement", "band", "peer_rank", "peer_percentile",
-                    "source_type", "source"]
+                    "registry_unit", "year", "target", "target_origin", "achievement", "band", "peer_rank",
+                    "peer_percentile", "source_type", "rests_on_simulated", "source"]
 
 
 def data_sha256(files: list[Path] | None = None) -> str:
@@ -59,20 +59,9 @@ def provenance(a: Assessment, municipality: str | None) -> dict[str, Any]:
         "code_version": code_version(),
         "executed_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         **counts,
-        "mostly_simulated": bool(counts["n_simulated"] > counts["n_published"] + counts["n_city_supplied"]),
+        "mostly_simulated": simulate.is_mostly_simulated(counts["n_published"] + counts["n_city_supplied"],
+                                                         counts["n_simulated"]),
     }
-
-
-def peers(panel: pd.DataFrame, municipality: str, peer_group: dict[str, Any]) -> list[str]:
-    """The peer group (the municipality included): all, the same county, or a given list."""
-    by = peer_group.get("by", "all")
-    if by == "list":
-        return sorted(set(peer_group.get("members", [])) | {municipality})
-    if by == "county" and "county" in panel.columns:
-        county = panel.loc[panel["municipality"] == municipality, "county"]
-        if not county.empty and pd.notna(county.iloc[0]):
-            return sorted(panel.loc[panel["county"] == county.iloc[0], "municipality"])
-    return sorted(panel["municipality"])
 
 
 def peer_ranks(scored: pd.DataFrame, group: list[str]) -> pd.DataFrame:
@@ -84,8 +73,8 @@ def peer_ranks(scored: pd.DataFrame, group: list[str]) -> pd.DataFrame:
                                   frame["value"]))
     frame["closeness"] = closeness
     g = frame.groupby("data_point_id")["closeness"]
-    frame["peer_rank"] = g.rank(ascending=False, method="min").astype(int)
-    frame["peer_n"] = g.transform("size")
+    frame["peer_rank"] = g.rank(ascending=False, method="min").astype("Int64")  # NA where nothing to rank on
+    frame["peer_n"] = g.transform("count")
     frame["peer_percentile"] = 100.0 * g.rank(pct=True, method="average")
     return frame[["municipality", "data_point_id", "peer_rank", "peer_n", "peer_percentile"]]
 
@@ -172,7 +161,7 @@ def build(municipality: str, overrides: list[str] | tuple[str, ...] = (), output
                          known_target_sets=targets.target_sets(targets.load()))
     name = values["municipality"]
     a = cache.assessment(values, panel=panel)  # the panel is assessed once per parameter set, not per profile
-    group = peers(panel, name, values["peer_group"])
+    group = panel_module.peers(panel, name, values["peer_group"], a.municipalities)
     strengths, weaknesses = scoring.strengths_and_weaknesses(a.scored, name)
     own_trends = a.trends[a.trends["municipality"] == name].drop(columns="municipality")
     prof = Profile(

@@ -95,7 +95,6 @@ from scipy.special import expit, logit
 from scipy.stats import norm
 
 from analysis import catalogue, observations
-from analysis.municipalities import resolve
 
 SOURCE_TYPE = "simulated"
 STATUS = "reported"
@@ -678,13 +677,10 @@ def mix_counts(observations_frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def mostly_simulated(observations_frame: pd.DataFrame, municipality: str,
-                     threshold: float = 0.5) -> bool:
-    """Whether more than ``threshold`` of the municipality's scored values are simulated."""
-    counts = mix_counts(observations_frame)
-    name = resolve(municipality, list(counts["municipality"]), file="observations")
-    share = counts.loc[counts["municipality"] == name, "share_simulated"].iloc[0]
-    return bool(pd.notna(share) and share > threshold)
+def is_mostly_simulated(n_real: int, n_simulated: int, threshold: float = 0.5) -> bool:
+    """Whether more than ``threshold`` of a set of values is simulated: the rule behind every 'mostly simulated' label."""
+    total = n_real + n_simulated
+    return bool(total > 0 and n_simulated / total > threshold)
 
 
 def select(observations_frame: pd.DataFrame, include_simulated: bool) -> pd.DataFrame:

@@ -34,6 +34,8 @@ class Synthesis:
     overlap: pd.DataFrame
     group_tests: pd.DataFrame
     dimension_tests: pd.DataFrame
+    first_round: pd.DataFrame
+    """Mann–Whitney of dimension scores: the first round of 12 municipalities against the later ones."""
     correlations: pd.DataFrame
     bootstrap: pd.DataFrame
     clusters: compare.Clusters
@@ -78,6 +80,9 @@ def build(overrides: list[str] | tuple[str, ...] = (), output_dir: Path | None =
         overlap=compare.overlap(a.scored),
         group_tests=compare.group_tests(a.scored, groups),
         dimension_tests=compare.dimension_group_tests(a.levels["dimension"], groups),
+        first_round=compare.two_group_test(a.levels["dimension"],
+                                           panel.set_index("municipality")["in_first_round_of_12"],
+                                           unit="dimension", value="mean_achievement"),
         correlations=compare.correlations(a.scored),
         bootstrap=compare.bootstrap_dimension_ci(a.scored, a.catalogue, seed=seed, municipalities=a.municipalities),
         clusters=compare.cluster_profiles(a.scored, a.catalogue),
@@ -88,6 +93,7 @@ def build(overrides: list[str] | tuple[str, ...] = (), output_dir: Path | None =
         joint_programmes=invest.joint_programmes(a, panel=panel),
     )
     syn.tables = {"overlap": syn.overlap, "group_tests": syn.group_tests, "dimension_tests": syn.dimension_tests,
+                  "first_round": syn.first_round,
                   "correlations": syn.correlations, "bootstrap": syn.bootstrap, "rank_bands": bands,
                   "draw_log": log, "sobol": syn.sobol, "data_sensitivity": syn.data_sensitivity,
                   "top_opportunities": syn.top_opportunities, "joint_programmes": syn.joint_programmes}

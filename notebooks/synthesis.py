@@ -74,6 +74,13 @@ display(HTML(present.table_html(tested.sort_values("q").head(10), decimals=3,
 display(Markdown(f"{len(tested)} of {len(syn.group_tests)} data points could be tested."))
 
 # %% [markdown]
+# The first round of twelve municipalities against those that joined later: Mann–Whitney U per
+# dimension, with the rank-biserial correlation as effect size.
+
+# %%
+display(HTML(present.table_html(syn.first_round, decimals=3)))
+
+# %% [markdown]
 # ## Correlations between data points
 # Spearman's ρ for pairs reported by enough municipalities, with Benjamini–Hochberg q-values.
 

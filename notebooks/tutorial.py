@@ -199,14 +199,14 @@ display(HTML(present.table_html(goal6[["data_point_id", "data_point_name", "achi
 # %% [markdown]
 # ## Step 7: peer comparison
 #
-# `analysis.profile.peers` sets the peer group from the parameter `peer_group` (all, same county,
+# `analysis.municipalities.peers` sets the peer group from the parameter `peer_group` (all, same county,
 # or a list). `analysis.profile.peer_ranks` ranks the peers on each data point by the value,
 # taking direction into account: for Water Supply Loss the lowest loss ranks 1. The percentile is
 # 100 for the best. With 17 municipalities, a difference of a few places means little. Note too
 # that most of the values below are simulated.
 
 # %%
-group = profile.peers(panel, name, values["peer_group"])
+group = municipalities.peers(panel, name, values["peer_group"])
 ranks = profile.peer_ranks(a.scored, group)
 ranked = ranks[ranks["data_point_id"] == dp].merge(
     a.scored[["municipality", "data_point_id", "value", "achievement", "source_type"]],

@@ -136,13 +136,13 @@ def test_data_gaps_order(run):
 
 
 def test_peers_by_county(panel):
-    group = profile.peers(panel, "Ålesund", {"by": "county"})
+    group = municipalities.peers(panel, "Ålesund", {"by": "county"})
     county = panel.set_index("municipality").loc["Ålesund", "county"]
     assert "Ålesund" in group and len(group) > 1
     assert set(group) == set(panel.loc[panel["county"] == county, "municipality"])
     assert set(group) == {"Ålesund", "Kristiansund", "Molde", "Aukra", "Giske", "Sula"}
-    assert profile.peers(panel, "Ålesund", {"by": "all"}) == sorted(panel["municipality"])
-    assert profile.peers(panel, "Ålesund", {"by": "list", "members": ["Bodø"]}) == ["Bodø", "Ålesund"]
+    assert municipalities.peers(panel, "Ålesund", {"by": "all"}) == sorted(panel["municipality"])
+    assert municipalities.peers(panel, "Ålesund", {"by": "list", "members": ["Bodø"]}) == ["Bodø", "Ålesund"]
 
 
 def test_peer_ranks_direction_aware():

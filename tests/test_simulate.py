@@ -9,7 +9,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from analysis import catalogue, observations, paths, simulate
-from analysis.errors import InputError
 
 YEARS = [2018, 2019, 2020]
 UNEMPLOYMENT, YOUTH_UNEMPLOYMENT = "EC: P: EM: 1C", "EC: P: EM: 2C"
@@ -343,12 +342,17 @@ def test_mix_counts_and_mostly_simulated(demo, published, sim):
             .sum(axis=1)).all()
     assert counts.at["Bodø", "share_simulated"] == 1.0
     assert 0 < counts.at["Ålesund", "share_simulated"] < 1
-    assert simulate.mostly_simulated(demo, "Bodø")
-    assert simulate.mostly_simulated(demo, "ålesund", threshold=0.5)
-    assert not simulate.mostly_simulated(demo, "Ålesund", threshold=0.99)
-    assert not simulate.mostly_simulated(published, "Asker")
-    with pytest.raises(InputError):
-        simulate.mostly_simulated(demo, "Atlantis")
+    def mostly(frame, name, threshold=0.5):
+        row = simulate.mix_counts(frame).set_index("municipality").loc[name]
+        return simulate.is_mostly_simulated(row["n_published"] + row["n_city_supplied"], row["n_simulated"],
+                                            threshold)
+
+    assert mostly(demo, "Bodø")
+    assert mostly(demo, "Ålesund", threshold=0.5)
+    assert not mostly(demo, "Ålesund", threshold=0.99)
+    assert not mostly(published, "Asker")
+    assert not simulate.is_mostly_simulated(0, 0)
+    assert not simulate.is_mostly_simulated(5, 5) and simulate.is_mostly_simulated(4, 5)
     rana = simulate.mix_counts(published[published["municipality"] == "Rana"]).iloc[0]
     assert rana["n_published"] == 1 and rana["n_simulated"] == 0
 
@@ -358,7 +362,8 @@ def test_mix_counts_lists_a_municipality_with_nothing_scored(published):
     counts = simulate.mix_counts(not_reported)
     assert (counts["n_scored"] == 0).all()
     assert counts["share_simulated"].isna().all()
-    assert not simulate.mostly_simulated(not_reported, "Rana")
+    row = counts.set_index("municipality").loc["Rana"]
+    assert not simulate.is_mostly_simulated(row["n_published"] + row["n_city_supplied"], row["n_simulated"])
 
 
 def test_select_is_the_one_switch(demo, published):
