@@ -73,6 +73,8 @@ AT_TARGET = 100.0 - 1e-9
 LOW_BAND = 66.0  # below the U4SSC 66–95 % band: "below 66 %" in explanations
 SDG_TARGET = re.compile(r"^\d{1,2}\.[0-9a-z]{1,2}$")
 RANKED, NO_GAP, NOT_SCORED = "ranked", "no gap", "not scored"
+_LOADED_THEMES: dict[tuple, pd.DataFrame] = {}
+"""The last themes file validated (key: path, modification time, size, registry ids)."""
 
 
 # ----------------------------------------------------------------------------- themes file
@@ -82,8 +84,22 @@ def load_themes(path: str | Path | None = None, cat: pd.DataFrame | None = None)
     Adds ``sdg_target_list`` (tuple of SDG targets of the row).
     """
     path = Path(path) if path is not None else paths.THEMES
+    key = None
+    if cat is not None:  # a validated file is kept for its next use in this process (warm notebook kernels)
+        try:
+            stat = path.stat()
+        except OSError:
+            stat = None
+        if stat is not None:
+            key = (str(path.resolve()), stat.st_mtime_ns, stat.st_size, tuple(cat["data_point_id"]))
+            if key in _LOADED_THEMES:
+                return _LOADED_THEMES[key].copy()
     frame = read_csv(path, dtype=str, keep_default_na=False)
-    return validate_themes(frame, path, cat)
+    frame = validate_themes(frame, path, cat)
+    if key is not None:
+        _LOADED_THEMES.clear()
+        _LOADED_THEMES[key] = frame.copy()
+    return frame
 
 
 def validate_themes(frame: pd.DataFrame, file: str | Path = "themes",
@@ -291,6 +307,16 @@ def criteria(a: Any, themes: pd.DataFrame | None = None, municipalities: list[st
     return out.drop(columns=["mean_gap2", "sum_w_gap", "sum_w_f", "sum_w_reach", "sum_w_close"])
 
 
+def _own_criteria(a: Any, municipality: str, themes: pd.DataFrame | None, panel: pd.DataFrame | None,
+                  crit: pd.DataFrame | None) -> pd.DataFrame:
+    """``criteria`` of one (resolved) municipality: ``crit`` when given, else computed."""
+    if crit is None:
+        return criteria(a, themes, [municipality], panel)
+    if set(crit["municipality"]) != {municipality}:
+        raise ValueError(f"criteria given for {sorted(set(crit['municipality']))}, expected {municipality!r}")
+    return crit.reset_index(drop=True)
+
+
 # ----------------------------------------------------------------------------- MCDA
 def _vector_normalisation(x: np.ndarray, cost: bool = False) -> np.ndarray:
     """``x / ||x||`` (benefit) as in pymcdm, but a zero column stays 0 instead of NaN."""
@@ -393,12 +419,16 @@ def _explain(row: pd.Series, municipality: str, need_order: int) -> str:
 
 
 def opportunities(a: Any, municipality: str, themes: pd.DataFrame | None = None,
-                  weights: Mapping[str, float] | None = None, panel: pd.DataFrame | None = None) -> pd.DataFrame:
+                  weights: Mapping[str, float] | None = None, panel: pd.DataFrame | None = None,
+                  crit: pd.DataFrame | None = None) -> pd.DataFrame:
     """Every theme for ``municipality``: criteria, weighted-sum score and rank, TOPSIS closeness and rank,
-    status (ranked / no gap / not scored) and a plain-language explanation; best first."""
+    status (ranked / no gap / not scored) and a plain-language explanation; best first.
+
+    ``crit``: the municipality's ``criteria`` when already computed (not recomputed then).
+    """
     m = _resolve(a, municipality)
     w = criteria_weights(a, weights)
-    crit = criteria(a, themes, [m], panel)
+    crit = _own_criteria(a, m, themes, panel, crit)
     out = _rank_frame(crit, w)
     need_rank = out.loc[out["status"] == RANKED, "need"].rank(method="min", ascending=False)
     out["need_order"] = need_rank.reindex(out.index)
@@ -443,17 +473,18 @@ def _draw_ranks(X: np.ndarray, prio: np.ndarray, open_: np.ndarray, W: np.ndarra
 def stability(a: Any, municipality: str, themes: pd.DataFrame | None = None, draws: int | None = None,
               seed: int | None = None, method: str = "weighted_sum", concentration: float = CONCENTRATION,
               weights: Mapping[str, float] | None = None, top: int = TOP,
-              panel: pd.DataFrame | None = None) -> pd.DataFrame:
+              panel: pd.DataFrame | None = None, crit: pd.DataFrame | None = None) -> pd.DataFrame:
     """Rank acceptability of every scored theme under Dirichlet weight draws (seeded, vectorised).
 
     Columns: p_top (probability of a rank ≤ ``top``), p_rank1, rank_median, rank_p05, rank_p95,
     stable (p_top ≥ 0.8 or ≤ 0.2) and a label. Themes not scored are left out (see ``opportunities``).
+    ``crit``: the municipality's ``criteria`` when already computed (not recomputed then).
     """
     m = _resolve(a, municipality)
     w = criteria_weights(a, weights)
     draws = int(draws if draws is not None else _invest_params(a).get("draws", 2000))
     seed = int(seed if seed is not None else (getattr(a, "params", None) or {}).get("seed", 0))
-    crit = criteria(a, themes, [m], panel)
+    crit = _own_criteria(a, m, themes, panel, crit)
     crit = crit[crit["status"] != NOT_SCORED].reset_index(drop=True)
     X = crit[list(CRITERIA)].to_numpy(dtype=float)
     open_ = (crit["status"] == RANKED).to_numpy()
@@ -489,12 +520,16 @@ def close_gaps(scored: pd.DataFrame, municipality: str, data_points: list[str]) 
 
 
 def what_if(a: Any, municipality: str, theme_id: str | None = None,
-            themes: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Dimension and overall scores before and after the theme closes its gaps (default: the top theme)."""
+            themes: pd.DataFrame | None = None, ranked: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Dimension and overall scores before and after the theme closes its gaps (default: the top theme).
+
+    ``ranked``: the municipality's ``opportunities`` (or ``profile_table``) when already computed;
+    the default theme is then its first ranked theme, without ranking again.
+    """
     m = _resolve(a, municipality)
     th = _themes(themes, a.catalogue)
     if theme_id is None:
-        ranked = opportunities(a, m, th)
+        ranked = opportunities(a, m, th) if ranked is None else ranked
         ranked = ranked[ranked["status"] == RANKED]
         if ranked.empty:
             raise InputError.single("arguments", f"no theme has a gap to close for {m}", column="theme_id",
@@ -574,8 +609,9 @@ def profile_table(a: Any, municipality: str, themes: pd.DataFrame | None = None,
                   panel: pd.DataFrame | None = None) -> pd.DataFrame:
     """The profile's opportunity table: ranking, criteria, stability band and explanation per theme."""
     th = _themes(themes, a.catalogue)
-    opp = opportunities(a, municipality, th, panel=panel)
-    stab = stability(a, municipality, th, panel=panel)
+    crit = criteria(a, th, [municipality], panel)  # once, for the ranking and its stability
+    opp = opportunities(a, municipality, th, panel=panel, crit=crit)
+    stab = stability(a, municipality, th, panel=panel, crit=crit)
     out = opp.merge(stab[["theme_id", "p_top", "rank_p05", "rank_median", "rank_p95", "stable", "stability"]],
                     on="theme_id", how="left")
     out.loc[out["status"] == NOT_SCORED, "stability"] = "not scored"

@@ -164,6 +164,8 @@ def build(municipality: str, overrides: list[str] | tuple[str, ...] = (), output
     group = panel_module.peers(panel, name, values["peer_group"], a.municipalities)
     strengths, weaknesses = scoring.strengths_and_weaknesses(a.scored, name)
     own_trends = a.trends[a.trends["municipality"] == name].drop(columns="municipality")
+    themes = invest.load_themes(cat=a.catalogue)
+    opportunities = invest.profile_table(a, name, themes, panel=panel)  # the criteria are computed once
     prof = Profile(
         municipality=name, assessment=a, peers=group, provenance=provenance(a, name),
         baseline=baseline_table(a, name, group),
@@ -172,8 +174,8 @@ def build(municipality: str, overrides: list[str] | tuple[str, ...] = (), output
         strengths=strengths, weaknesses=weaknesses,
         sdg_goals=a.sdg_goals[a.sdg_goals["municipality"] == name].reset_index(drop=True),
         trends=own_trends.reset_index(drop=True), gaps=data_gaps(a, name),
-        opportunities=invest.profile_table(a, name, panel=panel),
-        what_if=invest.what_if(a, name),
+        opportunities=opportunities,
+        what_if=invest.what_if(a, name, themes=themes, ranked=opportunities),
     )
     prof.tables = {"baseline": prof.baseline, "dimensions": prof.dimensions, "categories": prof.categories,
                    "sdg_goals": prof.sdg_goals, "trends": prof.trends, "data_gaps": prof.gaps,
