@@ -7,11 +7,10 @@ import math
 from collections.abc import Mapping
 from pathlib import Path
 
-import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-from cycler import cycler
+import seaborn as sns
 from matplotlib.patches import Patch
 
 from analysis import scoring, sdg, simulate
@@ -25,25 +24,7 @@ SIM_HATCH = "///"
 # these axes, which have no top tick labels): the automatic placement measures every tick label again
 # at each draw, about a third of a figure's rendering time.
 
-PALETTE = ["#4c72b0", "#dd8452", "#55a868", "#c44e52", "#8172b3", "#937860", "#da8bc3", "#8c8c8c", "#ccb974",
-           "#64b5cd"]
-"""seaborn's "deep" palette."""
-THEME = {
-    "axes.axisbelow": True, "axes.edgecolor": ".8", "axes.grid": True, "axes.labelcolor": ".15",
-    "axes.labelsize": 12.0, "axes.linewidth": 1.25, "axes.prop_cycle": cycler(color=PALETTE),
-    "axes.titlesize": 12.0, "font.size": 12.0,
-    "font.sans-serif": ["Arial", "DejaVu Sans", "Liberation Sans", "Bitstream Vera Sans", "sans-serif"],
-    "grid.color": ".8", "grid.linewidth": 1.0, "legend.fontsize": 11.0, "legend.title_fontsize": 12.0,
-    "lines.solid_capstyle": "round", "patch.edgecolor": "w", "patch.force_edgecolor": True, "text.color": ".15",
-    "xtick.bottom": False, "xtick.color": ".15", "xtick.labelsize": 11.0, "xtick.major.size": 6.0,
-    "xtick.major.width": 1.25, "xtick.minor.size": 4.0, "xtick.minor.width": 1.0,
-    "ytick.left": False, "ytick.color": ".15", "ytick.labelsize": 11.0, "ytick.major.size": 6.0,
-    "ytick.major.width": 1.25, "ytick.minor.size": 4.0, "ytick.minor.width": 1.0,
-}
-"""The rcParams of ``seaborn.set_theme(style="whitegrid", context="notebook")`` (its default colour map
-aside), set without importing seaborn, which takes about a second."""
-
-matplotlib.rcParams.update(THEME)
+sns.set_theme(style="whitegrid", context="notebook")
 
 
 def number(x: object, decimals: int = 2) -> str:
@@ -176,7 +157,7 @@ def plot_dimension_scores(comparison: pd.DataFrame, municipality: str) -> plt.Fi
     fig, ax = plt.subplots(figsize=(7, 3.2))
     y = np.arange(len(comparison))
     sim = comparison["n_simulated"] > comparison["n_scored"] / 2
-    bars = ax.barh(y, comparison["mean_achievement"], color=PALETTE[0], alpha=0.85,
+    bars = ax.barh(y, comparison["mean_achievement"], color=sns.color_palette()[0], alpha=0.85,
                    label=municipality)
     for bar, is_sim in zip(bars, sim):
         if is_sim:
