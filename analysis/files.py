@@ -7,8 +7,10 @@ import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
+if TYPE_CHECKING:  # pandas is imported where frames are read or written, so atomic_path stays cheap to import
+    import pandas as pd
 
 
 @contextlib.contextmanager
@@ -46,6 +48,8 @@ def write_csv(frame: pd.DataFrame, target: str | Path) -> Path:
 
 def read_csv(path: str | Path, **kwargs) -> pd.DataFrame:
     """Read a UTF-8 CSV, turning a decoding failure into a message that names the file."""
+    import pandas as pd
+
     from analysis.errors import InputError
 
     path = Path(path)

@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from analysis import paths
+from analysis.files import atomic_path
 
 NOTEBOOKS = {"profile": "profile.py", "synthesis": "synthesis.py", "tutorial": "tutorial.py"}
 CELL_TIMEOUT = 600
@@ -54,21 +55,6 @@ def executed_path(kind: str, municipality: str | None = None, output_dir: Path |
     return out / "profiles" / f"{municipality}.ipynb" if kind == "profile" else out / f"{kind}.ipynb"
 
 
-def _atomic_write(target: Path, write) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=f".tmp{target.suffix}", dir=target.parent)
-    os.close(fd)
-    try:
-        write(Path(tmp))
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, target)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-
-
 def source_notebook(kind: str):
     """The notebook of ``kind`` read from its paired jupytext ``.py`` source."""
     import jupytext
@@ -87,7 +73,8 @@ def source_ipynb(kind: str) -> Path:
     if not target.exists():
         import nbformat
         nb = source_notebook(kind)
-        _atomic_write(target, lambda tmp: nbformat.write(nb, str(tmp)))
+        with atomic_path(target) as tmp:
+            nbformat.write(nb, str(tmp))
     return target
 
 
@@ -114,7 +101,8 @@ def execute(kind: str, parameters: dict[str, Any], target: Path, timeout: int = 
                     papermill.execute_notebook(
                         str(src), str(tmp), parameters=parameters, kernel_name="python3", engine_name=_warm_engine(),
                         execution_timeout=timeout, progress_bar=False, request_save_on_cell_execute=False, km=km)
-            _atomic_write(target, run)
+            with atomic_path(target) as tmp:
+                run(tmp)
             return target
         except PapermillExecutionError:
             raise  # a failing cell is an error in the analysis, not a kernel hiccup
