@@ -40,26 +40,16 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
     return 0
 
 
-def _known() -> dict[str, list[str]]:
-    """The names parameters may refer to, for validation before any notebook starts."""
-    from analysis import invest, municipalities, targets
-    panel = municipalities.load()
-    return {"known_municipalities": list(panel["municipality"]),
-            "known_target_sets": targets.target_sets(targets.load()),
-            "known_themes": sorted(invest.load_themes()["theme_id"].unique()),
-            "known_groupings": [c for c in municipalities.GROUPINGS if c in panel.columns]}
-
-
 def _cmd_check_params(args: argparse.Namespace) -> int:
     from analysis import params
-    checked = params.check_all(**_known())
+    checked = params.check_all(**params.known_names())
     print(f"parameters valid: {len(checked)} files")
     return 0
 
 
 def _cmd_execute(args: argparse.Namespace) -> int:
     from analysis import params, pipeline
-    known = _known()
+    known = params.known_names()
     if args.kind == "profile":
         if not args.municipality:
             raise InputError.single("command line", "profile needs --municipality", column="--municipality",
@@ -89,7 +79,7 @@ def run_folder(municipality: str, overrides: list[str]) -> Path:
 
 def _cmd_run(args: argparse.Namespace) -> int:
     from analysis import build, params, pipeline, report
-    values = params.load(args.municipality, args.set, **_known())
+    values = params.load(args.municipality, args.set, **params.known_names())
     build.build()  # the run reads the current raw and ingested data
     folder = run_folder(values["municipality"], args.set)
     target = pipeline.executed_path("profile", values["municipality"], folder)

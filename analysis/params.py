@@ -204,3 +204,14 @@ def check_all(params_dir: Path | None = None, known_municipalities: list[str] | 
 def dimension_weights(values: dict[str, Any]) -> dict[str, float]:
     """The dimension weights keyed by the registry's dimension names."""
     return {DIMENSION_KEYS[k]: float(v) for k, v in values.get("weights", {}).items()}
+
+
+def known_names() -> dict[str, list[str]]:
+    """The names parameters may refer to (municipalities, target sets, theme ids, grouping columns), for ``load``."""
+    from analysis import invest, municipalities, targets
+
+    panel = municipalities.load()
+    return {"known_municipalities": list(panel["municipality"]),
+            "known_target_sets": targets.target_sets(targets.load()),
+            "known_themes": sorted(invest.load_themes()["theme_id"].unique()),
+            "known_groupings": [c for c in municipalities.GROUPINGS if c in panel.columns]}

@@ -237,10 +237,8 @@ def pool() -> KernelPool:
 
 def profile_parameters(municipality: str, overrides: list[str], output: Path) -> dict[str, Any]:
     """Validated papermill parameters of a profile (as ``python -m analysis execute profile`` builds them)."""
-    from analysis import municipalities, params, targets
-    names = list(municipalities.load()["municipality"])
-    values = params.load(municipality, list(overrides), known_municipalities=names,
-                         known_target_sets=targets.target_sets(targets.load()))
+    from analysis import params
+    values = params.load(municipality, list(overrides), **params.known_names())
     return {"municipality": values["municipality"], "overrides": list(overrides),
             "output_dir": root_relative(Path(output).parent.parent)}
 

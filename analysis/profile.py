@@ -154,11 +154,10 @@ def build(municipality: str, overrides: list[str] | tuple[str, ...] = (), output
     """
     from analysis import invest
     from analysis import municipalities as panel_module
-    from analysis import cache, params, targets
+    from analysis import cache, params
 
     panel = panel_module.load()
-    values = params.load(municipality, list(overrides), known_municipalities=list(panel["municipality"]),
-                         known_target_sets=targets.target_sets(targets.load()))
+    values = params.load(municipality, list(overrides), **params.known_names())
     name = values["municipality"]
     a = cache.assessment(values, panel=panel)  # the panel is assessed once per parameter set, not per profile
     group = panel_module.peers(panel, name, values["peer_group"], a.municipalities)

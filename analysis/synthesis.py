@@ -16,7 +16,7 @@ from typing import Any
 
 import pandas as pd
 
-from analysis import compare, invest, municipalities, params, profile, targets, uncertainty
+from analysis import compare, invest, municipalities, params, profile, uncertainty
 from analysis.assess import Assessment, assess
 from analysis.errors import InputError
 from analysis.files import write_text
@@ -67,8 +67,7 @@ def build(overrides: list[str] | tuple[str, ...] = (), output_dir: Path | None =
           sobol_base: int = 128) -> Synthesis:
     """Assess the panel under the parameters and run every cross-city comparison; write tables and provenance."""
     panel = municipalities.load()
-    values = params.load(None, list(overrides), known_municipalities=list(panel["municipality"]),
-                         known_target_sets=targets.target_sets(targets.load()))
+    values = params.load(None, list(overrides), **params.known_names())
     groups = groups_of(panel, values["synthesis"]["grouping"])
     a = assess(values, panel=panel)
     seed = int(values["seed"])

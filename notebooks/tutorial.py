@@ -39,11 +39,10 @@ output_dir = "reports/executed"
 import pandas as pd
 from IPython.display import HTML, Markdown, display
 
-from analysis import assess, compare, invest, municipalities, params, present, profile, scoring, sdg, targets, uncertainty
+from analysis import assess, compare, invest, municipalities, params, present, profile, scoring, sdg, uncertainty
 
 panel = municipalities.load()
-values = params.load(municipality, list(overrides), known_municipalities=list(panel["municipality"]),
-                     known_target_sets=targets.target_sets(targets.load()))
+values = params.load(municipality, list(overrides), **params.known_names())
 name = values["municipality"]
 a = assess.assess(values, panel=panel)
 mix = profile.mix_row(a, name)

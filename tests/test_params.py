@@ -246,9 +246,7 @@ def test_check_all_reads_nfd_file_name(pdir):
 
 def test_unknown_theme_priority_and_grouping_are_named_before_any_notebook(tmp_path):
     """Theme ids and grouping columns are checked at parameter time, naming the key."""
-    from analysis.cli import _known
-
-    known = _known()
+    known = params.known_names()
     with pytest.raises(InputError, match=r"invest\.theme_priorities.*gold_mining"):
         params.load("Ålesund", ["invest.theme_priorities.gold_mining=2"], **known)
     with pytest.raises(InputError, match=r"synthesis\.grouping.*'size'"):
