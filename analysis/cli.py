@@ -49,15 +49,13 @@ def _cmd_check_params(args: argparse.Namespace) -> int:
 
 def _cmd_execute(args: argparse.Namespace) -> int:
     from analysis import params, pipeline
-    known = params.known_names()
     if args.kind == "profile":
         if not args.municipality:
             raise InputError.single("command line", "profile needs --municipality", column="--municipality",
                                     label="option")
-        values = params.load(args.municipality, args.set, **known)
-        parameters = {"municipality": values["municipality"], "overrides": args.set,
-                      "output_dir": str(args.output.parent.parent)}
+        parameters = pipeline.profile_parameters(args.municipality, args.set, args.output)
     else:
+        known = params.known_names()
         params.load(None, args.set, **{k: v for k, v in known.items() if k != "known_municipalities"})
         parameters = {"overrides": args.set, "output_dir": str(args.output.parent)}
     pipeline.execute(args.kind, parameters, args.output, timeout=args.timeout)
@@ -83,8 +81,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     build.build()  # the run reads the current raw and ingested data
     folder = run_folder(values["municipality"], args.set)
     target = pipeline.executed_path("profile", values["municipality"], folder)
-    parameters = {"municipality": values["municipality"], "overrides": args.set, "output_dir": str(folder)}
-    pipeline.execute("profile", parameters, target)
+    pipeline.execute("profile", pipeline.profile_parameters(values["municipality"], args.set, target), target)
     print(f"executed profile of {values['municipality']} with {args.set or 'default parameters'}: {target}")
     if not args.no_report:
         site = paths.REPORTS / "site" if folder == paths.REPORTS / "executed" else folder / "site"
