@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from analysis import catalogue, ingest, observations, paths
+from analysis import catalogue, ingest, municipalities, observations, paths
 from analysis.files import write_csv
 
 OBSERVATIONS = "observations.csv"
@@ -21,6 +21,7 @@ def combine(published: pd.DataFrame, city_supplied: pd.DataFrame) -> pd.DataFram
 def build(out_dir: Path | None = None, city_dir: Path | None = None) -> dict[str, Path]:
     """Validate every raw input and write the processed observation table; return what was written."""
     out_dir = Path(out_dir or paths.PROCESSED)
+    municipalities.check_tables()
     cat = catalogue.load()
     published = observations.load_published(cat=cat)
     city = ingest.load_city_supplied(city_dir, cat)

@@ -104,7 +104,11 @@ def _cmd_all(args: argparse.Namespace) -> int:
     from analysis import build, pipeline
     build.build()
     _cmd_check_params(args)
-    code = pipeline.snakemake(["all"], cores=args.cores)
+    config = None
+    if args.panel != "u4ssc17":
+        config = {"panel": args.panel, "out": f"reports/{args.panel}/executed", "logs": f"reports/{args.panel}/logs",
+                  "site": f"reports/{args.panel}/site"}
+    code = pipeline.snakemake(["all"], cores=args.cores, config=config)
     if code:
         print(f"error: the workflow failed (exit {code}); see reports/logs/ for the failed notebooks",
               file=sys.stderr)
@@ -184,6 +188,9 @@ def parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("all", help="the main job: data, every profile, the synthesis, the tutorial and the website")
     p.add_argument("--cores", type=int, default=2, help="notebooks executed in parallel (default 2)")
+    p.add_argument("--panel", choices=["u4ssc17", "norway"], default="u4ssc17",
+                   help="u4ssc17 (default): the 17 municipalities into reports/site; norway: every municipality of "
+                        "Norway into reports/norway/site")
     p.set_defaults(func=_cmd_all)
 
     p = sub.add_parser("report", help="render the website from the executed notebooks (Quarto or nbconvert)")

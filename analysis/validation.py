@@ -27,10 +27,21 @@ def whole_year(s: pd.Series) -> pd.Series:
     return s.isna() | (year.between(FIRST_YEAR, LAST_YEAR) & year.eq(year.round()))
 
 
-def check(fn, message: str, *, element_wise: bool = False, **kwargs) -> pa.Check:
-    """A pandera check whose ``error`` text is the message shown to the person who wrote the file."""
+_FRAME_CHECK_COLUMNS: dict[str, str] = {}
+"""Message of a frame-wide check → the column its problems are reported under."""
+
+
+def check(fn, message: str, **kwargs) -> pa.Check:
+    """A column check whose ``error`` text is the message shown to the person who wrote the file."""
     import pandera.pandas as pa
-    return pa.Check(fn, error=message, element_wise=element_wise, **kwargs)
+    return pa.Check(fn, error=message, **kwargs)
+
+
+def row_check(fn, message: str, column: str) -> pa.Check:
+    """A check over whole rows (several columns) whose failures are reported under ``column``."""
+    import pandera.pandas as pa
+    _FRAME_CHECK_COLUMNS[message] = column
+    return pa.Check(fn, error=message)
 
 
 def problems(frame: pd.DataFrame, schema: pa.DataFrameSchema, file: str | Path,
@@ -55,17 +66,16 @@ def problems(frame: pd.DataFrame, schema: pa.DataFrameSchema, file: str | Path,
         row = None
         if index is not None and not (isinstance(index, float) and pd.isna(index)):
             row = int(row_numbers[index]) if row_numbers is not None else file_row(int(index))
-        column = None if case.column in (None, "") or case.schema_context == "DataFrameSchema" else str(case.column)
         check_text = str(case.check)
+        column = None if case.column in (None, "") else str(case.column)
+        if case.schema_context == "DataFrameSchema" and check_text in _FRAME_CHECK_COLUMNS:
+            if column != _FRAME_CHECK_COLUMNS[check_text]:
+                continue  # a row-wide check lists the row once per column: keep the column it is about
+        elif case.schema_context == "DataFrameSchema" and "uniqueness" not in check_text:
+            column = None
         if check_text == "not_nullable":
             message = "empty; a value is required"
-        elif check_text.startswith("isin("):
-            allowed = schema.columns[column].checks if column in schema.columns else []
-            message = f"'{case.failure_case}' is not allowed"
-            for c in allowed:
-                if c.error:
-                    message = f"'{case.failure_case}': {c.error}"
-        elif check_text == "field_uniqueness" or check_text == "multiple_fields_uniqueness":
+        elif check_text in ("field_uniqueness", "multiple_fields_uniqueness"):
             message = f"duplicate value '{case.failure_case}'; values must be unique"
         else:
             found = "" if case.failure_case is None or pd.isna(case.failure_case) else f" (found '{case.failure_case}')"

@@ -112,3 +112,18 @@ def test_pipeline_module_imports_neither_pandas_nor_papermill():
             "pipeline.assessment_keys(pipeline.municipality_slugs()); "
             "assert 'pandas' not in sys.modules and 'papermill' not in sys.modules, sorted(sys.modules)")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+@pytest.mark.slow
+def test_the_cluster_path_gives_the_local_outputs(tmp_path):
+    """Snakemake's generic cluster executor with a local submit script: each profile job its own process."""
+    local, cluster = tmp_path / "local", tmp_path / "cluster"
+    config = {"municipalities": "Aukra", "out": "executed", "logs": "logs"}
+    assert pipeline.snakemake(["profiles"], cores=1, config=config, directory=local, quiet=True) == 0
+    submit = ["--executor", "cluster-generic", "--cluster-generic-submit-cmd",
+              f"bash {paths.ROOT / 'workflow' / 'local-submit.sh'}", "--jobs", "1"]
+    assert pipeline.snakemake(["profiles"], cores=1, config=config, directory=cluster, quiet=True, extra=submit) == 0
+    tables = sorted(p.relative_to(local) for p in (local / "executed" / "tables").rglob("*.csv"))
+    assert tables and [p.relative_to(cluster) for p in sorted((cluster / "executed" / "tables").rglob("*.csv"))] == tables
+    for table in tables:
+        assert (cluster / table).read_bytes() == (local / table).read_bytes(), table
