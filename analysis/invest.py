@@ -813,6 +813,7 @@ PROFILE_COLUMNS = ["ws_rank", "theme_name", "need", "impact", "feasibility", "co
                    "ws_score", "topsis_rank", "promethee_rank", "p_top", "rank_p05", "rank_median", "rank_p95",
                    "stability", "service_area", "explanation"]
 CARD_COLUMNS = ["ws_rank", "theme_name", "cost_class", "evidence", "stability", "explanation"]
+CITIZEN_COLUMNS = ["analysis_rank", "citizens_rank", "disagreement"]
 """The compact view the profile shows; the full table goes to the downloads."""
 
 
@@ -829,7 +830,35 @@ def profile_table(a: Any, municipality: str, themes: pd.DataFrame | None = None,
     out.loc[out["status"] == NOT_SCORED, "stability"] = "not scored"
     out["explanation"] = [explain(row, m, row["stability"] if row["status"] == RANKED else None)
                           for _, row in out.iterrows()]
-    return out[["municipality", "theme_id", "status", *PROFILE_COLUMNS, "stable", "driver"]]
+    out = out.merge(citizens(a, m, th, crit), on="theme_id", how="left")
+    return out[["municipality", "theme_id", "status", *PROFILE_COLUMNS, *CITIZEN_COLUMNS, "stable", "driver"]]
+
+
+def citizens(a: Any, municipality: str, themes: pd.DataFrame | None = None,
+             crit: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Per theme: the rank without priorities, the citizens' rank from ``theme_priorities`` and where they disagree.
+
+    Empty columns when no priority is given (no survey).
+    """
+    from analysis import survey
+
+    given = _invest_params(a).get("theme_priorities", {}) or {}
+    m = _resolve(a, municipality)
+    crit = _own_criteria(a, m, themes, None, crit)
+    if not given:
+        return pd.DataFrame({"theme_id": crit["theme_id"], "analysis_rank": pd.NA, "citizens_rank": pd.NA,
+                             "disagreement": ""}).astype({"analysis_rank": "Int64", "citizens_rank": "Int64"})
+    plain = opportunities(a, m, themes, crit=crit.assign(priority=1.0))
+    comp = survey.comparison(plain, given)[["theme_id", *CITIZEN_COLUMNS]]
+    return comp.astype({"analysis_rank": "Int64", "citizens_rank": "Int64"})
+
+
+def cards(table: pd.DataFrame) -> pd.DataFrame:
+    """The compact view of ``profile_table`` for the profile page (citizens' columns only when a survey is given)."""
+    columns = list(CARD_COLUMNS)
+    if table["citizens_rank"].notna().any():
+        columns[1:1] = ["citizens_rank", "disagreement"]
+    return table[columns].reset_index(drop=True)
 
 
 def synthesis_table(a: Any, top: int = TOP, themes: pd.DataFrame | None = None,

@@ -117,12 +117,14 @@ display(HTML(present.table_html(prof.gaps, max_rows=30)))
 # where the municipality falls short), feasibility (peers that have closed at least half of the
 # gap) and cost class, by weighted sum, TOPSIS and PROMETHEE II. A theme is stable only when both
 # uncertain weights and the choice of method leave it in place. Evidence is the share of the need
-# resting on published or city-supplied values; it is shown, not ranked. The full table, with every
+# resting on published or city-supplied values; it is shown, not ranked. Where citizens' priorities
+# from a survey are given (`python -m analysis survey-ingest`), their rank stands beside the
+# analysis' rank without them, with the themes where they disagree. The full table, with every
 # criterion and method, is in the downloads.
 
 # %%
 # NBVAL_CHECK_OUTPUT
-display(HTML(present.table_html(prof.opportunities[invest.CARD_COLUMNS], decimals=2)))
+display(HTML(present.table_html(invest.cards(prof.opportunities), decimals=2)))
 
 # %% [markdown]
 # What would change if the top opportunity closed its gaps to target:
