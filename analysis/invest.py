@@ -574,7 +574,7 @@ def _ordinal(k: int) -> str:
     return f"{k}{suffix}"
 
 
-def _criterion_phrase(row: pd.Series, criterion: str, municipality: str) -> str:
+def criterion_phrase(row: pd.Series, criterion: str, municipality: str) -> str:
     if criterion == "need":
         return (f"its need ({row['need']:.2f}: {row['n_below_target']} of {row['n_scored']} scored data points "
                 f"below target, mean achievement {row['mean_achievement']:.0f} %)")
@@ -601,9 +601,9 @@ def explain(row: pd.Series, municipality: str, stability_label: str | None = Non
     stab = f"; {stability_label}" if stability_label else ""
     why = ""
     if isinstance(row.get("driver"), str):
-        why = f", lifted by {_criterion_phrase(row, row['driver'], municipality)}"
+        why = f", lifted by {criterion_phrase(row, row['driver'], municipality)}"
     if isinstance(row.get("drag"), str):
-        why += f"{',' if why else ''} held back by {_criterion_phrase(row, row['drag'], municipality)}"
+        why += f"{',' if why else ''} held back by {criterion_phrase(row, row['drag'], municipality)}"
     prio = f"; priority ×{row['priority']:.2f}" if row["priority"] != 1.0 else ""
     return (f"Ranks {_ordinal(int(row['ws_rank']))} of {row['n_ranked']} ({others}{stab}){why}{prio}; {real}.")
 
@@ -830,8 +830,11 @@ def profile_table(a: Any, municipality: str, themes: pd.DataFrame | None = None,
     out.loc[out["status"] == NOT_SCORED, "stability"] = "not scored"
     out["explanation"] = [explain(row, m, row["stability"] if row["status"] == RANKED else None)
                           for _, row in out.iterrows()]
+    out["driven_by"] = [criterion_phrase(row, row["driver"], m) if isinstance(row["driver"], str) else ""
+                        for _, row in out.iterrows()]
     out = out.merge(citizens(a, m, th, crit), on="theme_id", how="left")
-    return out[["municipality", "theme_id", "status", *PROFILE_COLUMNS, *CITIZEN_COLUMNS, "stable", "driver"]]
+    return out[["municipality", "theme_id", "status", *PROFILE_COLUMNS, *CITIZEN_COLUMNS, "stable", "driver",
+                "driven_by"]]
 
 
 def citizens(a: Any, municipality: str, themes: pd.DataFrame | None = None,

@@ -144,6 +144,7 @@ class Profile:
     gaps: pd.DataFrame
     opportunities: pd.DataFrame
     what_if: pd.DataFrame
+    recommendations: pd.DataFrame
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
 
 
@@ -152,7 +153,7 @@ def build(municipality: str, overrides: list[str] | tuple[str, ...] = (), output
 
     Side outputs (CSV, Excel, provenance JSON) are written here by the package, never scraped from cells.
     """
-    from analysis import invest
+    from analysis import invest, recommend
     from analysis import municipalities as panel_module
     from analysis import cache, params
 
@@ -165,6 +166,7 @@ def build(municipality: str, overrides: list[str] | tuple[str, ...] = (), output
     own_trends = a.trends[a.trends["municipality"] == name].drop(columns="municipality")
     themes = invest.load_themes(cat=a.catalogue)
     opportunities = invest.profile_table(a, name, themes, panel=panel)  # the criteria are computed once
+    gaps = data_gaps(a, name)
     prof = Profile(
         municipality=name, assessment=a, peers=group, provenance=provenance(a, name),
         baseline=baseline_table(a, name, group),
@@ -172,13 +174,15 @@ def build(municipality: str, overrides: list[str] | tuple[str, ...] = (), output
         categories=a.levels["category"][a.levels["category"]["municipality"] == name].reset_index(drop=True),
         strengths=strengths, weaknesses=weaknesses,
         sdg_goals=a.sdg_goals[a.sdg_goals["municipality"] == name].reset_index(drop=True),
-        trends=own_trends.reset_index(drop=True), gaps=data_gaps(a, name),
+        trends=own_trends.reset_index(drop=True), gaps=gaps,
         opportunities=opportunities,
         what_if=invest.what_if(a, name, themes=themes, ranked=opportunities),
+        recommendations=recommend.recommendations(a, name, opportunities, themes, gaps=gaps),
     )
     prof.tables = {"baseline": prof.baseline, "dimensions": prof.dimensions, "categories": prof.categories,
                    "sdg_goals": prof.sdg_goals, "trends": prof.trends, "data_gaps": prof.gaps,
-                   "opportunities": prof.opportunities, "what_if": prof.what_if}
+                   "opportunities": prof.opportunities, "what_if": prof.what_if,
+                   "recommendations": prof.recommendations}
     if output_dir is not None:
         write_outputs(prof, Path(output_dir))
     return prof

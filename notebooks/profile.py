@@ -133,5 +133,15 @@ display(HTML(present.table_html(invest.cards(prof.opportunities), decimals=2)))
 display(HTML(present.table_html(prof.what_if, decimals=1)))
 
 # %% [markdown]
+# ## Recommendations
+# Numbered recommendations derived by rule from the gaps and the ranking (docs/invest.md): invest
+# in the top themes whose gap rests on real values, verify the others first, review the categories
+# in the lowest band, join shared programmes, plan data collection. Each names an owner, a horizon
+# and a cost class.
+
+# %%
+display(HTML(present.table_html(prof.recommendations.drop(columns="rule"))))
+
+# %% [markdown]
 # ## Downloads
 # Every table above is written as CSV and as one Excel workbook under `tables/<municipality>/`.
