@@ -574,7 +574,8 @@ def _ordinal(k: int) -> str:
     return f"{k}{suffix}"
 
 
-def criterion_phrase(row: pd.Series, criterion: str, municipality: str) -> str:
+def criterion_phrase(row: pd.Series, criterion: str, municipality: str, lifts: bool = True) -> str:
+    """The words for one criterion of a theme, with its value, for the explanation and the recommendations."""
     if criterion == "need":
         return (f"its need ({row['need']:.2f}: {row['n_below_target']} of {row['n_scored']} scored data points "
                 f"below target, mean achievement {row['mean_achievement']:.0f} %)")
@@ -584,7 +585,7 @@ def criterion_phrase(row: pd.Series, criterion: str, municipality: str) -> str:
     if criterion == "feasibility":
         return (f"peer evidence (on the gaps, {100 * row['feasibility']:.0f} % of peers have closed at least half "
                 f"of {municipality}'s gap)" if row["peer_evidence"] else "the lack of peer evidence")
-    return f"its {row['cost_class']} cost"
+    return f"its cost ({row['cost_class']}, {'lower' if lifts else 'higher'} than most of the themes ranked)"
 
 
 def explain(row: pd.Series, municipality: str, stability_label: str | None = None) -> str:
@@ -603,7 +604,7 @@ def explain(row: pd.Series, municipality: str, stability_label: str | None = Non
     if isinstance(row.get("driver"), str):
         why = f", lifted by {criterion_phrase(row, row['driver'], municipality)}"
     if isinstance(row.get("drag"), str):
-        why += f"{',' if why else ''} held back by {criterion_phrase(row, row['drag'], municipality)}"
+        why += f", held back by {criterion_phrase(row, row['drag'], municipality, lifts=False)}"
     prio = f"; priority ×{row['priority']:.2f}" if row["priority"] != 1.0 else ""
     return (f"Ranks {_ordinal(int(row['ws_rank']))} of {row['n_ranked']} ({others}{stab}){why}{prio}; {real}.")
 
@@ -832,9 +833,11 @@ def profile_table(a: Any, municipality: str, themes: pd.DataFrame | None = None,
                           for _, row in out.iterrows()]
     out["driven_by"] = [criterion_phrase(row, row["driver"], m) if isinstance(row["driver"], str) else ""
                         for _, row in out.iterrows()]
+    out["held_back_by"] = [criterion_phrase(row, row["drag"], m, lifts=False) if isinstance(row["drag"], str)
+                           else "" for _, row in out.iterrows()]
     out = out.merge(citizens(a, m, th, crit), on="theme_id", how="left")
     return out[["municipality", "theme_id", "status", *PROFILE_COLUMNS, *CITIZEN_COLUMNS, "stable", "driver",
-                "driven_by"]]
+                "driven_by", "drag", "held_back_by"]]
 
 
 def citizens(a: Any, municipality: str, themes: pd.DataFrame | None = None,

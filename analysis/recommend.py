@@ -45,10 +45,11 @@ def invest_rules(table: pd.DataFrame, municipality: str, top: int = invest.TOP) 
     rows = []
     best = table[(table["status"] == invest.RANKED) & (table["ws_rank"] <= top)].sort_values("ws_rank")
     for r in best.itertuples():
-        why = r.driven_by or "its overall balance of criteria"
+        why = (f", chiefly for {r.driven_by}" if r.driven_by else "") + \
+              (f", despite {r.held_back_by}" if r.held_back_by else "")
         if r.evidence >= invest.REAL_EVIDENCE:
-            rows.append(_row("project", f"Invest in {r.theme_name} (rank {r.ws_rank}, {r.stability}), chiefly for "
-                                        f"{why}.", r.service_area, r.cost_class, "real values", "1: top theme"))
+            rows.append(_row("project", f"Invest in {r.theme_name} (rank {r.ws_rank}, {r.stability}){why}.",
+                             r.service_area, r.cost_class, "real values", "1: top theme"))
         else:
             rows.append(_row("data", f"Verify the gap before investing in {r.theme_name} (rank {r.ws_rank}): "
                                      f"{100 * (1 - r.evidence):.0f} % of its need rests on simulated values; "

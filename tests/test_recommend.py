@@ -14,7 +14,8 @@ def table(rows: list[tuple]) -> pd.DataFrame:
     """(theme_id, rank, evidence, cost_class, service_area) rows as a profile table."""
     return pd.DataFrame([{"theme_id": t, "theme_name": f"Theme {t}", "status": invest.RANKED, "ws_rank": r,
                           "evidence": e, "cost_class": c, "service_area": s, "stability": "stable in top 3",
-                          "driver": "need", "driven_by": f"its need ({t})"} for t, r, e, c, s in rows])
+                          "driver": "need", "driven_by": f"its need ({t})", "drag": "cost",
+                          "held_back_by": f"its cost ({c})"} for t, r, e, c, s in rows])
 
 
 TABLE = table([("A", 1, 0.9, "high", "Water"), ("B", 2, 0.2, "medium", "Transport"),
@@ -27,7 +28,7 @@ def test_rule_1_invests_in_top_themes_resting_on_real_values_and_verifies_the_ot
     assert rows["owner"].tolist() == ["Water", "Transport", "ICT"]
     assert rows["horizon"].tolist() == [recommend.HORIZONS["high"], recommend.HORIZONS["low"], recommend.HORIZONS["low"]]
     assert rows["rests_on"].tolist() == ["real values", "simulated values", "real values"]  # 0.5 counts as real
-    assert rows.at[0, "recommendation"].startswith("Invest in Theme A (rank 1") and "its need (A)" in rows.at[0, "recommendation"]
+    assert rows.at[0, "recommendation"] == "Invest in Theme A (rank 1, stable in top 3), chiefly for its need (A), despite its cost (high)."
     assert "80 % of its need rests on simulated values" in rows.at[1, "recommendation"] and "Bærum" in rows.at[1, "recommendation"]
 
 
