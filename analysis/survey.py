@@ -175,8 +175,10 @@ def priorities(agg: pd.DataFrame) -> dict[str, float]:
 
 def _yaml(values: dict[str, float], source: Path, sha: str, n: int, seed: int) -> str:
     lines = [f"# Citizens' priorities from the survey {source.name} (sha256 {sha}), {n} respondents,",
-             f"# mean points per theme divided by the mean over themes; intervals in survey_priorities.csv (seed {seed}).",
-             "# Copy into params/municipalities/<name>.yaml, or pass each as --set invest.theme_priorities.<theme>=<value>.",
+             "# mean points per theme divided by the mean over themes; intervals in survey_priorities.csv "
+             f"(seed {seed}).",
+             "# Copy into params/municipalities/<name>.yaml, or pass each value as",
+             "# --set invest.theme_priorities.<theme>=<value>.",
              "invest:", "  theme_priorities:"]
     lines += [f"    {t}: {v}" for t, v in values.items()]
     return "\n".join(lines) + "\n"

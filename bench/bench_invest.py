@@ -1,4 +1,4 @@
-"""Time the investment ranking and its stability (three methods × 2000 weight draws) per municipality. Prints, never asserts.
+"""Time the investment ranking and its stability (three methods × 2000 draws) per municipality. Prints, never asserts.
 
 Two panels: the 17 municipalities of the main job (default parameters), for which it also prints
 how often each theme is first and which criterion drives it, and all 357 municipalities of Norway

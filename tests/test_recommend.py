@@ -26,10 +26,13 @@ def test_rule_1_invests_in_top_themes_resting_on_real_values_and_verifies_the_ot
     rows = pd.DataFrame(recommend.invest_rules(TABLE, "Bærum"))
     assert rows["kind"].tolist() == ["project", "data", "project"]  # D (rank 4) is outside the top 3
     assert rows["owner"].tolist() == ["Water", "Transport", "ICT"]
-    assert rows["horizon"].tolist() == [recommend.HORIZONS["high"], recommend.HORIZONS["low"], recommend.HORIZONS["low"]]
+    h = recommend.HORIZONS
+    assert rows["horizon"].tolist() == [h["high"], h["low"], h["low"]]
     assert rows["rests_on"].tolist() == ["real values", "simulated values", "real values"]  # 0.5 counts as real
-    assert rows.at[0, "recommendation"] == "Invest in Theme A (rank 1, stable in top 3), chiefly for its need (A), despite its cost (high)."
-    assert "80 % of its need rests on simulated values" in rows.at[1, "recommendation"] and "Bærum" in rows.at[1, "recommendation"]
+    assert rows.at[0, "recommendation"] == ("Invest in Theme A (rank 1, stable in top 3), chiefly for its need (A), "
+                                            "despite its cost (high).")
+    second = rows.at[1, "recommendation"]
+    assert "80 % of its need rests on simulated values" in second and "Bærum" in second
 
 
 def fake_assessment() -> SimpleNamespace:
@@ -47,7 +50,8 @@ def test_rule_2_reviews_low_categories_no_top_theme_moves():
     themes = pd.DataFrame({"theme_id": ["A", "E", "D"], "data_point_id": ["d1", "d2", "d5"]})
     rows = pd.DataFrame(recommend.category_rules(fake_assessment(), "Bærum", TABLE, themes))
     # lowest score first; 'Covered' is moved by top theme A; 'Fine' is not in the lowest band
-    assert [r.split(" (")[0] for r in rows["recommendation"]] == ["Review Nobody", "Review Moved later", "Review Simulated"]
+    heads = [r.split(" (")[0] for r in rows["recommendation"]]
+    assert heads == ["Review Nobody", "Review Moved later", "Review Simulated"]
     assert rows["owner"].tolist() == [recommend.NO_OWNER, "Health", "Parks"]
     assert rows["cost_class"].tolist() == ["", "medium", "low"]
     assert rows["rests_on"].tolist() == ["real values", "real values", "simulated values"]  # 1 of 2 is not a majority
@@ -57,7 +61,8 @@ def test_rule_2_reviews_low_categories_no_top_theme_moves():
 def test_rule_3_joins_programmes_with_their_basis():
     joint = pd.DataFrame({"theme_id": ["A", "B", "C"], "theme_name": ["Theme A", "Theme B", "Theme C"],
                           "municipalities": ["Bærum; Ålesund", "Asker; Bærum; Tromsø", "Asker; Tromsø"],
-                          "n_municipalities": [2, 3, 2], "basis": ["real values", "rests on simulated values", "real values"]})
+                          "n_municipalities": [2, 3, 2],
+                          "basis": ["real values", "rests on simulated values", "real values"]})
     rows = pd.DataFrame(recommend.joint_rules(joint, "Bærum", TABLE))
     assert rows["recommendation"].str.extract(r"on (Theme \w)")[0].tolist() == ["Theme A", "Theme B"]
     assert "with Ålesund:" in rows.at[0, "recommendation"] and "with Asker, Tromsø:" in rows.at[1, "recommendation"]
