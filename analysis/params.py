@@ -68,6 +68,10 @@ class Invest(_Section):
     draws: int = Field(ge=10, le=MAX_INVEST_DRAWS, strict=True,
                        description="Weight draws for the stability of the investment ranking "
                                    "(at most 100 000: about 0.1 GB).")
+    min_evidence: float = Field(ge=0, le=1, allow_inf_nan=False,
+                                description="Rank only themes whose need rests at least this share on real values.")
+    priorities_source: str = Field(max_length=500, description="The citizens' survey behind theme_priorities "
+                                                               "(file and SHA-256), recorded in provenance.")
 
     @field_validator("criteria_weights")
     @classmethod
@@ -325,6 +329,11 @@ def _problem(error: dict[str, Any], origins: dict[tuple, str]) -> Problem:
         if loc[:n] in origins:
             source = origins[loc[:n]]
             break
+    # a mapping set by one layer and partly overridden by a later one: name the latest layer inside it
+    layers = list(dict.fromkeys(origins.values()))
+    inside = [src for key, src in origins.items() if loc and key[:len(loc)] == loc]
+    if inside:
+        source = max(inside, key=layers.index)
     key = ".".join(str(p) for p in loc) or None
     message = error["msg"].removeprefix("Value error, ")
     if error["type"] == "extra_forbidden":
