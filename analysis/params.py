@@ -406,3 +406,20 @@ def field_descriptions(model: type[BaseModel] = Parameters, prefix: str = "") ->
         if isinstance(annotation, type) and issubclass(annotation, BaseModel):
             out.update(field_descriptions(annotation, key + "."))
     return out
+
+
+def keys_table() -> str:
+    """The Markdown table of every key, its default (params/defaults.yaml) and description, for docs/parameters.md."""
+    defaults = load()
+    sections = {name for name, info in Parameters.model_fields.items()
+                if isinstance(info.annotation, type) and issubclass(info.annotation, BaseModel)}
+    rows = ["| key | default | meaning |", "|---|---|---|"]
+    for key, text in field_descriptions().items():
+        if key in sections:
+            continue  # a section: its keys follow
+        node: Any = defaults
+        for part in key.split("."):
+            node = node.get(part) if isinstance(node, dict) else None
+        shown = "—" if node is None else json.dumps(node, ensure_ascii=False)
+        rows.append(f"| `{key}` | `{shown}` | {text} |")
+    return "\n".join(rows)
