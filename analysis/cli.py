@@ -75,18 +75,58 @@ def run_folder(municipality: str, overrides: list[str]) -> Path:
     return paths.REPORTS / "runs" / f"{municipality}-{digest}"
 
 
+RUN_STAGES = ["validate", "assess", "notebook", "site"]
+"""The stages of ``run``; the notebook's time is split into its table and figure cells afterwards."""
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
-    from analysis import build, params, pipeline, report
-    values = params.load(args.municipality, args.set, **params.known_names())
-    build.build()  # the run reads the current raw and ingested data
+    from analysis import progress
+    stages = progress.Stages(RUN_STAGES if not args.no_report else RUN_STAGES[:-1])
+    with stages.stage("validate"):  # parameters, then the current raw and ingested data
+        from analysis import build, params, pipeline
+        values = params.load(args.municipality, args.set, **params.known_names())
+        build.build()
+    with stages.stage("assess"):  # the panel assessment, cached for the notebook's kernel to load
+        from analysis import cache
+        cache.assessment(values)
     folder = run_folder(values["municipality"], args.set)
     target = pipeline.executed_path("profile", values["municipality"], folder)
-    pipeline.execute("profile", pipeline.profile_parameters(values["municipality"], args.set, target), target)
+    with stages.stage("notebook"):
+        pipeline.execute("profile", pipeline.profile_parameters(values["municipality"], args.set, target), target)
+    import nbformat
+    split = progress.notebook_split(nbformat.read(target, as_version=4))
+    stages.note(f"tables and text cells {split['tables']:.1f} s, figure cells {split['figures']:.1f} s "
+                "(the rest is the kernel's start and imports)")
     print(f"executed profile of {values['municipality']} with {args.set or 'default parameters'}: {target}")
     if not args.no_report:
+        from analysis import report
         site = paths.REPORTS / "site" if folder == paths.REPORTS / "executed" else folder / "site"
-        result = report.render_site(folder, site)
+        with stages.stage("site"):
+            result = report.render_site(folder, site)
         print(f"site rendered with {result['renderer']}: {site / 'index.html'}")
+    stages.note(stages.summary())
+    return 0
+
+
+def _cmd_diff(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    from analysis import diff
+    after = diff.load_run(diff.resolve(args.run), None)
+    before_folder = diff.resolve(args.other)
+    before = diff.load_run(before_folder, diff.MAIN if args.other == diff.MAIN else None)
+    changes = diff.compare(after, before)
+    console = Console(highlight=False, width=None if sys.stdout.isatty() else 140)
+    n_params = int((changes["section"] == "parameters").sum())
+    console.print(f"{after.name} against {before.name}: {n_params} parameter(s) differ, "
+                  f"{len(changes) - n_params} result(s) changed", markup=False)
+    if len(changes):
+        table, more = diff.terminal_table(changes, limit=args.limit)
+        console.print(table)
+        if more:
+            console.print(f"... and {more} more changes on the page", markup=False)
+    page = diff.write_page(changes, after, before)
+    console.print(f"wrote {page}", markup=False, soft_wrap=True)
     return 0
 
 
@@ -165,6 +205,13 @@ def parser() -> argparse.ArgumentParser:
                    help="override a parameter, e.g. --set target_set=national --set weights.environment=2")
     p.add_argument("--no-report", action="store_true", help="do not re-render the website")
     p.set_defaults(func=_cmd_run)
+
+    p = sub.add_parser("diff", help="what changed between two runs: parameters, scores, bands, SDG colours and ranks")
+    p.add_argument("run", help="a run folder under reports/runs/ (its name, the start of its name, or a path)")
+    p.add_argument("other", nargs="?", default="main",
+                   help="the run to compare with: another run, or 'main' for reports/executed (default)")
+    p.add_argument("--limit", type=int, default=25, help="result rows shown in the terminal (default 25)")
+    p.set_defaults(func=_cmd_diff)
 
     p = sub.add_parser("all", help="the main job: data, every profile, the synthesis, the tutorial and the website")
     p.add_argument("--cores", type=int, default=2, help="notebooks executed in parallel (default 2)")
