@@ -152,7 +152,7 @@ GOLDEN = {
     "profile_Karmøy": ("profile", {"municipality": "Karmøy", "overrides": ["include_simulated=false"]}),
     "profile_Asker": ("profile", {"municipality": "Asker", "overrides": []}),
     "synthesis": ("synthesis", {"overrides": ["synthesis.draws=500"]}),
-    "tutorial": ("tutorial", {"overrides": []}),
+    "tutorial": ("tutorial", {"overrides": [], "solutions": True}),  # the exercises checked with their reference answers
 }
 """Golden notebooks re-executed by nbval in the test suite: small, deterministic runs."""
 
