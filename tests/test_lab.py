@@ -126,3 +126,18 @@ def test_a_running_server_serves_profile_py_as_a_notebook_with_the_jupytext_view
     settings = get(f"{base}/lab/api/settings/@jupyterlab/docmanager-extension:plugin", token)
     # the override is the plugin's default, which the user's own settings may still change
     assert settings["schema"]["properties"]["defaultViewers"]["default"]["python"] == "Jupytext Notebook"
+
+
+def test_a_notebook_run_from_its_own_folder_writes_below_the_repository_root(tmp_path, monkeypatch):
+    """A relative ``output_dir`` means the repository's folder, wherever the kernel's working directory is."""
+    from analysis import paths, profile
+
+    relative = f"reports/runs/.test-{secrets.token_hex(4)}"  # ignored by git, removed below
+    monkeypatch.chdir(tmp_path)  # as when JupyterLab runs notebooks/profile.py in notebooks/
+    try:
+        prof = profile.build("Aukra", ["invest.draws=20"], relative)
+        assert (ROOT / relative / "profiles" / f"{prof.municipality}.provenance.json").is_file()
+        assert list(tmp_path.iterdir()) == []  # no stray reports/ beside the notebook
+    finally:
+        shutil.rmtree(ROOT / relative, ignore_errors=True)
+    assert paths.from_root(tmp_path / "elsewhere") == tmp_path / "elsewhere"  # an absolute path stays
