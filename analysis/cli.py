@@ -158,11 +158,14 @@ GOLDEN = {
 
 
 def _cmd_golden(args: argparse.Namespace) -> int:
-    from analysis import pipeline
+    from analysis import pipeline, progress
+    stages = progress.Stages(list(GOLDEN))
     for name, (kind, parameters) in GOLDEN.items():
         target = args.out / f"{name}.ipynb"
-        pipeline.execute(kind, {**parameters, "output_dir": ""}, target)
+        with stages.stage(name):
+            pipeline.execute(kind, {**parameters, "output_dir": ""}, target)
         print(f"regenerated {target}")
+    stages.note(stages.summary())
     return 0
 
 

@@ -250,6 +250,7 @@ def page(changes: pd.DataFrame, after: Run, before: Run) -> str:
     if changes.empty:
         parts.append("<p>Nothing changed: same parameters and the same results.</p>")
     shown = changes if changes["municipality"].nunique() > 1 else changes.drop(columns="municipality")
+    shown = shown.assign(change=shown["change"].map(lambda c: "" if _missing(c) else f"{c:+.4g}"))
     for section in SECTIONS:
         rows = shown[shown["section"] == section].drop(columns="section")
         if section == "parameters":
