@@ -63,7 +63,8 @@ class Check:
         colour = {None: "#f3f3f3", True: "#e3f4e1", False: "#fbe3e1"}[self.right]
         title = html.escape(f"{self.exercise}: {self.verdict}")
         if self.right is None:
-            body = ("Set <code>answer</code> in the cell above and run it again."
+            body = ("Set <code>answer</code> in this exercise's cell and run it (open <code>notebooks/tutorial.py</code> "
+                    "in JupyterLab: <code>make lab</code>)."
                     f"<details><summary>Show the answer</summary>{html.escape(_show(self.expected))}: "
                     f"{html.escape(self.because)}</details>")
         else:
