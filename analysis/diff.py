@@ -204,18 +204,18 @@ def measure_changes(measure: Measure, before: pd.DataFrame | None, after: pd.Dat
 
 
 def compare(after: Run, before: Run) -> pd.DataFrame:
-    """Every change from ``before`` to ``after`` for the municipalities profiled in ``after``.
+    """Every change from ``before`` to ``after`` for the municipalities profiled in both runs.
 
     Columns: section, municipality, item, measure, before, after, change (in the measure's own
     steps: score points, band or colour levels, rank places; empty where one side has no value).
     Sections come in the order of ``SECTIONS``; inside a section the largest change comes first.
     """
-    missing = sorted(set(after.profiles) - set(before.profiles))
-    if missing:
-        raise InputError.single(before.folder / "profiles", f"no profile of {', '.join(missing)} to compare "
-                                f"with; expected one of {sorted(before.profiles)}")
+    common = sorted(set(after.profiles) & set(before.profiles))
+    if not common:
+        raise InputError.single(before.folder / "profiles", f"no profile of {', '.join(sorted(after.profiles))} "
+                                f"to compare with; this run has {sorted(before.profiles)}")
     parts = []
-    for municipality in sorted(after.profiles):
+    for municipality in common:
         new, old = after.profiles[municipality], before.profiles[municipality]
         params = parameter_changes(old.provenance.get("parameters", {}), new.provenance.get("parameters", {}))
         params = params.assign(section="parameters", change=math.nan, size=math.inf)
@@ -245,7 +245,7 @@ def page(changes: pd.DataFrame, after: Run, before: Run) -> str:
     parts = [f"<h1>{html.escape(title)}</h1>",
              f"<p>Before: <code>{html.escape(str(before.folder))}</code>. After: "
              f"<code>{html.escape(str(after.folder))}</code>. Municipalities: "
-             f"{html.escape(', '.join(sorted(after.profiles)))}. Change is in the measure's own steps: score "
+             f"{html.escape(', '.join(sorted(set(after.profiles) & set(before.profiles))))}. Change is in the measure's own steps: score "
              "points, band or colour levels (positive is better), rank places (positive is a lower place).</p>"]
     if changes.empty:
         parts.append("<p>Nothing changed: same parameters and the same results.</p>")

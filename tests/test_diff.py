@@ -140,3 +140,15 @@ def test_command_prints_the_table_and_writes_the_page(runs):
     assert "weights.environment" in text and "Overall index" in text
     prov = json.loads((root / "after" / "profiles" / f"{MUNICIPALITY}.provenance.json").read_text(encoding="utf-8"))
     assert prov["overall_index"] is not None
+
+
+def test_only_municipalities_in_both_runs_are_compared(runs, tmp_path):
+    root, _, _ = runs
+    other = tmp_path / "other"
+    shutil.copytree(root / "before", other)
+    prov = other / "profiles" / f"{MUNICIPALITY}.provenance.json"
+    data = json.loads(prov.read_text(encoding="utf-8"))
+    prov.write_text(json.dumps({**data, "municipality": "Molde"}, ensure_ascii=False), encoding="utf-8")
+    (other / "tables" / MUNICIPALITY).rename(other / "tables" / "Molde")
+    with pytest.raises(InputError, match="no profile of Aukra to compare with"):
+        diff.compare(diff.load_run(root / "after"), diff.load_run(other))
