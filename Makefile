@@ -28,7 +28,7 @@ $(VENV)/.installed: pyproject.toml $(JUPYTER_CONFIG)
 
 # JupyterLab on the repository: double-click notebooks/profile.py, change the parameters cell, run.
 lab: setup
-	$(VENV)/bin/jupyter lab --ServerApp.root_dir="$(CURDIR)"
+	$(VENV)/bin/jupyter lab --ServerApp.root_dir="$(CURDIR)" $(if $(filter 0,$(shell id -u)),--allow-root)
 
 data: setup
 	$(PY) -m analysis build

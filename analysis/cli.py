@@ -105,6 +105,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
             result = report.render_site(folder, site)
         print(f"site rendered with {result['renderer']}: {site / 'index.html'}")
     stages.note(stages.summary())
+    if args.set:
+        print(f"what changed against the main job: python -m analysis diff {folder.name}")
     return 0
 
 
