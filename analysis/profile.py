@@ -123,6 +123,30 @@ def data_gaps(a: Assessment, municipality: str) -> pd.DataFrame:
                  "sdg_targets", "dimension", "category", "unit"]].reset_index(drop=True)
 
 
+def overall_table(a: Assessment, municipality: str, group: list[str]) -> pd.DataFrame:
+    """The municipality's overall index (this project's weighted mean of dimension scores) with its ranks.
+
+    One row: the index, the dimension weights used, the number of dimensions with data, and the
+    rank (1 = highest index) among the whole panel and among the peer group.
+    """
+    frame = a.overall[a.overall["index"].notna()]
+    peers = frame[frame["municipality"].isin(group)]
+
+    def rank_of(scores: pd.DataFrame) -> Any:
+        ranks = scores.set_index("municipality")["index"].rank(ascending=False, method="min")
+        return int(ranks[municipality]) if municipality in ranks.index else pd.NA
+
+    own = frame[frame["municipality"] == municipality]
+    row = {
+        "index": float(own["index"].iloc[0]) if len(own) else np.nan,
+        "n_dimensions": int(own["n_dimensions"].iloc[0]) if len(own) else 0,
+        **{f"weight_{k}": float(v) for k, v in sorted(a.params.get("weights", {}).items())},
+        "rank": rank_of(frame), "n_ranked": len(frame),
+        "peer_rank": rank_of(peers), "n_peers": len(peers),
+    }
+    return pd.DataFrame([row]).astype({"rank": "Int64", "peer_rank": "Int64"})
+
+
 def mix_row(a: Assessment, municipality: str) -> dict[str, Any]:
     """Counts of published, city-supplied and simulated scored values for one municipality."""
     return simulate.mix_counts(a.observations).set_index("municipality").loc[municipality].to_dict()
@@ -138,6 +162,7 @@ class Profile:
     provenance: dict[str, Any]
     baseline: pd.DataFrame
     dimensions: pd.DataFrame
+    overall: pd.DataFrame
     categories: pd.DataFrame
     strengths: pd.DataFrame
     weaknesses: pd.DataFrame
@@ -185,6 +210,7 @@ def build(values: dict[str, Any] | None = None, output_dir: Path | None = None,
         municipality=name, assessment=a, peers=group, provenance=provenance(a, name),
         baseline=baseline_table(a, name, group),
         dimensions=peer_comparison(a, name, group, "dimension"),
+        overall=overall_table(a, name, group),
         categories=a.levels["category"][a.levels["category"]["municipality"] == name].reset_index(drop=True),
         strengths=strengths, weaknesses=weaknesses,
         sdg_goals=a.sdg_goals[a.sdg_goals["municipality"] == name].reset_index(drop=True),
@@ -193,13 +219,16 @@ def build(values: dict[str, Any] | None = None, output_dir: Path | None = None,
         what_if=invest.what_if(a, name, themes=themes, ranked=opportunities),
         recommendations=recommend.recommendations(a, name, opportunities, themes, gaps=gaps),
     )
-    prof.provenance.update(kommunenummer=entity.kommunenummer, slug=entity.slug)
-    prof.tables = {"baseline": prof.baseline, "dimensions": prof.dimensions, "categories": prof.categories,
+    prof.provenance.update(kommunenummer=entity.kommunenummer, slug=entity.slug, overrides=params.overrides(values))
+    index = prof.overall["index"].iloc[0]
+    prof.provenance["overall_index"] = None if pd.isna(index) else round(float(index), 6)
+    prof.tables = {"baseline": prof.baseline, "overall": prof.overall, "dimensions": prof.dimensions,
+                   "categories": prof.categories,
                    "sdg_goals": prof.sdg_goals, "trends": prof.trends, "data_gaps": prof.gaps,
                    "opportunities": prof.opportunities, "what_if": prof.what_if,
                    "recommendations": prof.recommendations}
     if output_dir is not None:
-        write_outputs(prof, Path(output_dir))
+        write_outputs(prof, paths.from_root(output_dir))
     return prof
 
 

@@ -46,8 +46,10 @@ display(HTML(present.banner(p["n_published"], p["n_city_supplied"], p["n_simulat
 display(Markdown(
     f"**Run:** target set `{p['parameters']['target_set']}`, simulated values "
     f"{'included' if p['parameters']['include_simulated'] else 'excluded'}, seed {p['parameters']['seed']}, "
+    f"dimension weights {', '.join(f'{k} {v:g}' for k, v in p['parameters']['weights'].items())}, "
     f"peer group: {', '.join(prof.peers)} ({len(prof.peers)} municipalities). "
-    f"Data `{p['data_sha256'][:12]}`, code `{p['code_version']}`."))
+    f"Data `{p['data_sha256'][:12]}`, code `{p['code_version']}`. "
+    f"Overrides: {', '.join(f'`{o}`' for o in p['overrides']) if p['overrides'] else 'none (default parameters)'}."))
 
 # %% [markdown]
 # ## Dimension scores against peers
@@ -60,6 +62,16 @@ display(HTML(present.table_html(prof.dimensions, decimals=1)))
 
 # %%
 fig = present.plot_dimension_scores(prof.dimensions, prof.municipality)
+
+# %% [markdown]
+# ## Overall index
+# The weighted mean of the three dimensions' mean achievements with the weights of the parameter
+# `weights`, and its rank in the panel and among the peers (1 = highest). U4SSC itself reports no
+# overall index: this is the project's own construction, so it moves when the weights change.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+display(HTML(present.table_html(prof.overall, decimals=1)))
 
 # %% [markdown]
 # ## Category scores
