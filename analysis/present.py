@@ -20,6 +20,9 @@ SIM_CLASS = "u4ssc-sim"
 TABLE_CLASS = "u4ssc-table"
 BANNER_CLASS = "u4ssc-banner"
 SIM_HATCH = "///"
+GP_SIM_CLASS = "u4ssc-gp-sim"
+GP_SIM_MARK = "†"
+GP_SIM_TITLE = "real value; target or worst derived from simulated peer values"
 # Titles are placed with an explicit y=1.0 (the position matplotlib's automatic placement chooses for
 # these axes, which have no top tick labels): the automatic placement measures every tick label again
 # at each draw, about a third of a figure's rendering time.
@@ -46,10 +49,11 @@ def number(x: object, decimals: int = 2) -> str:
 
 
 def rests_on_simulated(frame: pd.DataFrame) -> pd.Series:
-    """Rows that show a simulated value, or a result resting mostly on simulated values.
+    """Rows that show a simulated value, or a group result resting mostly on simulated values.
 
     Recognised columns: ``source_type`` (one value), ``n_simulated`` with ``n_scored`` (a group of
-    values), ``share_simulated`` (a share) and ``rests_on_simulated`` (a flag set by the producer).
+    values) and ``share_simulated`` (a share). A real value scored against goalposts derived from
+    simulated peers is *not* simulated: :func:`goalposts_simulated` marks it separately.
     """
     marked = pd.Series(False, index=frame.index)
     if "source_type" in frame.columns:
@@ -58,30 +62,50 @@ def rests_on_simulated(frame: pd.DataFrame) -> pd.Series:
         marked |= frame["n_simulated"] * 2 > frame["n_scored"]
     if "share_simulated" in frame.columns:
         marked |= frame["share_simulated"].fillna(0) > 0.5
-    if "rests_on_simulated" in frame.columns:
-        marked |= frame["rests_on_simulated"].fillna(False).astype(bool)
     return marked
+
+
+def goalposts_simulated(frame: pd.DataFrame) -> pd.Series:
+    """Rows whose own value is not simulated but whose target or worst was derived from simulated peer values."""
+    if "goalposts_from_simulated" not in frame.columns:
+        return pd.Series(False, index=frame.index)
+    flag = frame["goalposts_from_simulated"].astype("boolean").fillna(False).astype(bool)
+    return flag & ~rests_on_simulated(frame)
 
 
 def table_html(frame: pd.DataFrame, caption: str | None = None, decimals: int = 2,
                labels: Mapping[str, str] | None = None, max_rows: int | None = None) -> str:
-    """An HTML table (every cell escaped) whose rows resting on simulated values carry the simulated class."""
+    """An HTML table (every cell escaped): simulated rows carry the simulated class; real values scored
+    against goalposts from simulated peers carry a separate, smaller mark (class and a dagger)."""
     labels = labels or {}
     shown = frame.head(max_rows) if max_rows else frame
     simulated = rests_on_simulated(shown)
+    gp_simulated = goalposts_simulated(shown)
+    columns = list(shown.columns)
+    mark_at = next((columns.index(c) for c in ("achievement", "target", "value") if c in columns), 0)
     parts = [f'<table class="{TABLE_CLASS}">']
     if caption:
         parts.append(f"<caption>{html.escape(caption)}</caption>")
     parts.append("<thead><tr>" + "".join(f"<th>{html.escape(labels.get(c, str(c)))}</th>" for c in shown.columns)
                  + "</tr></thead><tbody>")
     for i, row in shown.iterrows():
-        cls = f' class="{SIM_CLASS}" title="simulated value"' if simulated[i] else ""
-        cells = "".join(f"<td>{html.escape(number(v, decimals))}</td>" for v in row.to_numpy())
-        parts.append(f"<tr{cls}>{cells}</tr>")
+        cells = [html.escape(number(v, decimals)) for v in row.to_numpy()]
+        if simulated[i]:
+            cls = f' class="{SIM_CLASS}" title="simulated value"'
+        elif gp_simulated[i]:
+            cls = f' class="{GP_SIM_CLASS}" title="{GP_SIM_TITLE}"'
+            cells[mark_at] += f'<sup class="{GP_SIM_CLASS}">{GP_SIM_MARK}</sup>'
+        else:
+            cls = ""
+        parts.append(f"<tr{cls}>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
     parts.append("</tbody></table>")
     if simulated.any():
         parts.append(f'<p class="u4ssc-legend"><span class="{SIM_CLASS}">italic, hatched rows</span> show '
                      f"<strong>simulated</strong> values or results resting mostly on them, not published data.</p>")
+    if gp_simulated.any():
+        parts.append(f'<p class="u4ssc-legend"><sup class="{GP_SIM_CLASS}">{GP_SIM_MARK}</sup> the value is '
+                     f"real (published or city-supplied), but its target or worst was derived from simulated "
+                     f"peer values, so its score is a demonstration.</p>")
     if max_rows and len(frame) > max_rows:
         parts.append(f"<p>… {len(frame) - max_rows} more rows in the downloadable table.</p>")
     return "\n".join(parts)

@@ -20,7 +20,7 @@ from analysis.files import write_text
 
 BASELINE_COLUMNS = ["dimension", "category", "data_point_id", "data_point_name", "core_or_advanced", "value",
                     "registry_unit", "year", "target", "target_origin", "achievement", "band", "peer_rank",
-                    "peer_percentile", "source_type", "rests_on_simulated", "source"]
+                    "peer_percentile", "source_type", "goalposts_from_simulated", "source"]
 
 
 def data_sha256(files: list[Path] | None = None) -> str:
@@ -121,6 +121,20 @@ def data_gaps(a: Assessment, municipality: str) -> pd.DataFrame:
                  "sdg_targets", "dimension", "category", "unit"]].reset_index(drop=True)
 
 
+def coverage_note(prof: Profile) -> str:
+    """What the profile rests on in one sentence: values scored, values missing, and where the plan is."""
+    n_total = len(prof.assessment.catalogue)
+    n_real = n_total - len(prof.gaps)
+    n_scored = int(prof.baseline["achievement"].notna().sum())
+    n_simulated = int(prof.baseline.loc[prof.baseline["achievement"].notna(), "source_type"].eq("simulated").sum())
+    text = (f"{prof.municipality} has a published or city-supplied value for {n_real} of the {n_total} data points; "
+            f"{n_scored} data points are scored ({n_simulated} of them simulated). ")
+    if n_scored == 0:
+        return text + ("No data point can be scored, so every score, band and SDG colour below reads "
+                       "\"no data\" or \"insufficient data\"; the data-collection plan lists what to collect first.")
+    return text + f"The {len(prof.gaps)} data points without a real value are listed in the data-collection plan."
+
+
 def mix_row(a: Assessment, municipality: str) -> dict[str, Any]:
     """Counts of published, city-supplied and simulated scored values for one municipality."""
     return simulate.mix_counts(a.observations).set_index("municipality").loc[municipality].to_dict()
@@ -144,6 +158,8 @@ class Profile:
     gaps: pd.DataFrame
     opportunities: pd.DataFrame
     what_if: pd.DataFrame
+    what_if_note: str = ""
+    coverage_note: str = ""
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
 
 
@@ -176,6 +192,8 @@ def build(municipality: str, overrides: list[str] | tuple[str, ...] = (), output
         opportunities=opportunities,
         what_if=invest.what_if(a, name, themes=themes, ranked=opportunities),
     )
+    prof.what_if_note = prof.what_if.attrs.get("reason", "")
+    prof.coverage_note = coverage_note(prof)
     prof.tables = {"baseline": prof.baseline, "dimensions": prof.dimensions, "categories": prof.categories,
                    "sdg_goals": prof.sdg_goals, "trends": prof.trends, "data_gaps": prof.gaps,
                    "opportunities": prof.opportunities, "what_if": prof.what_if}

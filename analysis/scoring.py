@@ -58,14 +58,14 @@ def band(percent: pd.Series | np.ndarray) -> np.ndarray:
 def score_data_points(baseline: pd.DataFrame, goalposts: pd.DataFrame) -> pd.DataFrame:
     """Baseline observations with target, worst, achievement, points and band for every municipality at once.
 
-    ``rests_on_simulated`` flags a result that is a simulated value or is scored against a target or
-    worst derived partly from simulated values, so that reports can mark it.
+    Two separate facts about a result's origin: ``source_type`` says where the value comes from
+    (only a ``simulated`` value is styled as simulated), and ``goalposts_from_simulated`` says that
+    its target or worst was derived partly from simulated peer values (a smaller, separate mark).
     """
     gp = goalposts.reindex(columns=["data_point_id", "direction", "target", "worst", "target_origin", "worst_origin",
                                     "source_class", "has_goalposts", "goalposts_from_simulated"])
     out = baseline.merge(gp, on="data_point_id", how="left", validate="many_to_one")
-    # a published value scored against a target or worst derived from simulated values rests on them too
-    out["rests_on_simulated"] = out["source_type"].eq("simulated") | out["goalposts_from_simulated"].astype("boolean").fillna(False).astype(bool)
+    out["goalposts_from_simulated"] = out["goalposts_from_simulated"].astype("boolean").fillna(False).astype(bool)
     raw = achievement(out["value"], out["target"], out["worst"], out["direction"].fillna("descriptive"))
     out["achievement_raw"] = raw
     out["achievement"] = np.clip(raw, 0.0, 100.0)

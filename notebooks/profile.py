@@ -47,6 +47,7 @@ display(Markdown(
     f"{'included' if p['parameters']['include_simulated'] else 'excluded'}, seed {p['parameters']['seed']}, "
     f"peer group: {', '.join(prof.peers)} ({len(prof.peers)} municipalities). "
     f"Data `{p['data_sha256'][:12]}`, code `{p['code_version']}`."))
+display(Markdown(f"**Coverage:** {prof.coverage_note}"))
 
 # %% [markdown]
 # ## Dimension scores against peers
@@ -73,7 +74,8 @@ fig = present.plot_category_achievement(prof.categories, prof.municipality)
 # focus on data points in the 0–33 % and 33–66 % bands.
 
 # %%
-columns = ["data_point_id", "data_point_name", "value", "registry_unit", "target", "achievement", "band", "source_type"]
+columns = ["data_point_id", "data_point_name", "value", "registry_unit", "target", "achievement", "band", "source_type",
+           "goalposts_from_simulated"]
 display(HTML(present.table_html(prof.strengths[columns], caption="Strengths")))
 display(HTML(present.table_html(prof.weaknesses[columns], caption="Weaknesses")))
 
@@ -126,7 +128,10 @@ display(HTML(present.table_html(prof.opportunities.drop(columns="municipality"),
 # What would change if the top opportunity closed its gaps to target:
 
 # %%
-display(HTML(present.table_html(prof.what_if, decimals=1)))
+if prof.what_if_note:
+    display(Markdown(prof.what_if_note))
+else:
+    display(HTML(present.table_html(prof.what_if, decimals=1)))
 
 # %% [markdown]
 # ## Downloads
