@@ -19,7 +19,7 @@ from analysis.assess import Assessment
 from analysis.files import write_text
 
 BASELINE_COLUMNS = ["dimension", "category", "data_point_id", "data_point_name", "core_or_advanced", "value",
-                    "registry_unit", "year", "target", "target_origin", "achievement", "band", "peer_rank",
+                    "registry_unit", "year", "target", "target_origin", "worst", "worst_rule", "achievement", "band", "peer_rank",
                     "peer_percentile", "source_type", "goalposts_from_simulated", "source"]
 
 

@@ -18,6 +18,9 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
+TARGET_TOLERANCE = 0.01
+"""A value within 1 % of the goalpost span |target − worst| of its target (1 % of |target| when there is no
+worst) counts as at target and scores 100 %: a rounding in the source cannot put a met target below 100."""
 BAND_EDGES = (33.0, 66.0, 95.0)
 BAND_LABELS = ("0–33 %", "33–66 %", "66–95 %", "95–100 %")
 NO_DATA = "no data"
@@ -41,6 +44,19 @@ def achievement(values: pd.Series | np.ndarray, target: pd.Series | np.ndarray, 
     return np.where(d == "descriptive", np.nan, out)
 
 
+def at_target(values: pd.Series | np.ndarray, target: pd.Series | np.ndarray, worst: pd.Series | np.ndarray,
+              direction: pd.Series | np.ndarray) -> np.ndarray:
+    """Whether each value meets its target, within :data:`TARGET_TOLERANCE` (False where there is no target)."""
+    x, t, w = (np.asarray(a, dtype=float) for a in (values, target, worst))
+    d = np.asarray(direction, dtype=object)
+    span = np.where(np.isnan(w), np.abs(t), np.abs(t - w))
+    tol = TARGET_TOLERANCE * span * (1 + 1e-9)  # the slack absorbs binary rounding of decimal values (1.01 − 1)
+    with np.errstate(invalid="ignore"):
+        met = np.select([d == "lower_is_better", d == "target_band", d == "higher_is_better"],
+                        [x <= t + tol, np.abs(x - t) <= tol, x >= t - tol], default=False)
+    return met & ~np.isnan(x) & ~np.isnan(t)
+
+
 def points(achieved: pd.Series | np.ndarray) -> np.ndarray:
     """U4SSC points 1–4 for capped achievement in %, NaN where there is none."""
     a = np.asarray(achieved, dtype=float)
@@ -62,11 +78,18 @@ def score_data_points(baseline: pd.DataFrame, goalposts: pd.DataFrame) -> pd.Dat
     (only a ``simulated`` value is styled as simulated), and ``goalposts_from_simulated`` says that
     its target or worst was derived partly from simulated peer values (a smaller, separate mark).
     """
-    gp = goalposts.reindex(columns=["data_point_id", "direction", "target", "worst", "target_origin", "worst_origin",
-                                    "source_class", "has_goalposts", "goalposts_from_simulated"])
+    gp = goalposts.reindex(columns=["data_point_id", "direction", "target", "worst", "target_origin", "worst_rule",
+                                    "worst_origin", "source_class", "has_goalposts", "goalposts_from_simulated",
+                                    "all_meet_target"])
     out = baseline.merge(gp, on="data_point_id", how="left", validate="many_to_one")
-    out["goalposts_from_simulated"] = out["goalposts_from_simulated"].astype("boolean").fillna(False).astype(bool)
-    raw = achievement(out["value"], out["target"], out["worst"], out["direction"].fillna("descriptive"))
+    for flag in ("goalposts_from_simulated", "all_meet_target"):
+        out[flag] = out[flag].astype("boolean").fillna(False).astype(bool)
+    direction = out["direction"].fillna("descriptive")
+    raw = achievement(out["value"], out["target"], out["worst"], direction)
+    met = at_target(out["value"], out["target"], out["worst"], direction)
+    # at target (within the tolerance) is 100 %; a data point whose every panel value meets its target has no
+    # worst, and its values score 100 % instead of dropping out
+    raw = np.where(met & (np.isnan(raw) | (raw < 100.0)) & (out["worst"].notna() | out["all_meet_target"]), 100.0, raw)
     out["achievement_raw"] = raw
     out["achievement"] = np.clip(raw, 0.0, 100.0)
     out["points"] = points(out["achievement"])

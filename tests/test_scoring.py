@@ -330,3 +330,28 @@ def test_unreported_rows_do_not_change_scores(values, nan_dp):
         b = scoring.aggregate(with_nan, cat, level)
         cols = ["u4ssc_score", "mean_achievement", "n_scored", "coverage", "u4ssc_band"]
         pd.testing.assert_frame_equal(a[cols], b[cols])
+
+
+# --- tolerance at the target ------------------------------------------------------------------------
+
+def test_at_target_within_one_percent_of_the_span():
+    # higher, target 100, worst 0: tolerance 1 -> 99 is at target, 98.9 is not;
+    # lower, target 25, worst 75: tolerance 0.5 -> 25.5 at target, 25.6 not; band target 1, worst 0: 1.01 at target
+    met = scoring.at_target([99.0, 98.9, 25.5, 25.6, 1.01, 1.02], [100, 100, 25, 25, 1, 1], [0, 0, 75, 75, 0, 0],
+                            ["higher_is_better"] * 2 + ["lower_is_better"] * 2 + ["target_band"] * 2)
+    assert met.tolist() == [True, False, True, False, True, False]
+
+
+def test_at_target_without_worst_uses_the_target_magnitude():
+    met = scoring.at_target([20.2, 20.3, 0.0, 0.1], [20, 20, 0, 0], [np.nan] * 4, ["lower_is_better"] * 4)
+    assert met.tolist() == [True, False, True, False]
+
+
+def test_value_within_tolerance_scores_100_and_others_keep_the_formula():
+    gp = pd.DataFrame({"data_point_id": ["X"], "direction": ["lower_is_better"], "target": [25.0], "worst": [75.0],
+                       "has_goalposts": [True]})
+    base = pd.DataFrame({"municipality": ["a", "b"], "data_point_id": "X", "year": 2020, "value": [25.4, 25.6],
+                         "status": "reported", "source_type": "published"})
+    a = scoring.score_data_points(base, gp).set_index("municipality")["achievement"]
+    assert a["a"] == 100.0
+    assert a["b"] == pytest.approx(100 * (25.6 - 75) / (25 - 75))  # 98.8
