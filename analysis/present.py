@@ -211,6 +211,9 @@ def plot_category_achievement(categories: pd.DataFrame, municipality: str) -> pl
     for bar, n_sim, n in zip(bars, own["n_simulated"], own["n_scored"]):
         if n and n_sim > n / 2:
             bar.set_hatch(SIM_HATCH)
+    for i, (label, n) in enumerate(zip(own["u4ssc_band"], own["n_scored"])):
+        if label == scoring.INSUFFICIENT or n == 0:
+            ax.text(1, i, f"{label} ({n} scored)", va="center", fontsize="x-small", color="dimgrey")
     ax.invert_yaxis()
     ax.set_xlim(0, 100)
     for edge in (33, 66, 95):

@@ -94,7 +94,8 @@ def peer_comparison(a: Assessment, municipality: str, group: list[str], level: s
     keys = [c for c in ("dimension", "sub_dimension", "category") if c in scores.columns]
     own = scores[scores["municipality"] == municipality].set_index(keys)
     peer = scores[scores["municipality"].isin(group)].groupby(keys)["mean_achievement"]
-    out = own[["mean_achievement", "u4ssc_score", "u4ssc_band", "coverage", "n_scored", "n_simulated"]].join(
+    out = own[["mean_achievement", "u4ssc_score", "u4ssc_band", "coverage", "sufficient", "n_scored",
+               "n_simulated"]].join(
         pd.DataFrame({"peer_median": peer.median(), "peer_min": peer.min(), "peer_max": peer.max(),
                       "n_peers": peer.count()}))
     return out.reset_index()
