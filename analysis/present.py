@@ -227,19 +227,33 @@ def plot_category_achievement(categories: pd.DataFrame, municipality: str) -> pl
 
 
 def plot_sdg_dashboard(goals: pd.DataFrame, municipality: str) -> plt.Figure:
-    """One tile per SDG goal coloured by the two-worst rule, with the number of scored data points."""
+    """One tile per SDG goal (all 17), coloured from its targets; hatched when mostly simulated, † when real
+    values are scored against goalposts from simulated peers; grey where no data point links or none is scored."""
     own = goals[goals["municipality"] == municipality].sort_values("sdg_goal")
-    fig, ax = plt.subplots(figsize=(7, 1.6))
+    fig, ax = plt.subplots(figsize=(9, 1.9))
+    mostly_simulated = own["n_simulated"] * 2 > own["n_scored"]
     for i, row in enumerate(own.itertuples()):
-        ax.add_patch(plt.Rectangle((i, 0), 0.92, 1, color=sdg.COLOUR_HEX[row.colour]))
-        ax.text(i + 0.46, 0.62, f"SDG {row.sdg_goal}", ha="center", va="center", fontsize=8, weight="bold")
-        ax.text(i + 0.46, 0.3, f"{row.n_scored}/{row.n_linked}", ha="center", va="center", fontsize=7)
+        tile = plt.Rectangle((i, 0), 0.92, 1, facecolor=sdg.COLOUR_HEX[row.colour], edgecolor="white")
+        if row.n_scored and mostly_simulated.iloc[i]:
+            tile.set_hatch(SIM_HATCH)
+        ax.add_patch(tile)
+        ax.text(i + 0.46, 0.66, f"SDG {row.sdg_goal}", ha="center", va="center", fontsize=7, weight="bold")
+        label = f"{row.n_scored}/{row.n_linked}" if row.n_linked else "no link"
+        mark = GP_SIM_MARK if getattr(row, "n_goalposts_simulated", 0) else ""
+        ax.text(i + 0.46, 0.3, label + mark, ha="center", va="center", fontsize=6.5)
     ax.set_xlim(0, max(len(own), 1))
     ax.set_ylim(0, 1)
     ax.axis("off")
-    ax.set_title(y=1.0, label=f"{municipality}: SDG dashboard (tile: goal; numbers: data points scored / linked)")
-    ax.legend([Patch(color=sdg.COLOUR_HEX[c]) for c in (*sdg.COLOURS, "grey")],
-              ["red < 33 %", "orange 33–66 %", "yellow 66–95 %", "green ≥ 95 %", "no data"],
-              loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=5, fontsize="x-small", frameon=False)
+    ax.set_title(y=1.0, label=f"{municipality}: SDG dashboard (tile: goal, coloured from its SDG targets; "
+                              "numbers: data points scored / linked)", fontsize="small")
+    handles = [Patch(color=sdg.COLOUR_HEX[c]) for c in (*sdg.COLOURS, "grey")]
+    names = ["red < 33 %", "orange 33–66 %", "yellow 66–95 %", "green ≥ 95 %", "no data or no link"]
+    if (mostly_simulated & own["n_scored"].gt(0)).any():
+        handles.append(Patch(facecolor="white", edgecolor="black", hatch=SIM_HATCH))
+        names.append("mostly simulated")
+    if "n_goalposts_simulated" in own and own["n_goalposts_simulated"].gt(0).any():
+        handles.append(Patch(facecolor="white", edgecolor="white"))
+        names.append(f"{GP_SIM_MARK} real values, goalposts from simulated peers")
+    ax.legend(handles, names, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=4, fontsize="x-small", frameon=False)
     fig.tight_layout()
     return fig
