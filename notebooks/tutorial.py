@@ -85,7 +85,8 @@ display(HTML(present.table_html(
 # U4SSC scores each value as a percentage of a target but does not publish its targets. The
 # project's targets are in `data/raw/targets.csv`, each with a source (see the Targets page). Here
 # the target is the national goal of less than 25 % leakage (scored 100 %). The *worst* value,
-# scored 0 %, is the natural bound of a share, 100 %.
+# scored 0 %, is SDSN's bound: the 97.5th percentile of the panel's values (lower is better), the
+# rule named in `worst_rule` (see the Targets page).
 #
 # `analysis.scoring.achievement` puts the value on a line from the worst value (0 %) to the target
 # (100 %):
