@@ -186,6 +186,9 @@ def plot_dimension_scores(comparison: pd.DataFrame, municipality: str) -> plt.Fi
     for bar, is_sim in zip(bars, sim):
         if is_sim:
             bar.set_hatch(SIM_HATCH)
+    for i, (score, band) in enumerate(zip(comparison["mean_achievement"], comparison["u4ssc_band"])):
+        if pd.isna(score):
+            ax.text(1, i, band, va="center", fontsize="x-small", color="dimgrey")
     ax.hlines(y, comparison["peer_min"], comparison["peer_max"], color="black", linewidth=1.2, label="peer range")
     ax.plot(comparison["peer_median"], y, "k|", markersize=14, label="peer median")
     ax.set_yticks(y, comparison["dimension"])
@@ -205,9 +208,13 @@ def plot_category_achievement(categories: pd.DataFrame, municipality: str) -> pl
     """U4SSC category scores (Σ points / 4n) for one municipality, coloured by band, hatched when mostly simulated."""
     own = categories[categories["municipality"] == municipality].copy()
     own["label"] = own["dimension"].str.split().str[0] + " · " + own["category"]
+    repeated = own["label"].duplicated(keep=False)  # e.g. Water and Sanitation under ICT and Infrastructure
+    own.loc[repeated, "label"] += " (" + own.loc[repeated, "sub_dimension"] + ")"
     fig, ax = plt.subplots(figsize=(7, 0.28 * len(own) + 1.2))
     colours = sdg.colour(scoring.points(own["u4ssc_score"]))
-    bars = ax.barh(own["label"], own["u4ssc_score"].fillna(0), color=[sdg.COLOUR_HEX[c] for c in colours])
+    y = np.arange(len(own))
+    bars = ax.barh(y, own["u4ssc_score"].fillna(0), color=[sdg.COLOUR_HEX[c] for c in colours])
+    ax.set_yticks(y, own["label"])
     for bar, n_sim, n in zip(bars, own["n_simulated"], own["n_scored"]):
         if n and n_sim > n / 2:
             bar.set_hatch(SIM_HATCH)

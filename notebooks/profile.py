@@ -53,6 +53,7 @@ display(Markdown(f"**Coverage:** {prof.coverage_note}"))
 # ## Dimension scores against peers
 # Mean achievement of target per dimension (a continuous 0–100 score), with the U4SSC score
 # (Σ points / 4n), its band and the coverage (data points scored / data points in the dimension).
+# A score needs at least half of its data points (`sufficient`); below that it reads "insufficient data".
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -81,8 +82,9 @@ display(HTML(present.table_html(prof.weaknesses[columns], caption="Weaknesses"))
 
 # %% [markdown]
 # ## SDG dashboard
-# Each goal takes its colour from its two worst data points (SDSN's rule), so an average cannot
-# hide a failing indicator.
+# All 17 goals. Each SDG target takes its colour from its two worst data points (SDSN's rule), so an
+# average cannot hide a failing indicator; each goal takes the lower median of its targets' colours
+# and names its two worst targets. Grey: no data point links to the goal, or none is scored.
 
 # %%
 fig = present.plot_sdg_dashboard(prof.sdg_goals, prof.municipality)
@@ -90,8 +92,9 @@ display(HTML(present.table_html(prof.sdg_goals.drop(columns="municipality"), dec
 
 # %% [markdown]
 # ## Baseline: every data point against target and peers
-# Value, unit and year; the target and achievement; the U4SSC band; the rank among the peer group
-# (1 = best) and the percentile; and where the value comes from.
+# Value, unit and year; the target, the worst value and the rule that gave it (`worst_rule`), and
+# the achievement; the U4SSC band; the rank among the peer group (1 = best) and the percentile; and
+# where the value comes from. A real value whose target or worst rests on simulated peers carries †.
 
 # %%
 # NBVAL_CHECK_OUTPUT
