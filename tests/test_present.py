@@ -37,3 +37,21 @@ def test_table_marks_real_value_with_simulated_goalposts_separately():
 def test_no_goalpost_legend_without_such_rows():
     text = present.table_html(rows().iloc[[1, 2]])
     assert present.GP_SIM_CLASS not in text
+
+
+def test_main_job_never_styles_a_real_value_as_simulated():
+    """Ålesund's baseline in the main job: published rows are plain or carry †, never the simulated style."""
+    import re
+
+    from analysis import profile
+
+    prof = profile.build("Ålesund")
+    text = present.table_html(prof.baseline)
+    rows = re.findall(r"<tr[^>]*>.*?</tr>", text.split("<tbody>")[1])
+    real = [r for r, s in zip(rows, prof.baseline["source_type"]) if s != "simulated"]
+    simulated = [r for r, s in zip(rows, prof.baseline["source_type"]) if s == "simulated"]
+    assert real and simulated and len(rows) == len(prof.baseline)
+    assert not any(present.SIM_CLASS + '"' in r for r in real)
+    assert all(r.startswith(f'<tr class="{present.SIM_CLASS}"') for r in simulated)
+    marked = prof.baseline.loc[prof.baseline["source_type"] != "simulated", "goalposts_from_simulated"]
+    assert sum(present.GP_SIM_CLASS in r for r in real) == int(marked.sum()) > 0
