@@ -167,26 +167,28 @@ display(Markdown(f"Overall index (weights {values['weights']}): **{overall['inde
 # %% [markdown]
 # ## Step 6: the SDG view
 #
-# The registry links data points to SDG targets, and each data point gets the colour of its band:
-# red, orange, yellow or green. A goal's colour must not let an average hide a failing data point.
-# `analysis.sdg.goal_level` takes the data points' levels (0 = red … 3 = green) and applies two
-# rules:
+# The registry links every data point to SDG targets, and each data point gets the colour of its
+# band: red, orange, yellow or green. An SDG target's colour must not let an average hide a failing
+# data point. `analysis.sdg.goal_level` takes the target's data point levels (0 = red … 3 = green)
+# and applies two rules:
 #
-# 1. If **more than a third** of the goal's data points are red, the goal is red.
-# 2. Otherwise the **two worst** data points decide. If they have the same colour, the goal takes
-#    it. If they differ, the goal takes the worse colour, except that a single red among the two is
-#    lifted to orange. A goal with one data point takes its colour.
+# 1. If **more than a third** of the data points are red, the target is red.
+# 2. Otherwise the **two worst** data points decide. If they have the same colour, the target takes
+#    it. If they differ, it takes the worse colour, except that a single red among the two is
+#    lifted to orange. A target with one data point takes its colour.
+#
+# Each goal then takes the lower median of its targets' colours (`analysis.sdg.median_level`).
 
 # %%
 examples = [[3, 3, 3], [3, 3, 2], [3, 2, 1], [3, 3, 0], [3, 3, 3, 0], [3, 0], [1]]
 display(HTML(present.table_html(pd.DataFrame({
     "data point levels": [str(e) for e in examples],
-    "goal colour": [sdg.COLOURS[sdg.goal_level(e)] for e in examples]}), caption="analysis.sdg.goal_level")))
+    "target colour": [sdg.COLOURS[sdg.goal_level(e)] for e in examples]}), caption="analysis.sdg.goal_level")))
 
 # %% [markdown]
 # Compare `[3, 3, 0]` and `[3, 0]`. In the first, one red among three is not more than a third, so
 # the two worst (red and green) decide and the red is lifted to orange. In the second, one red among
-# two is more than a third, so the goal is red.
+# two is more than a third, so the target is red.
 
 # %%
 goals = a.sdg_goals[a.sdg_goals["municipality"] == name]
