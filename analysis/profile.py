@@ -21,8 +21,8 @@ from analysis.errors import InputError
 from analysis.files import write_text
 
 BASELINE_COLUMNS = ["dimension", "category", "data_point_id", "data_point_name", "core_or_advanced", "value",
-                    "registry_unit", "year", "target", "target_origin", "achievement", "band", "peer_rank",
-                    "peer_percentile", "source_type", "rests_on_simulated", "source"]
+                    "registry_unit", "year", "target", "target_origin", "worst", "worst_rule", "achievement", "band", "peer_rank",
+                    "peer_percentile", "source_type", "goalposts_from_simulated", "source"]
 
 
 def data_sha256(files: list[Path] | None = None) -> str:
@@ -96,7 +96,8 @@ def peer_comparison(a: Assessment, municipality: str, group: list[str], level: s
     keys = [c for c in ("dimension", "sub_dimension", "category") if c in scores.columns]
     own = scores[scores["municipality"] == municipality].set_index(keys)
     peer = scores[scores["municipality"].isin(group)].groupby(keys)["mean_achievement"]
-    out = own[["mean_achievement", "u4ssc_score", "u4ssc_band", "coverage", "n_scored", "n_simulated"]].join(
+    out = own[["mean_achievement", "u4ssc_score", "u4ssc_band", "coverage", "sufficient", "n_scored",
+               "n_simulated"]].join(
         pd.DataFrame({"peer_median": peer.median(), "peer_min": peer.min(), "peer_max": peer.max(),
                       "n_peers": peer.count()}))
     return out.reset_index()
@@ -147,6 +148,20 @@ def overall_table(a: Assessment, municipality: str, group: list[str]) -> pd.Data
     return pd.DataFrame([row]).astype({"rank": "Int64", "peer_rank": "Int64"})
 
 
+def coverage_note(prof: Profile) -> str:
+    """What the profile rests on in one sentence: values scored, values missing, and where the plan is."""
+    n_total = len(prof.assessment.catalogue)
+    n_real = n_total - len(prof.gaps)
+    n_scored = int(prof.baseline["achievement"].notna().sum())
+    n_simulated = int(prof.baseline.loc[prof.baseline["achievement"].notna(), "source_type"].eq("simulated").sum())
+    text = (f"{prof.municipality} has a published or city-supplied value for {n_real} of the {n_total} data points; "
+            f"{n_scored} data points are scored ({n_simulated} of them simulated). ")
+    if n_scored == 0:
+        return text + ("No data point can be scored, so every score, band and SDG colour below reads "
+                       "\"no data\" or \"insufficient data\"; the data-collection plan lists what to collect first.")
+    return text + f"The {len(prof.gaps)} data points without a real value are listed in the data-collection plan."
+
+
 def mix_row(a: Assessment, municipality: str) -> dict[str, Any]:
     """Counts of published, city-supplied and simulated scored values for one municipality."""
     return simulate.mix_counts(a.observations).set_index("municipality").loc[municipality].to_dict()
@@ -172,6 +187,8 @@ class Profile:
     opportunities: pd.DataFrame
     what_if: pd.DataFrame
     recommendations: pd.DataFrame
+    what_if_note: str = ""
+    coverage_note: str = ""
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
 
 
@@ -219,6 +236,8 @@ def build(values: dict[str, Any] | None = None, output_dir: Path | None = None,
         what_if=invest.what_if(a, name, themes=themes, ranked=opportunities),
         recommendations=recommend.recommendations(a, name, opportunities, themes, gaps=gaps),
     )
+    prof.what_if_note = prof.what_if.attrs.get("reason", "")
+    prof.coverage_note = coverage_note(prof)
     prof.provenance.update(kommunenummer=entity.kommunenummer, slug=entity.slug, overrides=params.overrides(values))
     index = prof.overall["index"].iloc[0]
     prof.provenance["overall_index"] = None if pd.isna(index) else round(float(index), 6)

@@ -103,8 +103,8 @@ display(HTML(present.table_html(published[["data_point_id", "year", "value", "va
 # so the project's targets are in `data/raw/targets.csv`, each with a source (see the Targets
 # page). The method needs two goalposts per data point: the **target**, scored 100 %, and the
 # **worst** value, scored 0 %. `analysis.targets.goalposts` takes them from the chosen target set;
-# where a set gives no worst value it uses a natural bound (0 or 100 % for a share) or the panel's
-# worst value, and says which in `target_origin` and `worst_origin`.
+# the worst value follows the data point's `worst_rule` (0 for "% of target", SDSN's percentile of
+# the panel, or a sourced reference), and `target_origin` and `worst_origin` say how each was obtained.
 
 # %%
 dp = "EC: I: WS: 3C"
@@ -115,8 +115,9 @@ display(HTML(present.table_html(
                        "source_class", "target_source"]], caption="Goalposts used (analysis.targets.goalposts)")))
 
 # %% [markdown]
-# Here the target is the national goal of less than 25 % leakage and the worst value is the
-# natural bound of a share, 100 %. The alternative at this step is the **target set**: the
+# Here the target is the national goal of less than 25 % leakage (scored 100 %). The *worst*
+# value, scored 0 %, is SDSN's bound: the 97.5th percentile of the panel's values (lower is better),
+# the rule named in `worst_rule` (see the Targets page). The alternative at this step is the **target set**: the
 # parameter `target_set` chooses `default`, `national` (Norwegian national targets where they
 # exist) or a city's own set, and a set other than `default` replaces only the data points it
 # lists.
@@ -311,26 +312,28 @@ tutorial.check_u4ssc_score(answer, solutions=solutions)
 # %% [markdown]
 # ## Step 6: the SDG view
 #
-# The registry links data points to SDG targets, and each data point gets the colour of its band:
-# red, orange, yellow or green. A goal's colour must not let an average hide a failing data point.
-# `analysis.sdg.goal_level` takes the data points' levels (0 = red … 3 = green) and applies two
-# rules:
+# The registry links every data point to SDG targets, and each data point gets the colour of its
+# band: red, orange, yellow or green. An SDG target's colour must not let an average hide a failing
+# data point. `analysis.sdg.goal_level` takes the target's data point levels (0 = red … 3 = green)
+# and applies two rules:
 #
-# 1. If **more than a third** of the goal's data points are red, the goal is red.
-# 2. Otherwise the **two worst** data points decide. If they have the same colour, the goal takes
-#    it. If they differ, the goal takes the worse colour, except that a single red among the two is
-#    lifted to orange. A goal with one data point takes its colour.
+# 1. If **more than a third** of the data points are red, the target is red.
+# 2. Otherwise the **two worst** data points decide. If they have the same colour, the target takes
+#    it. If they differ, it takes the worse colour, except that a single red among the two is
+#    lifted to orange. A target with one data point takes its colour.
+#
+# Each goal then takes the lower median of its targets' colours (`analysis.sdg.median_level`).
 
 # %%
 examples = [[3, 3, 3], [3, 3, 2], [3, 2, 1], [3, 3, 0], [3, 3, 3, 0], [3, 0], [1]]
 display(HTML(present.table_html(pd.DataFrame({
     "data point levels": [str(e) for e in examples],
-    "goal colour": [sdg.COLOURS[sdg.goal_level(e)] for e in examples]}), caption="analysis.sdg.goal_level")))
+    "target colour": [sdg.COLOURS[sdg.goal_level(e)] for e in examples]}), caption="analysis.sdg.goal_level")))
 
 # %% [markdown]
 # Compare `[3, 3, 0]` and `[3, 0]`. In the first, one red among three is not more than a third, so
 # the two worst (red and green) decide and the red is lifted to orange. In the second, one red among
-# two is more than a third, so the goal is red.
+# two is more than a third, so the target is red.
 
 # %%
 goals = a.sdg_goals[a.sdg_goals["municipality"] == name]
