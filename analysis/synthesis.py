@@ -82,7 +82,7 @@ def build(overrides: list[str] | tuple[str, ...] = (), output_dir: Path | None =
         first_round=compare.two_group_test(a.levels["dimension"],
                                            panel.set_index("municipality")["in_first_round_of_12"],
                                            unit="dimension", value="mean_achievement"),
-        correlations=compare.correlations(a.scored),
+        correlations=compare.correlations(a.scored, a.catalogue, seed=seed),
         bootstrap=compare.bootstrap_dimension_ci(a.scored, a.catalogue, seed=seed, municipalities=a.municipalities),
         clusters=compare.cluster_profiles(a.scored, a.catalogue),
         rank_bands=bands, draw_log=log,
