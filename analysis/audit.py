@@ -13,7 +13,8 @@
   covariance matrix of the data points with pairwise complete observations
   (``σ²_total = Σ_ij σ_ij``), as COINr's ``get_cronbach`` with ``use = "pairwise.complete.obs"``.
 
-Every output counts the values it rests on and how many are simulated: on the demonstration
+Every output counts the values it rests on and how many are simulated (``n_scored``, ``n_simulated``, so
+that analysis.present marks rows resting mostly on simulated values): on the demonstration
 panel the audit shows the simulator's correlation structure, not the municipalities'. With fewer
 than :data:`MIN_MUNICIPALITIES` municipalities a correlation is not computed (``reason``).
 """
@@ -56,7 +57,7 @@ def cronbach_alpha(items: pd.DataFrame, min_periods: int = 3) -> float:
 
 def alpha_table(scored: pd.DataFrame, column: str = VALUE, min_periods: int = 3) -> pd.DataFrame:
     """Cronbach's alpha per dimension over its data points that vary. Columns: dimension, n_data_points,
-    n_municipalities, n_values, n_simulated, alpha, reason."""
+    n_municipalities, n_scored (values used), n_simulated (of them), alpha, reason."""
     wide, sim = _wide(scored, column)
     dimension = scored.drop_duplicates("data_point_id").set_index("data_point_id")["dimension"]
     rows = []
@@ -73,20 +74,18 @@ def alpha_table(scored: pd.DataFrame, column: str = VALUE, min_periods: int = 3)
             reason = f"some pairs of data points share fewer than {min_periods} municipalities"
         rows.append({"dimension": dim, "n_data_points": items.shape[1],
                      "n_municipalities": int(items.notna().any(axis=1).sum()),
-                     "n_values": int(items.notna().to_numpy().sum()),
+                     "n_scored": int(items.notna().to_numpy().sum()),
                      "n_simulated": int(sim.reindex(columns=items.columns).to_numpy().sum()),
                      "alpha": alpha, "reason": reason})
-    out = pd.DataFrame(rows, columns=["dimension", "n_data_points", "n_municipalities", "n_values", "n_simulated",
-                                      "alpha", "reason"])
-    out["n_scored"] = out["n_values"]  # lets analysis.present mark a row resting mostly on simulated values
-    return out
+    return pd.DataFrame(rows, columns=["dimension", "n_data_points", "n_municipalities", "n_scored", "n_simulated",
+                                       "alpha", "reason"])
 
 
 def data_point_dimension_correlations(scored: pd.DataFrame, dimension_scores: pd.DataFrame, column: str = VALUE,
                                       min_municipalities: int = MIN_MUNICIPALITIES) -> pd.DataFrame:
     """Per data point: r and rho with its own dimension, its strongest other dimension, and a flag.
 
-    Columns: data_point_id, dimension, n, n_simulated, r_own, rho_own, other_dimension, r_other,
+    Columns: data_point_id, dimension, n_scored (municipalities), n_simulated, r_own, rho_own, other_dimension, r_other,
     flag (``negative``: r_own < 0; ``closer to another dimension``: |r_other| > r_own; else
     empty), reason.
     """
@@ -97,7 +96,8 @@ def data_point_dimension_correlations(scored: pd.DataFrame, dimension_scores: pd
     for dp in wide.columns:
         own = dimension.get(dp)
         x = wide[dp]
-        row = {"data_point_id": dp, "dimension": own, "n": int(x.notna().sum()), "n_simulated": int(sim[dp].sum()),
+        row = {"data_point_id": dp, "dimension": own, "n_scored": int(x.notna().sum()),
+               "n_simulated": int(sim[dp].sum()),
                "r_own": np.nan, "rho_own": np.nan, "other_dimension": "", "r_other": np.nan, "flag": "", "reason": ""}
         both = x.notna() & dims.reindex(x.index)[own].notna() if own in dims else pd.Series(False, index=x.index)
         if both.sum() < min_municipalities:
@@ -118,9 +118,8 @@ def data_point_dimension_correlations(scored: pd.DataFrame, dimension_scores: pd
             elif others and abs(row["r_other"]) > row["r_own"]:
                 row["flag"] = "closer to another dimension"
         rows.append(row)
-    out = pd.DataFrame(rows, columns=["data_point_id", "dimension", "n", "n_simulated", "r_own", "rho_own",
+    out = pd.DataFrame(rows, columns=["data_point_id", "dimension", "n_scored", "n_simulated", "r_own", "rho_own",
                                       "other_dimension", "r_other", "flag", "reason"])
-    out["n_scored"] = out["n"]
     return out.sort_values(["dimension", "r_own", "data_point_id"], kind="mergesort", na_position="last"
                            ).reset_index(drop=True)
 
@@ -129,7 +128,7 @@ def negative_warnings(correlations: pd.DataFrame) -> list[str]:
     """One sentence per data point negatively correlated with its own dimension (COINr's warning)."""
     bad = correlations[correlations["flag"].eq("negative")]
     return [f"{r.data_point_id} is negatively correlated with its dimension {r.dimension} "
-            f"(r = {r.r_own:.2f}, n = {r.n}, {r.n_simulated} simulated values)" for r in bad.itertuples()]
+            f"(r = {r.r_own:.2f}, n = {r.n_scored}, {r.n_simulated} simulated values)" for r in bad.itertuples()]
 
 
 def collinear_pairs(scored: pd.DataFrame, column: str = VALUE, threshold: float = COLLINEAR,

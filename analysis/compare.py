@@ -405,6 +405,19 @@ def declared_pairs(cat: pd.DataFrame, data_points: Sequence[str], pair_set: str 
             and key[a] == key[b]]
 
 
+def pairs_with_overlap(frame: pd.DataFrame, min_n: int, value: str = VALUE) -> list[tuple[str, str]]:
+    """Pairs of data points (a < b) that at least ``min_n`` municipalities report both (with a ``value``).
+
+    A pre-declared set in the sense of :func:`declared_pairs`: it depends on who reports what, not
+    on the values.
+    """
+    have = frame[frame[value].notna()]
+    wide = pd.crosstab(have["municipality"], have["data_point_id"]).clip(upper=1)
+    common = wide.T @ wide
+    cols = list(common.columns)
+    return [(cols[i], cols[j]) for i, j in combinations(range(len(cols)), 2) if common.iat[i, j] >= min_n]
+
+
 def spearman_rho(x: np.ndarray, y: np.ndarray, axis: int = -1) -> np.ndarray:
     """Spearman's rho along ``axis`` (Pearson correlation of the average ranks; vectorised)."""
     rx, ry = stats.rankdata(x, axis=axis), stats.rankdata(y, axis=axis)
