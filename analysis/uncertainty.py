@@ -441,27 +441,39 @@ def _allowed(inputs: Inputs, choices: Mapping[str, Sequence[str]] | None) -> dic
 
 
 def draw_index(inputs: Inputs, log: pd.DataFrame) -> np.ndarray:
-    """Index value per draw × municipality for the choices in ``log`` (vectorised; NaN = no index)."""
+    """Index value per draw × municipality for the choices in ``log`` (vectorised; NaN = no index).
+
+    Draws are grouped by their combination of discrete options (at most a few hundred), so each
+    group is two small matrix products of its weights with that combination's dimension scores.
+    """
     codes = [pd.Categorical(log[name], categories=inputs.options[name]).codes for name in DISCRETE]
     if any((c < 0).any() for c in codes):
         raise ValueError("log holds options that the inputs do not have")
-    scores = inputs.dimension_scores[tuple(codes)]              # draws × municipality × dimension
-    weights = log[weight_columns(inputs)].to_numpy(dtype=float)  # draws × dimension
-    return _weighted_index(scores, weights, log["aggregation"].to_numpy() == "geometric")
+    shape = inputs.dimension_scores.shape
+    scores = inputs.dimension_scores.reshape((-1,) + shape[len(DISCRETE):])  # combination × municipality × dimension
+    combo = np.ravel_multi_index(tuple(np.asarray(c, dtype=np.intp) for c in codes), shape[:len(DISCRETE)])
+    weights = log[weight_columns(inputs)].to_numpy(dtype=float)            # draws × dimension
+    geometric = log["aggregation"].to_numpy() == "geometric"
+    out = np.empty((len(log), shape[len(DISCRETE)]))
+    for c in np.unique(combo):
+        rows = np.flatnonzero(combo == c)
+        out[rows] = _weighted_index(scores[c], weights[rows], bool(geometric[rows[0]]))
+    return out
 
 
-def _weighted_index(scores: np.ndarray, weights: np.ndarray, geometric: np.ndarray) -> np.ndarray:
-    """Weighted arithmetic or geometric mean over the last axis of draws × municipality × dimension scores."""
+def _weighted_index(scores: np.ndarray, weights: np.ndarray, geometric: bool) -> np.ndarray:
+    """Weighted arithmetic or geometric mean of municipality × dimension ``scores`` for each row of ``weights``.
+
+    Dimensions without a score drop out of a municipality's mean (its weights are renormalised);
+    a municipality whose scored dimensions all have weight 0 has no index (NaN).
+    """
     present = ~np.isnan(scores)
-    w = np.where(present, weights[:, None, :], 0.0)
-    total_weight = w.sum(axis=2)
-    arithmetic = np.einsum("kmd,kmd->km", np.where(present, scores, 0.0), w)
-    logs = np.log(np.clip(np.where(present, scores, 1.0), GEOMETRIC_FLOOR, None))
-    geometric_mean = np.einsum("kmd,kmd->km", logs, w)
+    values = np.where(present, scores, 1.0)
+    values = np.log(np.clip(values, GEOMETRIC_FLOOR, None)) if geometric else values
+    total_weight = weights @ present.T.astype(float)                       # rows × municipality
     with np.errstate(invalid="ignore", divide="ignore"):
-        arithmetic = arithmetic / total_weight
-        geometric_mean = np.exp(geometric_mean / total_weight)
-    index = np.where(np.asarray(geometric)[:, None], geometric_mean, arithmetic)
+        mean = (weights @ np.where(present, values, 0.0).T) / total_weight
+    index = np.exp(mean) if geometric else mean
     return np.where(total_weight > 0, index, np.nan)
 
 
@@ -472,7 +484,31 @@ def rank_index(index: np.ndarray, among: np.ndarray | None = None) -> np.ndarray
     """
     if among is not None:
         index = np.where(np.asarray(among, dtype=bool), index, np.nan)
+    rows = np.atleast_2d(index)
+    columns = ~np.isnan(rows).all(axis=0)
+    if not np.isnan(rows[:, columns]).any():   # the same set in every row: rank it without NaN handling
+        out = np.full(rows.shape, np.nan)
+        out[:, columns] = competition_ranks(np.round(rows[:, columns], TIE_DECIMALS))
+        return out.reshape(np.shape(index))
     return stats.rankdata(-np.round(index, TIE_DECIMALS), method="min", axis=-1, nan_policy="omit")
+
+
+def competition_ranks(values: np.ndarray) -> np.ndarray:
+    """Competition ranks of each row, highest value first (``rankdata(-x, method="min")`` without NaN, faster).
+
+    One argsort per row, then ties take the first position of their run; about twice as
+    fast as scipy.stats.rankdata on 10 000 × 357 draws (the benchmark's scale panel).
+    """
+    order = np.argsort(-values, axis=-1)  # the order within a tie does not change its rank
+    ordered = np.take_along_axis(values, order, axis=-1)
+    n = values.shape[-1]
+    first = np.ones(ordered.shape, dtype=bool)
+    first[..., 1:] = ordered[..., 1:] != ordered[..., :-1]
+    position = np.where(first, np.arange(1, n + 1, dtype=float), 0.0)
+    ranks = np.maximum.accumulate(position, axis=-1)
+    out = np.empty_like(ranks)
+    np.put_along_axis(out, order, ranks, axis=-1)
+    return out
 
 
 def draw_ranks(inputs: Inputs, log: pd.DataFrame, among: Sequence[str] | None = None) -> pd.DataFrame:
@@ -614,9 +650,10 @@ def rank_bands(inputs: Inputs, ranks: np.ndarray, nominal: np.ndarray, reasons: 
     present = ~np.isnan(ranks)
     if len(ranks) and (present != present[0]).any():
         raise ValueError("the draws rank different sets of municipalities; rank bands would mix rankings")
-    with _quiet():
-        p5, median, p95 = np.nanpercentile(ranks, [5, 50, 95], axis=0)
     ranked = present[0] if len(ranks) else np.zeros(len(inputs.municipalities), dtype=bool)
+    p5, median, p95 = np.full((3, len(inputs.municipalities)), np.nan)
+    if len(ranks) and ranked.any():
+        p5[ranked], median[ranked], p95[ranked] = np.percentile(ranks[:, ranked], [5, 50, 95], axis=0)
     reasons = list(reasons) if reasons is not None else ["" if r else "no index" for r in ranked]
     share = inputs.share_simulated if share_simulated is None else share_simulated
     bands = pd.DataFrame({
@@ -731,9 +768,9 @@ def leave_one_out(inputs: Inputs, choices: Mapping[str, str] | None = None) -> p
     aggregation = reference["aggregation"]
     full_scores = _dimension_means(matrix, membership, aggregation)[None]
     removed = np.stack([_dimension_means(matrix, w, aggregation) for w in without])
-    weights = np.tile(inputs.nominal_weights / inputs.nominal_weights.sum(), (n_dp + 1, 1))
-    geometric = np.full(n_dp + 1, aggregation == "geometric")
-    index = _weighted_index(np.concatenate([full_scores, removed]), weights, geometric)
+    weights = (inputs.nominal_weights / inputs.nominal_weights.sum())[None, :]
+    index = np.concatenate([_weighted_index(scores, weights, aggregation == "geometric")
+                            for scores in np.concatenate([full_scores, removed])])
     ranked = ~np.isnan(index).any(axis=0)
     ranks = rank_index(index, ranked)
     shift = np.abs(ranks[1:] - ranks[:1])[:, ranked]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 
 from analysis import assess, params, uncertainty
 
@@ -161,6 +162,15 @@ def test_rank_bands_never_mix_rankings_of_different_sets(real):
 
 def toy_fields(inputs: uncertainty.Inputs) -> dict:
     return {f: getattr(inputs, f) for f in uncertainty.Inputs.__dataclass_fields__}
+
+
+def test_competition_ranks_equal_scipy_rankdata():
+    rng = np.random.default_rng(0)
+    x = np.round(rng.uniform(0, 10, size=(200, 30)), 0)  # many ties
+    np.testing.assert_array_equal(uncertainty.competition_ranks(x), stats.rankdata(-x, method="min", axis=-1))
+    index = np.array([[3.0, np.nan, 1.0], [2.0, 5.0, np.nan]])
+    np.testing.assert_array_equal(uncertainty.rank_index(index), [[1.0, np.nan, 2.0], [2.0, 1.0, np.nan]])
+    np.testing.assert_array_equal(uncertainty.rank_index(np.array([1.0, 3.0, 3.0])), [3.0, 1.0, 1.0])
 
 
 def test_weight_modes_and_bad_choices(toy):
