@@ -446,7 +446,7 @@ def correlations(scored: pd.DataFrame, cat: pd.DataFrame | None = None, pair_set
     The pairs are ``pairs`` if given, else :func:`declared_pairs` of ``cat`` and ``pair_set``
     (``cat`` may be omitted with ``pair_set="all"``). One row per pair (a < b). Columns:
     data_point_a, data_point_b, n, n_with_simulated (pairs in which either value is simulated),
-    rho, p, q (BH over the pairs tested), method, reason.
+    rho, p, q (BH over the pairs tested), method, reason, share_simulated (n_with_simulated / n).
     """
     wide = scored.pivot_table(index="municipality", columns="data_point_id", values=value, aggfunc="first")
     sim = simulated_mask(scored, wide)
@@ -476,6 +476,8 @@ def correlations(scored: pd.DataFrame, cat: pd.DataFrame | None = None, pair_set
     out = pd.DataFrame(rows, columns=["data_point_a", "data_point_b", "n", "n_with_simulated", "rho", "p", "method",
                                       "reason"])
     out.insert(out.columns.get_loc("p") + 1, "q", _bh(out["p"]))
+    # lets analysis.present mark a pair resting mostly on simulated values
+    out["share_simulated"] = (out["n_with_simulated"] / out["n"].where(out["n"] > 0)).astype(float)
     return out
 
 
