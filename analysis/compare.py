@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
+from math import factorial, lgamma
 from dataclasses import dataclass, field
 from itertools import combinations
 
@@ -192,7 +193,6 @@ def real_values(frame: pd.DataFrame) -> pd.DataFrame:
 
 def _permutations(sizes: Sequence[int]) -> float:
     """Number of distinct relabellings of groups of ``sizes`` (multinomial coefficient), as a float."""
-    from math import lgamma
     return float(np.exp(lgamma(sum(sizes) + 1) - sum(lgamma(n + 1) for n in sizes)))
 
 
@@ -303,31 +303,31 @@ def dimension_group_tests(dimension_scores: pd.DataFrame, groups: pd.Series, min
     return kruskal_table(dimension_scores, groups, "dimension", value, min_per_group, min_n, seed)
 
 
-def _u_distance(x: np.ndarray, y: np.ndarray, axis: int = -1) -> np.ndarray:
-    """|U − n_a·n_b/2| of Mann–Whitney's U for ``x`` (vectorised): large in both directions of a difference."""
-    ranks = stats.rankdata(np.concatenate([x, y], axis=axis), axis=axis)
-    n_a, n_b = x.shape[axis], y.shape[axis]
-    u = np.take(ranks, range(n_a), axis=axis).sum(axis=axis) - n_a * (n_a + 1) / 2.0
-    return np.abs(u - n_a * n_b / 2.0)
+def mann_whitney_u(xa: np.ndarray, xb: np.ndarray, axis: int = -1) -> np.ndarray:
+    """Mann–Whitney's U of group a (average ranks for ties), vectorised along ``axis``."""
+    ranks = stats.rankdata(np.concatenate([xa, xb], axis=axis), axis=axis)
+    n_a = xa.shape[axis]
+    return np.take(ranks, range(n_a), axis=axis).sum(axis=axis) - n_a * (n_a + 1) / 2.0
+
+
+def _u_distance(xa: np.ndarray, xb: np.ndarray, axis: int = -1) -> np.ndarray:
+    """|U − n_a·n_b/2|: large for a difference in either direction (the two-sided permutation statistic)."""
+    return np.abs(mann_whitney_u(xa, xb, axis) - xa.shape[axis] * xb.shape[axis] / 2.0)
 
 
 def mann_whitney_test(xa: np.ndarray, xb: np.ndarray, seed: int = 0) -> tuple[float, float, str]:
     """U of group a, two-sided p and the method: normal approximation with both groups ≥ ASYMPTOTIC_MIN_GROUP."""
-    u = float(stats.mannwhitneyu(xa, xb, alternative="two-sided", method="asymptotic").statistic)
     if min(len(xa), len(xb)) >= ASYMPTOTIC_MIN_GROUP:
-        p = stats.mannwhitneyu(xa, xb, alternative="two-sided", method="asymptotic").pvalue
-        return u, float(p), "normal approximation"
+        res = stats.mannwhitneyu(xa, xb, alternative="two-sided", method="asymptotic")
+        return float(res.statistic), float(res.pvalue), "normal approximation"
     res = stats.permutation_test((xa, xb), _u_distance, permutation_type="independent", vectorized=True,
                                  n_resamples=N_PERMUTATIONS, alternative="greater", rng=seed)
-    return u, float(res.pvalue), _method(_permutations([len(xa), len(xb)]))
+    return float(mann_whitney_u(xa, xb)), float(res.pvalue), _method(_permutations([len(xa), len(xb)]))
 
 
 def rank_biserial(xa: np.ndarray, xb: np.ndarray, axis: int = -1) -> np.ndarray:
     """Rank-biserial correlation ``2·U_a/(n_a·n_b) − 1`` (vectorised along ``axis``)."""
-    ranks = stats.rankdata(np.concatenate([xa, xb], axis=axis), axis=axis)
-    n_a, n_b = xa.shape[axis], xb.shape[axis]
-    u = np.take(ranks, range(n_a), axis=axis).sum(axis=axis) - n_a * (n_a + 1) / 2.0
-    return 2.0 * u / (n_a * n_b) - 1.0
+    return 2.0 * mann_whitney_u(xa, xb, axis) / (xa.shape[axis] * xb.shape[axis]) - 1.0
 
 
 def two_group_test(frame: pd.DataFrame, groups: pd.Series, a: str | None = None, b: str | None = None,
@@ -434,7 +434,6 @@ def spearman_test(x: np.ndarray, y: np.ndarray, seed: int = 0) -> tuple[float, f
     res = stats.permutation_test((x,), lambda u, axis=-1: spearman_rho(u, np.broadcast_to(y, u.shape), axis),
                                  permutation_type="pairings", vectorized=True, n_resamples=N_PERMUTATIONS,
                                  alternative="two-sided", rng=seed)
-    from math import factorial
     return rho, float(res.pvalue), _method(float(factorial(len(x))))
 
 

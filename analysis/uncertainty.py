@@ -304,7 +304,7 @@ def treat_outliers(x: np.ndarray) -> tuple[np.ndarray, str, int]:
 
 
 def log_rescaled(x: np.ndarray) -> np.ndarray:
-    """COINr's ``log_CT_plus`` (``log(x − min + a)``, a = 1 % of the range; mirrored for negative skew) on x's range."""
+    """``log_CT_plus`` (``log(x − min + a)``, a = 1 % of the range; mirrored for negative skew) rescaled to x's range."""
     lo, hi = float(np.min(x)), float(np.max(x))
     a = 0.01 * (hi - lo)
     y = np.log(x - lo + a) if stats.skew(x) >= 0 else -np.log(hi + a - x)  # the sign needs no adjustment
@@ -805,7 +805,8 @@ def per_draw_loop(inputs: Inputs, log: pd.DataFrame, among: Sequence[str] | None
         frame = inputs.scored[(choice["data"], choice["target_set"])]
         frame = frame[frame["municipality"].isin(inputs.municipalities)]
         suffix = "" if choice["outliers"] == "none" else f"_{choice['outliers']}"
-        frame = frame.assign(achievement=frame["achievement" + suffix], achievement_raw=frame["achievement_raw" + suffix])
+        frame = frame.assign(achievement=frame["achievement" + suffix],
+                             achievement_raw=frame["achievement_raw" + suffix])
         cells = _normalise_tidy(frame, choice["normalisation"])
         if choice["missing"] == "impute":
             cells = _impute_tidy(cells, inputs.municipalities)
@@ -877,7 +878,8 @@ SOBOL_COLUMNS = ["factor", "S1", "S1_conf", "ST", "ST_conf", "n_evaluations", "n
 
 def sobol_indices(inputs: Inputs, n_base: int = 256, seed: int = 0,
                   choices: Mapping[str, Sequence[str]] | None = None, weights: WeightMode = DEFAULT_WEIGHTS,
-                  concentration: float = 10.0, spread: float = DEFAULT_SPREAD, num_resamples: int = 100) -> pd.DataFrame:
+                  concentration: float = 10.0, spread: float = DEFAULT_SPREAD,
+                  num_resamples: int = 100) -> pd.DataFrame:
     """First-order and total Sobol indices of the mean absolute rank shift per construction choice (SALib).
 
     The choices and the ranked set are those of :func:`monte_carlo_ranks` with the same ``choices``

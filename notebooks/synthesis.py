@@ -168,12 +168,12 @@ fig = compare.plot_dendrogram(syn.clusters)
 # ---
 # ## Rankings with uncertainty
 # A Monte Carlo over the construction choices (target set, outlier treatment, normalisation,
-# missing-data treatment, aggregation, dimension weights ±25 %) gives each municipality's median rank and its 5th–95th percentile
-# rank band. Small differences in rank are not meaningful: read the bands. A band only means
-# something if every draw ranks the same municipalities, so the data choice stays at the nominal
-# panel here (published values alone give an index to only a few municipalities, and their ranks
-# among those few are a different ranking), and only municipalities with an index under every
-# varied choice are ranked. The comparison with published values only follows in its own table.
+# missing-data treatment, aggregation, dimension weights ±25 %) gives each municipality's median
+# rank and its 5th–95th percentile rank band. Small differences in rank are not meaningful: read
+# the bands. A band only means something if every draw ranks the same municipalities, so the data
+# choice stays at the nominal panel here (published values alone give an index to only a few
+# municipalities, and their ranks among those few are a different ranking), and only
+# municipalities with an index under every varied choice are ranked. The comparison with published values only follows in its own table.
 
 # %%
 # NBVAL_CHECK_OUTPUT
