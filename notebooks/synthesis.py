@@ -82,14 +82,14 @@ for caption, frame in (("Group tests per data point on real values", syn.real_gr
 
 # %% [markdown]
 # ---
-# # Demonstrations of the methods (not findings)
+# ## Demonstrations of the methods (not findings)
 # **Everything from here to the rankings rests mostly on simulated values.** The simulator has no
 # county effect, so a county test on simulated cells tests a null that is true by construction: a
 # small p-value there is a false positive of the random-number generator, not a difference between
 # municipalities. The tables show how each method works and what it would report on a complete panel.
 
 # %% [markdown]
-# ## Achievement across municipalities
+# ## Achievement across municipalities (demonstration)
 # Achievement of target (%) per municipality and data point, ordered by dimension and category;
 # simulated cells are marked.
 
@@ -149,7 +149,7 @@ display(Markdown(f"{len(syn.audit_warnings)} data points are negatively correlat
 display(HTML(present.table_html(flagged, decimals=2, max_rows=30, caption="Flagged data points")))
 
 # %% [markdown]
-# ## Dimension scores with bootstrap confidence intervals
+# ## Dimension scores with bootstrap confidence intervals (demonstration)
 # Mean achievement per dimension with a 95 % bootstrap interval over the dimension's data points
 # (BCa where enough values exist, percentile otherwise; the method is given per row).
 
@@ -157,7 +157,7 @@ display(HTML(present.table_html(flagged, decimals=2, max_rows=30, caption="Flagg
 display(HTML(present.table_html(syn.bootstrap, decimals=1)))
 
 # %% [markdown]
-# ## Clusters of municipality profiles
+# ## Clusters of municipality profiles (demonstration)
 # Average-linkage hierarchical clustering; the data points and municipalities left out for missing
 # data are listed.
 
