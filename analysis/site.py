@@ -148,9 +148,6 @@ class Site:
     def downloads(self) -> list[Download]:
         return [d for p in self.pages for d in p.downloads]
 
-    def page(self, out: str) -> Page:
-        return next(p for p in self.pages if p.out == out)
-
 
 # --------------------------------------------------------------------------------------------
 # Names and order
