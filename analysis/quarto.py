@@ -15,12 +15,15 @@ require.js and jQuery from a CDN for any notebook with ``text/html`` outputs.
 
 from __future__ import annotations
 
+import collections
 import hashlib
 import json
 import re
 import shutil
 import subprocess
+import sys
 import tempfile
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -216,15 +219,31 @@ def plan(files: dict[str, bytes], previous: dict[str, str], quarto_version: str)
     return (True, inputs) if len(changed) > len(inputs) / 2 else (False, changed)
 
 
+PROGRESS = re.compile(r"^\s*\[\s*\d+/\d+\]")  # Quarto's "[ 3/25] profiles/Asker.ipynb"
+
+
 def _run(quarto: str, args: list[str], cwd: Path) -> None:
-    """``quarto render [input]`` in the project ``cwd`` (Quarto passes further arguments to Pandoc)."""
-    try:
-        done = subprocess.run([quarto, "render", *args], cwd=cwd, capture_output=True, text=True, timeout=TIMEOUT)
-    except subprocess.TimeoutExpired as exc:
-        raise ReportError(f"quarto render did not finish within {TIMEOUT} s") from exc
-    if done.returncode != 0:
-        tail = "\n".join((done.stderr or done.stdout).strip().splitlines()[-30:])
-        raise ReportError(f"quarto render failed (exit {done.returncode}):\n{tail}")
+    """``quarto render [input]`` in the project ``cwd`` (Quarto passes further arguments to Pandoc),
+    showing Quarto's progress lines; a failure raises with the end of Quarto's output."""
+    print(f"quarto: rendering {args[0] if args else 'the whole site'}", file=sys.stderr, flush=True)
+    tail: collections.deque[str] = collections.deque(maxlen=30)
+    timed_out = threading.Event()
+    with subprocess.Popen([quarto, "render", *args], cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                          text=True, errors="replace") as proc:
+        timer = threading.Timer(TIMEOUT, lambda: (timed_out.set(), proc.kill()))
+        timer.start()
+        try:
+            for line in proc.stdout:
+                tail.append(line.rstrip())
+                if PROGRESS.match(line):
+                    print(f"quarto: {line.strip()}", file=sys.stderr, flush=True)
+        finally:
+            timer.cancel()
+        code = proc.wait()
+    if timed_out.is_set():
+        raise ReportError(f"quarto render did not finish within {TIMEOUT} s")
+    if code != 0:
+        raise ReportError(f"quarto render failed (exit {code}):\n" + "\n".join(tail))
 
 
 def render(quarto: str, site: Site, env: jinja2.Environment, site_dir: Path, out: Path) -> dict[str, Any]:

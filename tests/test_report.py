@@ -432,7 +432,9 @@ def quarto_checkout(tmp_path_factory):
         done = subprocess.run([sys.executable, "-m", "analysis", "report", "--renderer", "quarto"], cwd=checkout,
                               capture_output=True, text=True, timeout=900)
         assert done.returncode == 0, done.stdout + done.stderr
-        return json.loads((checkout / "reports" / "site" / "render.json").read_text(encoding="utf-8"))
+        result = json.loads((checkout / "reports" / "site" / "render.json").read_text(encoding="utf-8"))
+        result["stderr"] = done.stderr
+        return result
 
     return checkout, executed, run, run()
 
@@ -442,6 +444,8 @@ def test_quarto_renders_from_a_checkout_below_a_dot_folder(quarto_checkout):
     checkout, _, _, result = quarto_checkout
     site_dir = checkout / "reports" / "site"
     assert result["renderer"] == "quarto" and result["quarto_version"] and result["quarto_full_render"]
+    assert "quarto: rendering the whole site" in result["stderr"]
+    assert re.search(r"^quarto: \[\s*\d+/\d+\] profiles/", result["stderr"], re.M), result["stderr"]  # progress
     assert Path(result["site_dir"]) == site_dir and site_dir.parts[-4] == ".checkout"
     for page in ["index.html", "methodology.html", "docs/targets.html", "synthesis.html", "tutorial.html",
                  "profiles/Ålesund.html", "profiles/Ærø.html"]:
@@ -472,6 +476,7 @@ def test_quarto_rerenders_only_what_changed(quarto_checkout):
     untouched = (site_dir / "profiles" / "Tromsø.html").read_bytes()
     noop = run()
     assert noop["quarto_full_render"] is False and noop["quarto_rendered"] == []
+    assert "quarto: rendering" not in noop["stderr"]
     path = executed / "profiles" / "Bærum.ipynb"
     nb = nbformat.read(path, as_version=4)
     nb.cells[3].source += "\n\nCHANGED_FOR_THE_TEST"
