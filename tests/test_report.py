@@ -436,7 +436,8 @@ def quarto_checkout(tmp_path_factory):
         result["stderr"] = done.stderr
         return result
 
-    return checkout, executed, run, run()
+    yield checkout, executed, run, run()
+    shutil.rmtree(quarto.staging_dir(checkout / "reports" / "site"), ignore_errors=True)  # in the system's tmp
 
 
 @NEEDS_QUARTO
