@@ -72,7 +72,7 @@ def test_template_for_tromso(tmp_path, cat):
     assert len(rows) == len(cat) == 112
     assert [r[header.index("data_point_id")] for r in rows] == list(cat["data_point_id"])
     assert {r[header.index("municipality")] for r in rows} == {"Tromsø"}
-    assert {r[header.index("unit")] for r in rows} == set(cat["unit"])
+    assert {r[header.index("registry_unit")] for r in rows} == set(cat["unit"])
     assert all(r[header.index("value")] is None for r in rows)
     validations = ws.data_validations.dataValidation
     assert len(validations) > 0
