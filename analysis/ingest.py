@@ -75,7 +75,13 @@ _NUMBER_THEN_UNIT = re.compile(r"^(?P<number>[-+]?[\d.,][\d.,\s]*)(?P<unit>.*)$"
 FAR_OUT = 3.0
 """Tukey's far-out fences: a value beyond Q1 − 3·IQR or Q3 + 3·IQR of the panel is flagged."""
 MIN_PANEL = 4
-"""Fewest real panel values of a data point for the distribution check."""
+"""Fewest real panel values of a data point for the quartile check (else centre and spread are used)."""
+FAR_SPREADS = 4.0
+"""A value more than this many standard deviations from the expected centre (on the model's scale) is flagged."""
+
+
+STORED = {"dtype": {"value_text": str, "note": str}, "keep_default_na": False, "na_values": [""]}
+"""How stored city files are read: only an empty cell is missing, so a value text 'N/A' stays text."""
 
 
 @dataclass
@@ -365,7 +371,7 @@ def parse_decimal(text: str) -> Decimal:
     ``2,74`` and ``2.74`` are 2.74; ``95 424`` and ``95,424.5`` are read with their thousands
     separators; ``1,234`` (a comma before exactly three digits) is refused as ambiguous.
     """
-    s = text.strip()
+    s = _text(text)
     sign = ""
     if s[:1] in "+-":
         sign, s = s[0].replace("+", ""), s[1:].strip()
@@ -578,7 +584,7 @@ def _read_row(table: Table, i: int, units: pd.Series, aliases, conversions) -> t
     status = status or (entry.status if entry is not None and entry.status else "reported")
     number = entry.number if entry is not None else None
     notes = [_text(_cell(frame, i, "comment"))] if _text(_cell(frame, i, "comment")) else []
-    value_text = entry.text if entry is not None else ""
+    value_text = entry.text if entry is not None else _text(_cell(frame, i, "status"))
 
     # the unit: typed in the value cell, implied by a percentage format, or in the printed-unit column
     unit_given = entry.unit if entry is not None else None
@@ -675,7 +681,7 @@ def ingest(path: Path, cat: pd.DataFrame | None = None, out_dir: Path | None = N
         raise InputError(problems)
     accepted = tidy_frame.drop(index=[i for i in bad if i in tidy_frame.index])
     reference = _reference(cat, out_dir) if reference is None else reference
-    warnings = plausibility(accepted, reference, path, rows)
+    warnings = plausibility(accepted, reference, path, rows, cat)
     accepted = observations.tidy(_with_warnings(accepted, warnings, rows))
     written, replaced = [], 0
     for municipality, part in accepted.groupby("municipality", sort=True):
@@ -692,31 +698,70 @@ def _reference(cat: pd.DataFrame, out_dir: Path) -> pd.DataFrame:
     return pd.concat([f for f in frames if not f.empty], ignore_index=True)
 
 
-def plausibility(accepted: pd.DataFrame, reference: pd.DataFrame, path: Path, rows: pd.Series) -> list[Problem]:
+def plausibility(accepted: pd.DataFrame, reference: pd.DataFrame, path: Path, rows: pd.Series,
+                 cat: pd.DataFrame | None = None) -> list[Problem]:
     """Warnings for values far outside the panel's distribution of the same data point (they do not block).
 
-    The panel is the other municipalities' real (published or city-supplied) scored values; with at
+    The panel is the other municipalities' real (published or city-supplied) scored values. With at
     least :data:`MIN_PANEL` of them and a spread (IQR > 0), a value beyond Tukey's far-out fences
-    Q1 − 3·IQR, Q3 + 3·IQR is flagged.
+    Q1 − 3·IQR, Q3 + 3·IQR is flagged. With fewer (the published panel has at most two values
+    per data point), the distribution estimated from them and the documented assumptions
+    (``analysis.simulate.assumptions``) is used: a value more than :data:`FAR_SPREADS` standard
+    deviations from its centre, on the logit or log scale (:func:`_latent_z`), is flagged.
     """
+    from analysis import simulate
+
     real = observations.scored(reference[reference["source_type"] != "simulated"])
+    expected_for: dict[str, pd.DataFrame] = {}  # the municipality's own earlier values are not its panel
     warnings = []
     for i, row in accepted.iterrows():
         if pd.isna(row["value"]) or row["status"] not in observations.SCORED_STATUSES:
             continue
+        if row["municipality"] not in expected_for:
+            panel = real[real["municipality"] != row["municipality"]]
+            expected_for[row["municipality"]] = simulate.assumptions(cat, calibration=panel).set_index("data_point_id")
+        expected = expected_for[row["municipality"]]
         others = real.loc[(real["data_point_id"] == row["data_point_id"])
                           & (real["municipality"] != row["municipality"]), "value"].to_numpy(float)
-        if len(others) < MIN_PANEL:
-            continue
-        q1, q3 = np.percentile(others, [25, 75])
-        iqr = q3 - q1
-        lo, hi = q1 - FAR_OUT * iqr, q3 + FAR_OUT * iqr
-        if iqr > 0 and not lo <= row["value"] <= hi:
-            warnings.append(Problem(str(path), int(rows[i]), "value",
-                                    f"{row['value']:g} {row['unit']} is far outside the panel's values of "
-                                    f"{row['data_point_id']} ({len(others)} values, {others.min():g}–"
-                                    f"{others.max():g}; far-out fences [{lo:g}, {hi:g}]); kept, check it"))
+        value, what = float(row["value"]), f"{row['value']:g} {row['unit']}"
+        if len(others) >= MIN_PANEL:
+            q1, q3 = np.percentile(others, [25, 75])
+            lo, hi = q1 - FAR_OUT * (q3 - q1), q3 + FAR_OUT * (q3 - q1)
+            if q3 > q1 and not lo <= value <= hi:
+                warnings.append(Problem(str(path), int(rows[i]), "value",
+                                        f"{what} is far outside the panel's values of {row['data_point_id']} "
+                                        f"({len(others)} values, {others.min():g}–{others.max():g}; far-out "
+                                        f"fences [{lo:g}, {hi:g}]); kept, check it"))
+        elif row["data_point_id"] in expected.index:
+            z = _latent_z(value, expected.loc[row["data_point_id"]])
+            if z is not None and abs(z) > FAR_SPREADS:
+                centre = expected.at[row["data_point_id"], "centre"]
+                warnings.append(Problem(str(path), int(rows[i]), "value",
+                                        f"{what} is {abs(z):.1f} standard deviations from the value expected for "
+                                        f"{row['data_point_id']} (about {centre:g}, from {len(others)} panel "
+                                        f"value(s) and the documented assumptions of analysis.simulate); kept, "
+                                        "check it"))
     return warnings
+
+
+def _latent_z(value: float, expected: pd.Series) -> float | None:
+    """How many standard deviations ``value`` lies from the expected centre on the data point's own scale.
+
+    The scale is that of ``analysis.simulate``: logit of the position in the range for bounded
+    units, log for unbounded ones (so a count ten times the usual is as far as a tenth of it); None
+    for Yes/No and compositional data points.
+    """
+    from scipy.special import logit
+
+    from analysis import simulate
+
+    if expected["kind"] == "logit":
+        p = np.clip((value - expected["lo"]) / (expected["hi"] - expected["lo"]), simulate.LOGIT_EDGE,
+                    1 - simulate.LOGIT_EDGE)
+        return float((logit(p) - expected["mu"]) / expected["s"])
+    if expected["kind"] == "log":
+        return float((np.log(max(value, simulate.LOG_FLOOR)) - expected["mu"]) / expected["s"])
+    return None
 
 
 def _with_warnings(accepted: pd.DataFrame, warnings: list[Problem], rows: pd.Series) -> pd.DataFrame:
@@ -733,7 +778,7 @@ def merge_with_existing(new: pd.DataFrame, target: Path, cat: pd.DataFrame) -> t
     """Earlier ingested rows of this municipality plus the new ones; a new row replaces the same data point and year."""
     if not target.exists():
         return new, 0
-    old = read_csv(target, dtype={"value_text": str, "note": str})
+    old = read_csv(target, **STORED)
     key = ["municipality", "data_point_id", "year"]
     old_keys = pd.MultiIndex.from_frame(old[key])
     clash = old_keys.isin(pd.MultiIndex.from_frame(new[key]))
@@ -757,7 +802,7 @@ def load_city_supplied(directory: Path | None = None, cat: pd.DataFrame | None =
     directory = Path(directory or CITY_DIR)
     frames = []
     for file in sorted(directory.glob("*.csv")):
-        frame = read_csv(file, dtype={"value_text": str, "note": str})
+        frame = read_csv(file, **STORED)
         problems = observations.validate(frame, file, cat)
         if problems:
             raise InputError(problems)
