@@ -545,13 +545,50 @@ def _cell(frame: pd.DataFrame, i: int, column: str) -> object:
     return frame.at[i, column] if column in frame.columns else None
 
 
-def _read_row(table: Table, i: int, units: pd.Series, aliases, conversions) -> tuple[_Row | None, list[tuple[str, str]]]:
-    """One row read as meant, or the (column, message) of every cell that cannot be."""
+def _unit_factor(entry: Entry, printed_unit: str | None, unit_column: str, registry_unit: str, dp: str,
+                 readings) -> tuple[float, str | None, list[tuple[str, str]]]:
+    """The factor into the registry unit, the note recording a conversion, and the unit errors of one value.
+
+    The unit may be typed in the value cell (``2,74 %``), implied by a percentage format, or given in
+    the printed-unit column; where two are given they must mean the same.
+    """
+    def reading_of(unit: str):
+        return observations.normalise_unit(unit, registry_unit, *readings)
+
+    errors = []
+    in_cell = entry.unit
+    if in_cell and printed_unit and observations.unit_key(in_cell) != observations.unit_key(printed_unit):
+        a, b = reading_of(in_cell), reading_of(printed_unit)
+        if a is None or b is None or a.factor != b.factor:
+            where = "is formatted as a percentage" if entry.percent_format else f"says '{in_cell}'"
+            errors.append((unit_column, f"'{printed_unit}' disagrees with the value cell, which {where} "
+                                        f"({entry.text}); make them agree"))
+    printed = printed_unit or in_cell
+    if not printed:
+        return 1.0, None, errors
+    reading = reading_of(printed)
+    if reading is None and entry.percent_format and not printed_unit:
+        errors.append(("value", f"the cell is formatted as a percentage ({entry.text}) but the unit of {dp} is "
+                                f"'{registry_unit}'; remove the percentage format and enter the number"))
+    elif reading is None:
+        errors.append((unit_column if printed_unit else "value",
+                       f"'{printed}' is not the registry unit '{registry_unit}' of {dp}, nor a unit that means it "
+                       f"({paths.UNIT_ALIASES.name}) or converts into it ({observations.UNIT_CONVERSIONS.name}); "
+                       f"enter the value in '{registry_unit}'"))
+    elif reading.factor != 1:
+        return reading.factor, observations.conversion_note(float(entry.number), printed, reading), errors
+    return 1.0, None, errors
+
+
+def _read_row(table: Table, i: int, units: pd.Series, readings) -> tuple[_Row | None, list[tuple[str, str]]]:
+    """One row read as meant, or the (column, message) of every cell that cannot be.
+
+    ``readings`` are the unit aliases and conversions (:func:`analysis.observations.normalise_unit`).
+    """
     frame, formats = table.frame, table.formats
     errors: list[tuple[str, str]] = []
     dp = _text(frame.at[i, "data_point_id"])
     registry_unit = units.get(dp)
-    unit_for_reading = registry_unit or ""
 
     def attempt(column, read, *args):
         try:
@@ -561,13 +598,13 @@ def _read_row(table: Table, i: int, units: pd.Series, aliases, conversions) -> t
             return None
 
     fmt = formats.at[i, "value"]
-    entry = attempt("value", read_value, fmt, unit_for_reading)
+    entry = attempt("value", read_value, fmt, registry_unit or "")
     status = attempt("status", read_status) if "status" in frame.columns else None
     quality = attempt("quality_level", read_quality_level) if "quality_level" in frame.columns else None
     verified = attempt("verified", read_verified) if "verified" in frame.columns else None
     unit_column = next((c for c in ("printed_unit", "unit") if _text(_cell(frame, i, c))), "printed_unit")
     printed_unit = _text(_cell(frame, i, unit_column)) or None
-    for column in ("source", "comment", "municipality", unit_column):
+    for column in ("source", "comment", unit_column):
         if len(_text(_cell(frame, i, column))) > MAX_TEXT_LENGTH:
             errors.append((column, f"is {len(_text(_cell(frame, i, column)))} characters long; "
                                    f"the limit is {MAX_TEXT_LENGTH}"))
@@ -586,36 +623,14 @@ def _read_row(table: Table, i: int, units: pd.Series, aliases, conversions) -> t
     notes = [_text(_cell(frame, i, "comment"))] if _text(_cell(frame, i, "comment")) else []
     value_text = entry.text if entry is not None else _text(_cell(frame, i, "status"))
 
-    # the unit: typed in the value cell, implied by a percentage format, or in the printed-unit column
-    unit_given = entry.unit if entry is not None else None
-    reading_of = (lambda u: observations.normalise_unit(u, registry_unit, aliases, conversions)  # noqa: E731
-                  if registry_unit is not None else None)
-    if unit_given and printed_unit and observations.unit_key(unit_given) != observations.unit_key(printed_unit):
-        in_cell, in_column = reading_of(unit_given), reading_of(printed_unit)
-        if in_cell is None or in_column is None or in_cell.factor != in_column.factor:
-            where = "is formatted as a percentage" if entry.percent_format else f"says '{unit_given}'"
-            errors.append((unit_column, f"'{printed_unit}' disagrees with the value cell, which {where} "
-                                        f"({entry.text}); make them agree"))
-    printed = printed_unit or unit_given
+    printed = printed_unit or (entry.unit if entry is not None else None)
     if printed and number is not None and not entry.unit:
         value_text = f"{value_text} {printed}"
     factor = 1.0
-    if registry_unit is not None and printed and number is not None:
-        reading = reading_of(printed)
-        if reading is None:
-            column = unit_column if printed_unit else "value"
-            if entry.percent_format and not printed_unit:
-                errors.append(("value", f"the cell is formatted as a percentage ({entry.text}) but the unit of "
-                                        f"{dp} is '{registry_unit}'; remove the percentage format and enter the "
-                                        "number"))
-            else:
-                errors.append((column, f"'{printed}' is not the registry unit '{registry_unit}' of {dp}, nor a "
-                                       f"unit that means it ({paths.UNIT_ALIASES.name}) or converts into it "
-                                       f"({observations.UNIT_CONVERSIONS.name}); enter the value in "
-                                       f"'{registry_unit}'"))
-        elif reading.factor != 1:
-            factor = reading.factor
-            notes.append(observations.conversion_note(float(number), printed, reading))
+    if registry_unit is not None and number is not None:
+        factor, note, unit_errors = _unit_factor(entry, printed_unit, unit_column, registry_unit, dp, readings)
+        notes += [note] if note else []
+        errors += unit_errors
     if entry is not None and entry.percent_format:
         notes.append(f"read from a cell formatted as a percentage (stored {_number_text(number / 100)}, "
                      f"shown {entry.text})")
@@ -644,12 +659,12 @@ def ingest(path: Path, cat: pd.DataFrame | None = None, out_dir: Path | None = N
     out_dir = Path(out_dir or CITY_DIR)
     table = read_table(path)
     units = cat.set_index("data_point_id")["unit"]
-    aliases, conversions = observations.load_unit_aliases(), observations.load_unit_conversions()
+    readings = (observations.load_unit_aliases(), observations.load_unit_conversions())
     problems = list(table.problems)
     bad = {int(i) for p in problems for i in table.rows.index[table.rows == p.row]}
     records, record_index, skipped = [], [], 0
     for i in table.frame.index:
-        row, errors = _read_row(table, i, units, aliases, conversions)
+        row, errors = _read_row(table, i, units, readings)
         problems += [Problem(str(path), int(table.rows[i]), column, message) for column, message in errors]
         if errors or i in bad:
             bad.add(i)
@@ -666,7 +681,8 @@ def ingest(path: Path, cat: pd.DataFrame | None = None, out_dir: Path | None = N
         if reason:
             shown = str(tidy_frame.at[i, "municipality"])
             shown = shown if len(shown) <= 60 else shown[:60] + "…"
-            problems.append(Problem(str(path), int(rows[i]), "municipality", f"'{shown}': a municipality name {reason}"))
+            problems.append(Problem(str(path), int(rows[i]), "municipality",
+                                    f"'{shown}': a municipality name {reason}"))
             bad.add(i)
     for i in tidy_frame.index[tidy_frame["source"].isna()]:
         problems.append(Problem(str(path), int(rows[i]), "source", "empty; say where the value comes from"))
