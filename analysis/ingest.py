@@ -250,8 +250,12 @@ def check_workbook_limits(path: Path) -> None:
                                       "template)")
 
 
-def _sheet_rows(path: Path, data_only: bool) -> list[list]:
-    """The cells of sheet 'data' (read-only mode), at most MAX_ROWS data rows and MAX_COLUMNS columns."""
+def _sheet_cells(path: Path, data_only: bool) -> tuple[list[str], list[list[tuple]]]:
+    """Header and cells of sheet 'data' (read-only mode) as (value, number format, is formula) per cell.
+
+    At most MAX_COLUMNS columns and MAX_ROWS data rows are read; data rows are cut to the header's
+    width, so memory is bounded by the limits whatever the file declares.
+    """
     try:
         wb = load_workbook(path, read_only=True, data_only=data_only)
     except (zipfile.BadZipFile, OSError, KeyError, ValueError) as exc:
@@ -262,13 +266,24 @@ def _sheet_rows(path: Path, data_only: bool) -> list[list]:
                                           f"Use the sheet written by 'python -m analysis template'")
         ws = wb[SHEET]
         ws.reset_dimensions()  # a wrong <dimension> tag (some writers) must not hide cells
+        first = next(ws.iter_rows(min_row=1, max_row=1, max_col=MAX_COLUMNS + 1), ())
+        header = [str(c.value).strip() if c.value is not None else "" for c in first]
+        while header and header[-1] == "":
+            header.pop()
+        if not header:
+            raise InputError.single(path, f"sheet '{SHEET}' is empty; expected a header row and data rows")
+        if len(header) > MAX_COLUMNS:
+            raise InputError.single(path, f"sheet '{SHEET}' has more than {MAX_COLUMNS} columns; the limit is "
+                                          f"{MAX_COLUMNS}", row=1)
         rows = []
-        for row in ws.iter_rows(max_col=MAX_COLUMNS + 1):
-            if len(rows) > MAX_ROWS:
+        for row in ws.iter_rows(min_row=2, max_col=len(header)):
+            if len(rows) == MAX_ROWS:
                 raise InputError.single(path, f"sheet '{SHEET}' has more than {MAX_ROWS} data rows; the limit is "
                                               f"{MAX_ROWS}")
-            rows.append(list(row))
-        return rows
+            cells = [(getattr(c, "value", None), getattr(c, "number_format", None) or "General",
+                      getattr(c, "data_type", None) == "f") for c in row]
+            rows.append(cells + [(None, "General", False)] * (len(header) - len(cells)))
+        return header, rows
     finally:
         wb.close()
 
@@ -276,33 +291,21 @@ def _sheet_rows(path: Path, data_only: bool) -> list[list]:
 def _read_workbook(path: Path) -> Table:
     """A workbook's sheet 'data' as a Table; formulas are reported with the value the spreadsheet last showed."""
     check_workbook_limits(path)
-    cells = _sheet_rows(path, data_only=False)
-    if not cells or all(c.value is None for c in cells[0]):
-        raise InputError.single(path, f"sheet '{SHEET}' is empty; expected a header row and data rows")
-    header = [str(c.value).strip() if c.value is not None else "" for c in cells[0]]
-    while header and header[-1] == "":
-        header.pop()
-    if len(header) > MAX_COLUMNS:
-        raise InputError.single(path, f"sheet '{SHEET}' has more than {MAX_COLUMNS} columns", row=1)
-    width = len(header)
-    formulas = [(r, j) for r, row in enumerate(cells[1:]) for j, c in enumerate(row[:width])
-                if getattr(c, "data_type", None) == "f" and header[j] in (*REQUIRED, *OPTIONAL)]
-    cached = _sheet_rows(path, data_only=True) if formulas else []
-    values, formats = [], []
-    for row in cells[1:]:
-        row = (row + [None] * width)[:width]
-        values.append([getattr(c, "value", None) for c in row])
-        formats.append([getattr(c, "number_format", None) or "General" for c in row])
-    frame = pd.DataFrame(values, columns=header, dtype=object)
+    header, cells = _sheet_cells(path, data_only=False)
+    formulas = [(r, j) for r, row in enumerate(cells) for j, (_, _, formula) in enumerate(row)
+                if formula and header[j] in (*REQUIRED, *OPTIONAL)]
+    cached = _sheet_cells(path, data_only=True)[1] if formulas else []
+    frame = pd.DataFrame([[v for v, _, _ in row] for row in cells], columns=header, dtype=object)
+    formats = pd.DataFrame([[f for _, f, _ in row] for row in cells], columns=header, dtype=object)
     problems = []
     for r, j in formulas:
-        shown = cached[r + 1][j].value if r + 1 < len(cached) and j < len(cached[r + 1]) else None
+        shown = cached[r][j][0] if r < len(cached) else None
         last = f" (the spreadsheet last showed {shown!r})" if shown is not None else " (no computed value saved)"
         problems.append(Problem(str(path), file_row(r), header[j],
                                 f"holds the formula '{frame.iat[r, j]}'{last}; formulas are not read: enter the "
                                 "value itself (copy, then Paste Special → Values)"))
         frame.iat[r, j] = None
-    return Table(frame, pd.DataFrame(formats, columns=header, dtype=object), pd.Series(dtype="int64"), problems)
+    return Table(frame, formats, pd.Series(dtype="int64"), problems)
 
 
 def _read_csv_table(path: Path) -> Table:
@@ -541,10 +544,6 @@ class _Row:
     verified: bool | None
 
 
-def _cell(frame: pd.DataFrame, i: int, column: str) -> object:
-    return frame.at[i, column] if column in frame.columns else None
-
-
 def _unit_factor(entry: Entry, printed_unit: str | None, unit_column: str, registry_unit: str, dp: str,
                  readings) -> tuple[float, str | None, list[tuple[str, str]]]:
     """The factor into the registry unit, the note recording a conversion, and the unit errors of one value.
@@ -580,33 +579,32 @@ def _unit_factor(entry: Entry, printed_unit: str | None, unit_column: str, regis
     return 1.0, None, errors
 
 
-def _read_row(table: Table, i: int, units: pd.Series, readings) -> tuple[_Row | None, list[tuple[str, str]]]:
-    """One row read as meant, or the (column, message) of every cell that cannot be.
+def _read_row(cells: dict, fmt: object, units: dict[str, str], readings) -> tuple[_Row | None, list[tuple[str, str]]]:
+    """One row (cells by column, the value cell's number format) read as meant, or the (column, message) of
+    every cell that cannot be.
 
     ``readings`` are the unit aliases and conversions (:func:`analysis.observations.normalise_unit`).
     """
-    frame, formats = table.frame, table.formats
     errors: list[tuple[str, str]] = []
-    dp = _text(frame.at[i, "data_point_id"])
+    dp = _text(cells["data_point_id"])
     registry_unit = units.get(dp)
 
     def attempt(column, read, *args):
         try:
-            return read(_cell(frame, i, column), *args)
+            return read(cells.get(column), *args)
         except CellError as exc:
             errors.append((column, str(exc)))
             return None
 
-    fmt = formats.at[i, "value"]
     entry = attempt("value", read_value, fmt, registry_unit or "")
-    status = attempt("status", read_status) if "status" in frame.columns else None
-    quality = attempt("quality_level", read_quality_level) if "quality_level" in frame.columns else None
-    verified = attempt("verified", read_verified) if "verified" in frame.columns else None
-    unit_column = next((c for c in ("printed_unit", "unit") if _text(_cell(frame, i, c))), "printed_unit")
-    printed_unit = _text(_cell(frame, i, unit_column)) or None
+    status = attempt("status", read_status)
+    quality = attempt("quality_level", read_quality_level)
+    verified = attempt("verified", read_verified)
+    unit_column = next((c for c in ("printed_unit", "unit") if _text(cells.get(c))), "printed_unit")
+    printed_unit = _text(cells.get(unit_column)) or None
     for column in ("source", "comment", unit_column):
-        if len(_text(_cell(frame, i, column))) > MAX_TEXT_LENGTH:
-            errors.append((column, f"is {len(_text(_cell(frame, i, column)))} characters long; "
+        if len(_text(cells.get(column))) > MAX_TEXT_LENGTH:
+            errors.append((column, f"is {len(_text(cells.get(column)))} characters long; "
                                    f"the limit is {MAX_TEXT_LENGTH}"))
     year = attempt("year", read_year)
     if errors or entry is None and status is None:
@@ -620,8 +618,8 @@ def _read_row(table: Table, i: int, units: pd.Series, readings) -> tuple[_Row | 
                                  "value or set the status to reported or partial"))
     status = status or (entry.status if entry is not None and entry.status else "reported")
     number = entry.number if entry is not None else None
-    notes = [_text(_cell(frame, i, "comment"))] if _text(_cell(frame, i, "comment")) else []
-    value_text = entry.text if entry is not None else _text(_cell(frame, i, "status"))
+    notes = [_text(cells.get("comment"))] if _text(cells.get("comment")) else []
+    value_text = entry.text if entry is not None else _text(cells.get("status"))
 
     printed = printed_unit or (entry.unit if entry is not None else None)
     if printed and number is not None and not entry.unit:
@@ -638,11 +636,10 @@ def _read_row(table: Table, i: int, units: pd.Series, readings) -> tuple[_Row | 
         return None, errors
     value = None if number is None else float(number * Decimal(repr(factor)))
     return _Row(
-        municipality=observations.normalise_name(frame.at[i, "municipality"])
-        if _text(frame.at[i, "municipality"]) else None,
+        municipality=observations.normalise_name(cells["municipality"]) if _text(cells["municipality"]) else None,
         data_point_id=dp, year=year, value=value, value_text=value_text,
         unit=registry_unit if registry_unit is not None else (printed or ""), status=status,
-        source=_text(frame.at[i, "source"]) or None, note="; ".join(notes) or None,
+        source=_text(cells["source"]) or None, note="; ".join(notes) or None,
         quality_level=quality, verified=verified), []
 
 
@@ -658,13 +655,15 @@ def ingest(path: Path, cat: pd.DataFrame | None = None, out_dir: Path | None = N
     path = Path(path)
     out_dir = Path(out_dir or CITY_DIR)
     table = read_table(path)
-    units = cat.set_index("data_point_id")["unit"]
+    units = dict(zip(cat["data_point_id"], cat["unit"]))
     readings = (observations.load_unit_aliases(), observations.load_unit_conversions())
     problems = list(table.problems)
-    bad = {int(i) for p in problems for i in table.rows.index[table.rows == p.row]}
+    index_of = {int(r): i for i, r in table.rows.items()}  # file row -> frame index
+    bad = {index_of[p.row] for p in problems if p.row in index_of}
     records, record_index, skipped = [], [], 0
-    for i in table.frame.index:
-        row, errors = _read_row(table, i, units, readings)
+    formats = table.formats["value"].tolist()
+    for i, cells in zip(table.frame.index, table.frame.to_dict("records")):
+        row, errors = _read_row(cells, formats[i], units, readings)
         problems += [Problem(str(path), int(table.rows[i]), column, message) for column, message in errors]
         if errors or i in bad:
             bad.add(i)
@@ -690,15 +689,15 @@ def ingest(path: Path, cat: pd.DataFrame | None = None, out_dir: Path | None = N
     good = tidy_frame.drop(index=[i for i in bad if i in tidy_frame.index])
     checks = observations.validate(good, path, cat, row_numbers=rows)
     problems += checks
-    bad |= {int(rows[rows == p.row].index[0]) for p in checks if p.row is not None}
-    problems.sort(key=lambda p: (p.row or 0, list(table.frame.columns).index(p.column)
-                                 if p.column in table.frame.columns else len(table.frame.columns)))
+    bad |= {index_of[p.row] for p in checks if p.row in index_of}
+    order = {c: n for n, c in enumerate(table.frame.columns)}
+    problems.sort(key=lambda p: (p.row or 0, order.get(p.column, len(order))))
     if problems and not accept_partial:
         raise InputError(problems)
     accepted = tidy_frame.drop(index=[i for i in bad if i in tidy_frame.index])
     reference = _reference(cat, out_dir) if reference is None else reference
     warnings = plausibility(accepted, reference, path, rows, cat)
-    accepted = observations.tidy(_with_warnings(accepted, warnings, rows))
+    accepted = observations.tidy(_with_warnings(accepted, warnings, index_of))
     written, replaced = [], 0
     for municipality, part in accepted.groupby("municipality", sort=True):
         target = out_dir / f"{municipality}.csv"
@@ -728,40 +727,37 @@ def plausibility(accepted: pd.DataFrame, reference: pd.DataFrame, path: Path, ro
     from analysis import simulate
 
     real = observations.scored(reference[reference["source_type"] != "simulated"])
-    expected_for: dict[str, pd.DataFrame] = {}  # the municipality's own earlier values are not its panel
+    known = set(real["municipality"])
+    checked = accepted[accepted["value"].notna() & accepted["status"].isin(observations.SCORED_STATUSES)]
+    panel_of = checked["municipality"].where(checked["municipality"].isin(known), "")  # one panel for newcomers
     warnings = []
-    for i, row in accepted.iterrows():
-        if pd.isna(row["value"]) or row["status"] not in observations.SCORED_STATUSES:
-            continue
-        if row["municipality"] not in expected_for:
-            panel = real[real["municipality"] != row["municipality"]]
-            expected_for[row["municipality"]] = simulate.assumptions(cat, calibration=panel).set_index("data_point_id")
-        expected = expected_for[row["municipality"]]
-        others = real.loc[(real["data_point_id"] == row["data_point_id"])
-                          & (real["municipality"] != row["municipality"]), "value"].to_numpy(float)
-        value, what = float(row["value"]), f"{row['value']:g} {row['unit']}"
-        if len(others) >= MIN_PANEL:
-            q1, q3 = np.percentile(others, [25, 75])
-            lo, hi = q1 - FAR_OUT * (q3 - q1), q3 + FAR_OUT * (q3 - q1)
-            if q3 > q1 and not lo <= value <= hi:
+    for municipality, part in checked.groupby(panel_of, sort=True):
+        panel = real[real["municipality"] != municipality]  # its own earlier values are not its panel
+        expected = simulate.assumptions(cat, calibration=panel).set_index("data_point_id")
+        by_point = {dp: g.to_numpy(float) for dp, g in panel.groupby("data_point_id")["value"]}
+        for dp, group in part.groupby("data_point_id", sort=True):
+            others, values = by_point.get(dp, np.array([])), group["value"].to_numpy(float)
+            if len(others) >= MIN_PANEL:
+                q1, q3 = np.percentile(others, [25, 75])
+                lo, hi = q1 - FAR_OUT * (q3 - q1), q3 + FAR_OUT * (q3 - q1)
+                flagged = (q3 > q1) & ((values < lo) | (values > hi))
+                why = (f"far outside the panel's values of {dp} ({len(others)} values, {others.min():g}–"
+                       f"{others.max():g}; far-out fences [{lo:g}, {hi:g}])")
+            elif dp in expected.index and (z := _latent_z(values, expected.loc[dp])) is not None:
+                flagged = np.abs(z) > FAR_SPREADS
+                why = (f"more than {FAR_SPREADS:g} standard deviations from the value expected for {dp} (about "
+                       f"{expected.at[dp, 'centre']:g}, from {len(others)} panel value(s) and the documented "
+                       "assumptions of analysis.simulate)")
+            else:
+                continue
+            for i in group.index[flagged]:
                 warnings.append(Problem(str(path), int(rows[i]), "value",
-                                        f"{what} is far outside the panel's values of {row['data_point_id']} "
-                                        f"({len(others)} values, {others.min():g}–{others.max():g}; far-out "
-                                        f"fences [{lo:g}, {hi:g}]); kept, check it"))
-        elif row["data_point_id"] in expected.index:
-            z = _latent_z(value, expected.loc[row["data_point_id"]])
-            if z is not None and abs(z) > FAR_SPREADS:
-                centre = expected.at[row["data_point_id"], "centre"]
-                warnings.append(Problem(str(path), int(rows[i]), "value",
-                                        f"{what} is {abs(z):.1f} standard deviations from the value expected for "
-                                        f"{row['data_point_id']} (about {centre:g}, from {len(others)} panel "
-                                        f"value(s) and the documented assumptions of analysis.simulate); kept, "
-                                        "check it"))
-    return warnings
+                                        f"{group.at[i, 'value']:g} {group.at[i, 'unit']} is {why}; kept, check it"))
+    return sorted(warnings, key=lambda w: w.row)
 
 
-def _latent_z(value: float, expected: pd.Series) -> float | None:
-    """How many standard deviations ``value`` lies from the expected centre on the data point's own scale.
+def _latent_z(value: np.ndarray, expected: pd.Series) -> np.ndarray | None:
+    """How many standard deviations each value lies from the expected centre on the data point's own scale.
 
     The scale is that of ``analysis.simulate``: logit of the position in the range for bounded
     units, log for unbounded ones (so a count ten times the usual is as far as a tenth of it); None
@@ -774,17 +770,17 @@ def _latent_z(value: float, expected: pd.Series) -> float | None:
     if expected["kind"] == "logit":
         p = np.clip((value - expected["lo"]) / (expected["hi"] - expected["lo"]), simulate.LOGIT_EDGE,
                     1 - simulate.LOGIT_EDGE)
-        return float((logit(p) - expected["mu"]) / expected["s"])
+        return (logit(p) - expected["mu"]) / expected["s"]
     if expected["kind"] == "log":
-        return float((np.log(max(value, simulate.LOG_FLOOR)) - expected["mu"]) / expected["s"])
+        return (np.log(np.maximum(value, simulate.LOG_FLOOR)) - expected["mu"]) / expected["s"]
     return None
 
 
-def _with_warnings(accepted: pd.DataFrame, warnings: list[Problem], rows: pd.Series) -> pd.DataFrame:
+def _with_warnings(accepted: pd.DataFrame, warnings: list[Problem], index_of: dict[int, int]) -> pd.DataFrame:
     """Accepted rows with each plausibility warning appended to the row's note (the value's provenance)."""
     out = accepted.copy()
     for warning in warnings:
-        i = int(rows[rows == warning.row].index[0])
+        i = index_of[warning.row]
         text = f"plausibility warning: {warning.message}"
         out.at[i, "note"] = text if pd.isna(out.at[i, "note"]) else f"{out.at[i, 'note']}; {text}"
     return out
