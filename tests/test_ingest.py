@@ -681,3 +681,61 @@ def test_workbook_resaved_by_libreoffice_with_bad_cells(tmp_path):
                                                                         (str(path), 3, "status")]
     assert "last showed 97" in info.value.problems[0].message  # LibreOffice saved the computed value
     assert not (tmp_path / "out").exists()
+
+
+# --- the command line on bad documents: exit 2, file, row and column named, nothing written -----------
+
+def _template_with(cells, formats=None):
+    def make(tmp):
+        template = ingest.write_template("Giske", tmp / "Giske.xlsx")
+        where = fill_cells(template, cells, formats)
+        return template, where[next(iter(cells))]
+    return make
+
+
+def _bomb(tmp):
+    path = tmp / "bomb.xlsx"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("xl/worksheets/sheet1.xml", b"\0" * (ingest.MAX_UNCOMPRESSED_BYTES + 1))
+    return path, None
+
+
+def _long_name(tmp):
+    return write_csv(tmp / "in.csv", [["x" * 500, PCT, "1", "2020", "s"]]), 2
+
+
+def _libreoffice_bad(tmp):
+    return FIXTURES / "libreoffice_resaved_bad.xlsx", 2
+
+
+# (make the file -> (path, expected row), expected column, words the message must contain)
+CLI_BAD = [
+    pytest.param(_template_with({PCT: {"value": "=A1*100"}}), "value", "formula", id="formula"),
+    pytest.param(_template_with({PCT: {"value": "1,234"}}), "value", "ambiguous", id="ambiguous-comma"),
+    pytest.param(_template_with({PCT: {"value": 12, "status": "Not Reported"}}), "status", "contradicts",
+                 id="not-reported-with-a-number"),
+    pytest.param(_template_with({SUBS: {"value": 95, "printed_unit": "kg"}}), "printed_unit",
+                 "'subscriptions per 100 000 inhabitants'", id="unknown-unit"),
+    pytest.param(_template_with({WIFI: {"value": 0.5}}, {WIFI: "0.00%"}), "value", "formatted as a percentage",
+                 id="percentage-format-on-a-count"),
+    pytest.param(_template_with({PCT: {"value": 0.5, "printed_unit": "‰"}}, {PCT: "0.00%"}), "printed_unit",
+                 "formatted as a percentage", id="unit-disagrees-with-format"),
+    pytest.param(_template_with({PCT: {"value": 50, "quality_level": "good"}}), "quality_level", "1–6",
+                 id="quality-level"),
+    pytest.param(_bomb, None, "the limit is 50 MB", id="zip-bomb"),
+    pytest.param(_long_name, "municipality", "the limit is 100", id="long-name"),
+    pytest.param(_libreoffice_bad, "value", "formula", id="libreoffice-resaved"),
+]
+
+
+@pytest.mark.parametrize(("make", "column", "words"), CLI_BAD)
+def test_cli_refuses_bad_documents(tmp_path, capsys, make, column, words):
+    from analysis import cli
+    path, row = make(tmp_path)
+    out = tmp_path / "out"
+    assert cli.main(["ingest", str(path), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert str(path) in err and words in err
+    if row is not None:
+        assert f"row {row}, column '{column}'" in err
+    assert not out.exists()
