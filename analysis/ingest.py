@@ -15,6 +15,7 @@ parses them (zip bombs), and formulas are reported, never dropped.
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import math
 import re
@@ -53,7 +54,7 @@ MAX_ROWS = 50_000
 """Most data rows read (112 data points × 17 municipalities × 25 years fit)."""
 MAX_COLUMNS = 64
 MAX_NAME_LENGTH = 100
-"""Longest municipality name (it names the output file; the longest Norwegian name has 27 characters)."""
+"""Longest municipality name (it names the output file; Norwegian names, even in three languages, are far shorter)."""
 MAX_TEXT_LENGTH = 2000
 """Longest text in one cell (a source or comment)."""
 
@@ -275,6 +276,7 @@ def _sheet_cells(path: Path, data_only: bool) -> tuple[list[str], list[list[tupl
         if len(header) > MAX_COLUMNS:
             raise InputError.single(path, f"sheet '{SHEET}' has more than {MAX_COLUMNS} columns; the limit is "
                                           f"{MAX_COLUMNS}", row=1)
+        _check_header(path, header)
         rows = []
         for row in ws.iter_rows(min_row=2, max_col=len(header)):
             if len(rows) == MAX_ROWS:
@@ -286,6 +288,13 @@ def _sheet_cells(path: Path, data_only: bool) -> tuple[list[str], list[list[tupl
         return header, rows
     finally:
         wb.close()
+
+
+def _check_header(path: Path, header: list[str]) -> None:
+    """Refuse a header that names a column twice (which of the two cells would be meant?)."""
+    twice = sorted({c for c in header if c and header.count(c) > 1})
+    if twice:
+        raise InputError.single(path, f"columns {twice} appear more than once in the header; keep one of each", row=1)
 
 
 def _read_workbook(path: Path) -> Table:
@@ -314,6 +323,8 @@ def _read_csv_table(path: Path) -> Table:
     if size > MAX_FILE_BYTES:
         raise InputError.single(path, f"file is {size / 2**20:.1f} MB; the limit is {MAX_FILE_BYTES / 2**20:.0f} MB")
     frame = read_csv(path, dtype=object, keep_default_na=False, na_values=[""], skip_blank_lines=False)
+    with path.open(encoding="utf-8-sig", newline="") as f:  # pandas renames a repeated column 'value.1'
+        _check_header(path, [h.strip() for h in next(csv.reader(f), [])])
     if len(frame) > MAX_ROWS:
         raise InputError.single(path, f"{len(frame)} data rows; the limit is {MAX_ROWS}")
     formats = pd.DataFrame("General", index=frame.index, columns=frame.columns, dtype=object)
@@ -364,8 +375,7 @@ def _text(value: object) -> str:
 
 def _number_text(number: Decimal) -> str:
     """A Decimal as plain text without exponent or trailing zeros ('2.74', '95424')."""
-    text = format(number.normalize(), "f")
-    return text
+    return format(number.normalize(), "f")
 
 
 def parse_decimal(text: str) -> Decimal:
@@ -395,7 +405,7 @@ def parse_decimal(text: str) -> Decimal:
         decimal_sep = "," if s.rfind(",") > s.rfind(".") else "."
         thousands = "." if decimal_sep == "," else ","
         whole, _, frac = s.rpartition(decimal_sep)
-        if whole.count(decimal_sep) or not re.fullmatch(rf"\d{{1,3}}(\{thousands}\d{{3}})*", whole):
+        if not re.fullmatch(rf"\d{{1,3}}(\{thousands}\d{{3}})*", whole):
             raise CellError(f"'{text}': the thousands separator '{thousands}' must separate groups of three digits")
         return Decimal(sign + whole.replace(thousands, "") + "." + frac)
     sep = "," if commas else "." if dots else ""

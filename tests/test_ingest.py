@@ -739,3 +739,9 @@ def test_cli_refuses_bad_documents(tmp_path, capsys, make, column, words):
     if row is not None:
         assert f"row {row}, column '{column}'" in err
     assert not out.exists()
+
+
+def test_a_column_twice_in_the_header_is_refused(tmp_path):
+    path = write_csv(tmp_path / "in.csv", [["Giske", PCT, "1", "2020", "s", "2"]], header=HEADER + ["value"])
+    with pytest.raises(InputError, match=r"row 1: columns \['value'\] appear more than once"):
+        ingest.ingest(path, out_dir=tmp_path / "out")
