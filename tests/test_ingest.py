@@ -745,3 +745,12 @@ def test_a_column_twice_in_the_header_is_refused(tmp_path):
     path = write_csv(tmp_path / "in.csv", [["Giske", PCT, "1", "2020", "s", "2"]], header=HEADER + ["value"])
     with pytest.raises(InputError, match=r"row 1: columns \['value'\] appear more than once"):
         ingest.ingest(path, out_dir=tmp_path / "out")
+
+
+@pytest.mark.parametrize(("number_format", "scaled"), [
+    ("0.00%", True), ("0%", True), ("#,##0.0%;[Red]-#,##0.0%", True),
+    ('0.0"%"', False), ("0.0\\%", False), ("General", False), ("#,##0", False), (None, False),
+])
+def test_which_number_formats_show_a_percentage(number_format, scaled):
+    # a quoted or escaped % is a literal sign: the cell shows its stored value, so nothing is rescaled
+    assert ingest.is_percent_format(number_format) is scaled
