@@ -644,7 +644,7 @@ def _read_row(cells: dict, fmt: object, units: dict[str, str], readings) -> tupl
                      f"shown {entry.text})")
     if errors:
         return None, errors
-    value = None if number is None else float(number * Decimal(repr(factor)))
+    value = None if number is None else observations.convert(float(number), factor)
     return _Row(
         municipality=observations.normalise_name(cells["municipality"]) if _text(cells["municipality"]) else None,
         data_point_id=dp, year=year, value=value, value_text=value_text,

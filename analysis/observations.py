@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 
 import numpy as np
@@ -119,6 +120,11 @@ def normalise_unit(printed: object, registry_unit: str, aliases: set[tuple[str, 
     if (key, registry_unit) in conversions:
         return UnitReading(registry_unit, conversions[(key, registry_unit)], "conversion")
     return None
+
+
+def convert(value: float, factor: float) -> float:
+    """``value × factor`` in decimal arithmetic, so that 27.4 ‰ is 2.74 %, not 2.7400000000000002."""
+    return float(Decimal(repr(float(value))) * Decimal(repr(float(factor))))
 
 
 def conversion_note(printed_value: float, printed_unit: str, reading: UnitReading) -> str:
@@ -373,7 +379,7 @@ def load_published(path: Path | None = None, aliases_path: Path | None = None,
                                         f"'{row['value_text']}' is not Yes or No"))
         elif reading is not None and reading.factor != 1 and pd.notna(value):
             note.append(conversion_note(float(value), str(printed), reading))
-            value = float(value) * reading.factor
+            value = convert(float(value), reading.factor)
         values.append(value)
         notes.append("; ".join(note) if note else pd.NA)
     tidy_frame = pd.DataFrame({

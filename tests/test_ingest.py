@@ -442,11 +442,11 @@ def test_real_conversions_are_applied_and_recorded(tmp_path):
     _, _, out, run = ingest_cells(tmp_path, {PCT: {"value": "27,4", "printed_unit": "‰"},
                                              "EC: ICT: ICT: 2C": {"value": 0.8451, "printed_unit": "0-1"},
                                              "EC: ICT: WS: 1C": {"value": "5 ‰"}})
-    run()
+    accepted = run().accepted.set_index("data_point_id")["value"]
+    assert accepted[PCT] == 2.74 and accepted["EC: ICT: ICT: 2C"] == 84.51  # decimal arithmetic, exactly
     got = pd.read_csv(out / "Giske.csv").set_index("data_point_id")
-    assert got.loc[PCT, "value"] == pytest.approx(2.74) and got.loc[PCT, "value_text"] == "27,4 ‰"
+    assert got.loc[PCT, "value"] == 2.74 and got.loc[PCT, "value_text"] == "27,4 ‰"
     assert "converted from 27.4 ‰ to 2.74 %" in got.loc[PCT, "note"]
-    assert got.loc["EC: ICT: ICT: 2C", "value"] == pytest.approx(84.51)
     assert "× 100" in got.loc["EC: ICT: ICT: 2C", "note"]
     assert got.loc["EC: ICT: WS: 1C", "value"] == pytest.approx(0.5)
 
