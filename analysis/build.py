@@ -33,4 +33,5 @@ def load_observations(processed: Path | None = None) -> pd.DataFrame:
     path = Path(processed or paths.PROCESSED) / OBSERVATIONS
     if not path.exists():
         build(path.parent)
-    return pd.read_csv(path, encoding="utf-8", dtype={"value_text": str, "note": str})
+    text = {"value_text": str, "note": str, **{c: "string" for c in observations.NUMBER_COLUMNS}}
+    return pd.read_csv(path, encoding="utf-8", dtype=text)

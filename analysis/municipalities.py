@@ -1,51 +1,454 @@
-"""The panel of municipalities: the 17 of the UNECE Norwegian project (reconstructed), with county attributes."""
+"""Norway's municipalities keyed by their official number (kommunenummer), with validity periods and successors.
+
+The registry is built from Statistics Norway's classification 131 as adopted in ``data/raw``:
+``norway_municipalities_2020.csv`` (valid 2020–2023), ``norway_municipalities_2024.csv`` (valid from
+2024) and ``norway_municipality_changes.csv`` (old number → new number at the 2020 and 2024 reforms),
+so mergers, splits and renumbering are data, not errors. A municipality is named by its number; its
+name is a label (unique among the municipalities of one period: duplicate names carry the county,
+e.g. ``Herøy (Nordland)``). Inputs may give a number or a name; an ambiguous name is refused with the
+candidates and a near miss gets "did you mean".
+
+Where an observation published under an old number belongs today (:meth:`Registry.successor`):
+
+* a **renumbering or renaming** (one old number, one new number, the new one having no other
+  predecessor and the same name, or the change being a rename) carries the value over unchanged:
+  the municipality is the same, only its number changed (Tromsø 1902 → 5401 → 5501);
+* a **split** carries the value to the successor that keeps the old name (the continuing
+  municipality: Ålesund 1507 → 1508 when Haram left in 2024), marked as measured within the former
+  borders; the other parts get nothing;
+* a **merger** of several municipalities into one leaves the value with the former municipality:
+  a value of one part is not a value of the whole (old Ålesund 1504 is not the Ålesund of 2020).
+
+The module reads the CSV files with the csv module (no pandas), so the workflow can resolve names
+cheaply when it is parsed.
+"""
 
 from __future__ import annotations
 
+import csv
+import difflib
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from analysis import paths
 from analysis.errors import InputError
-from analysis.files import read_csv
-from analysis.observations import normalise_name
 
+if TYPE_CHECKING:
+    import pandas as pd
+
+MAX_NAME_LENGTH = 100
+"""Longest municipality name or number text accepted from an input (the longest official name has 34 characters)."""
+CURRENT = "current"
+"""Period key of today's municipalities."""
+_TRANSLIT = str.maketrans({"æ": "ae", "ø": "o", "å": "a", "Æ": "ae", "Ø": "o", "Å": "a"})
+_NUMBER = re.compile(r"^\d{3,4}$")
+
+
+def normalise_name(name: object) -> str:
+    """NFC-normalise and trim a name so 'Ålesund' typed on any system matches."""
+    return unicodedata.normalize("NFC", str(name)).strip()
+
+
+def _key(name: str) -> str:
+    return " ".join(normalise_name(name).casefold().split())
+
+
+def base_name(name: str) -> str:
+    """The name without a Sámi or Kven parallel form and without the county in parentheses ('Herøy (Nordland)' → 'Herøy')."""
+    return normalise_name(re.sub(r"\s*\(.*\)\s*$", "", name).split(" - ")[0])
+
+
+def slug(number: str, name: str) -> str:
+    """File and URL name of a municipality: number and a lower-case ASCII form of its name ('5501-tromso')."""
+    text = unicodedata.normalize("NFKD", base_name(name).translate(_TRANSLIT))
+    text = "".join(ch for ch in text if not unicodedata.combining(ch)).lower()
+    county = re.search(r"\((.*)\)\s*$", name)
+    if county:
+        text += "-" + county.group(1).translate(_TRANSLIT)
+        text = unicodedata.normalize("NFKD", text)
+        text = "".join(ch for ch in text if not unicodedata.combining(ch)).lower()
+    return f"{number}-" + re.sub(r"[^a-z0-9]+", "-", text).strip("-")
+
+
+@dataclass(frozen=True)
+class Entity:
+    """One municipality as it existed over a period of whole years (``valid_to`` None: it exists today)."""
+
+    kommunenummer: str
+    name: str
+    county_number: str | None
+    county: str | None
+    valid_from: int | None
+    valid_to: int | None
+    former_names: tuple[str, ...] = ()
+
+    @property
+    def current(self) -> bool:
+        return self.valid_to is None
+
+    @property
+    def slug(self) -> str:
+        return slug(self.kommunenummer, self.name)
+
+    @property
+    def label(self) -> str:
+        """The name, plus number and period for a municipality that no longer exists (unique across periods)."""
+        if self.current:
+            return self.name
+        return f"{self.name} ({self.kommunenummer}, until {self.valid_to})"
+
+    def valid_in(self, year: int) -> bool:
+        return (self.valid_from is None or year >= self.valid_from) and (self.valid_to is None or year <= self.valid_to)
+
+    def period(self) -> str:
+        start = f"{self.valid_from}" if self.valid_from else "…"
+        return f"{start}–{self.valid_to}" if self.valid_to else f"{start}–today" if self.valid_from else "today"
+
+
+@dataclass(frozen=True)
+class Mapping:
+    """Where an observation published under one number in one year belongs today, and by which rule."""
+
+    kommunenummer: str
+    rule: str
+    clean: bool
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Change:
+    old_number: str
+    old_name: str
+    new_number: str
+    new_name: str
+    year: int
+    kind: str
+
+
+@dataclass
+class Registry:
+    """Every municipality of the 2019, 2020 and 2024 classifications and the changes between them."""
+
+    entities: list[Entity]
+    changes: list[Change]
+    _by_number: dict[str, list[Entity]] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        for e in self.entities:
+            self._by_number.setdefault(e.kommunenummer, []).append(e)
+
+    # -- look-up -------------------------------------------------------------------------------
+    def current(self) -> list[Entity]:
+        """Today's municipalities, by number."""
+        return sorted((e for e in self.entities if e.current), key=lambda e: e.kommunenummer)
+
+    def entity(self, number: str, year: int | None = None) -> Entity | None:
+        """The municipality with this number valid in ``year`` (today's when ``year`` is None)."""
+        found = self._by_number.get(str(number).zfill(4), [])
+        for e in found:
+            if (e.current if year is None else e.valid_in(year)):
+                return e
+        return None
+
+    def resolve(self, text: object, year: int | None = None, *, file: str = "input", row: int | None = None,
+                column: str | None = "municipality", label: str = "column") -> Entity:
+        """The municipality a number or name means (in ``year``, or today), or InputError naming the cell.
+
+        Names match case- and Unicode-form-insensitively, on the whole official name, on any of its
+        parallel forms ('Trondheim' for 'Trondheim - Tråante') or without the county ('Herøy' matches
+        both Herøys, which is ambiguous and refused with the candidates). A near miss gets "did you mean".
+        """
+        def fail(message: str) -> InputError:
+            return InputError.single(file, message, row=row, column=column, label=label)
+
+        raw = normalise_name(text) if text is not None else ""
+        if not raw:
+            raise fail("empty; a municipality number or name is required")
+        if len(raw) > MAX_NAME_LENGTH:
+            raise fail(f"{len(raw)} characters; a municipality number or name has at most {MAX_NAME_LENGTH}")
+        when = f"in {year}" if year is not None else "today"
+        if _NUMBER.match(raw):
+            number = raw.zfill(4)
+            e = self.entity(number, year)
+            if e is not None:
+                return e
+            others = self._by_number.get(number, [])
+            if others:
+                e = others[-1]
+                succ = self.successor(number, e.valid_to or e.valid_from or 0)
+                now = self.entity(succ.kommunenummer)
+                hint = f"; its successor today is {now.kommunenummer} {now.name}" if now and succ.clean or \
+                    (now and succ.rule.startswith("split")) else ""
+                raise fail(f"municipality number {number} ({e.name}) was valid {e.period()}, not {when}{hint}")
+            raise fail(f"unknown municipality number '{raw}'; expected a kommunenummer valid {when} "
+                       f"(Statistics Norway classification 131)")
+        matches = self._match(raw, year)
+        if len(matches) == 1:
+            return matches[0]
+        if len(matches) > 1:
+            options = ", ".join(f"{e.name} {e.kommunenummer}" for e in sorted(matches, key=lambda e: e.kommunenummer))
+            raise fail(f"'{raw}' is ambiguous: {options}; give the number or the full name")
+        elsewhere = [e for e in self.entities if _key(raw) in _names(e)]
+        if elsewhere:
+            e = elsewhere[-1]
+            succ = self.successor(e.kommunenummer, e.valid_to or 0) if e.valid_to else None
+            now = self.entity(succ.kommunenummer) if succ else None
+            hint = f"; since then it is part of {now.kommunenummer} {now.name}" if now else ""
+            raise fail(f"'{raw}' ({e.kommunenummer}) existed {e.period()}, not {when}{hint}")
+        pool = [e for e in self.entities if (e.current if year is None else e.valid_in(year))]
+        names = {n: e for e in pool for n in _names(e)}
+        close = difflib.get_close_matches(_key(raw), list(names), n=3, cutoff=0.75)
+        hint = ""
+        if close:
+            hint = "; did you mean " + " or ".join(dict.fromkeys(
+                f"{names[c].name} ({names[c].kommunenummer})" for c in close)) + "?"
+        raise fail(f"unknown municipality '{raw}' {when}{hint}")
+
+    def _match(self, raw: str, year: int | None) -> list[Entity]:
+        wanted = _key(raw)
+        pool = [e for e in self.entities if (e.current if year is None else e.valid_in(year))]
+        exact = [e for e in pool if _key(e.name) == wanted]
+        if exact:
+            return exact
+        return [e for e in pool if wanted in _names(e)]
+
+    # -- history -------------------------------------------------------------------------------
+    def successor(self, number: str, year: int) -> Mapping:
+        """Where an observation of ``number`` in ``year`` belongs today, following renumberings, splits and mergers."""
+        e = self.entity(number, year)
+        if e is None:
+            raise InputError.single("municipality registry", f"no municipality numbered {number} in {year}",
+                                    column="kommunenummer")
+        notes, clean, rule = [], True, "same number"
+        while not e.current:
+            step = [c for c in self.changes if c.old_number == e.kommunenummer and c.year == e.valid_to + 1]
+            if not step:
+                return Mapping(e.kommunenummer, "no successor recorded", False, "")
+            if len(step) > 1:  # split: the part keeping the name continues the municipality
+                same = [c for c in step if base_name(c.new_name).casefold() == base_name(e.name).casefold()]
+                if not same:
+                    return Mapping(e.kommunenummer, "split without a continuing municipality", False,
+                                   f"{e.name} ({e.kommunenummer}) was split in {step[0].year}; the value stays with it")
+                parts = ", ".join(f"{c.new_name} {c.new_number}" for c in step)
+                notes.append(f"measured within the borders of {e.name} {e.kommunenummer} ({e.period()}), "
+                             f"split in {step[0].year} into {parts}")
+                clean, rule, change = False, "split: continuing municipality", same[0]
+            else:
+                change = step[0]
+                parts = [c for c in self.changes if c.new_number == change.new_number and c.year == change.year]
+                same_name = base_name(change.new_name).casefold() == base_name(e.name).casefold()
+                if len(parts) > 1 or not (same_name or change.kind == "rename"):
+                    return Mapping(e.kommunenummer, "merger: stays with the former municipality", False,
+                                   f"{e.name} ({e.kommunenummer}) was merged into {change.new_name} "
+                                   f"({change.new_number}) in {change.year}; a value of one part is not a value of the whole")
+                if rule == "same number":
+                    rule = change.kind
+                notes.append(f"published under {e.kommunenummer} {e.name} ({e.period()})")
+            nxt = self.entity(change.new_number, change.year)
+            if nxt is None:
+                return Mapping(e.kommunenummer, "successor not in the registry", False, "")
+            e = nxt
+        return Mapping(e.kommunenummer, rule, clean, "; ".join(notes))
+
+    def number_in_year(self, number: str, year: int) -> list[str]:
+        """Numbers under which a municipality of today (``number``) or its territory was published in ``year``.
+
+        One number for a renumbering (Tromsø 5501 in 2019: 1902); the parts of a merger in the years
+        before it (several numbers, whose values cannot simply be added for rates or shares).
+        """
+        target = self.entity(number)
+        if target is None:
+            raise InputError.single("municipality registry", f"no municipality numbered {number} today",
+                                    column="kommunenummer")
+        found = []
+        for e in self.entities:
+            if not e.valid_in(year):
+                continue
+            if e.current:
+                if e.kommunenummer == target.kommunenummer:
+                    found.append(e.kommunenummer)
+                continue
+            if self._leads_to(e, target.kommunenummer):
+                found.append(e.kommunenummer)
+        return sorted(found)
+
+    def _leads_to(self, e: Entity, number: str) -> bool:
+        frontier = [e]
+        while frontier:
+            nxt = []
+            for x in frontier:
+                if x.kommunenummer == number and x.current:
+                    return True
+                if x.current:
+                    continue
+                for c in self.changes:
+                    if c.old_number == x.kommunenummer and c.year == x.valid_to + 1:
+                        y = self.entity(c.new_number, c.year)
+                        if y is not None:
+                            nxt.append(y)
+            frontier = nxt
+        return False
+
+    def frame(self, current_only: bool = True) -> "pd.DataFrame":
+        """The municipalities as a frame (kommunenummer, municipality, county_number, county, valid_from, valid_to)."""
+        import pandas as pd
+        rows = self.current() if current_only else self.entities
+        return pd.DataFrame({
+            "kommunenummer": [e.kommunenummer for e in rows],
+            "municipality": [e.label for e in rows],
+            "county_number": [e.county_number for e in rows],
+            "county": [e.county for e in rows],
+            "valid_from": pd.array([e.valid_from for e in rows], dtype="Int64"),
+            "valid_to": pd.array([e.valid_to for e in rows], dtype="Int64"),
+            "slug": [e.slug for e in rows],
+        })
+
+
+def _names(e: Entity) -> set[str]:
+    out = set()
+    for name in (e.name, *e.former_names):
+        out.add(_key(name))
+        out.add(_key(base_name(name)))
+        for part in re.sub(r"\s*\(.*\)\s*$", "", name).split(" - "):
+            out.add(_key(part))
+    return out
+
+
+def _read(path: Path) -> list[dict[str, str]]:
+    with open(path, encoding="utf-8", newline="") as f:
+        return [{k: normalise_name(v) for k, v in row.items()} for row in csv.DictReader(f)]
+
+
+def build_registry(list_2020: Path, list_2024: Path, changes_path: Path) -> Registry:
+    """The registry from the two classification lists and the change table (see the module docstring)."""
+    l2020 = {r["kommunenummer"]: r for r in _read(list_2020)}
+    l2024 = {r["kommunenummer"]: r for r in _read(list_2024)}
+    changes = [Change(r["old_number"], r["old_name"], r["new_number"], r["new_name"], int(r["change_date"][:4]),
+                      r["kind"]) for r in _read(changes_path)]
+    new_2020 = {c.new_number for c in changes if c.year == 2020 and c.old_number != c.new_number}
+    entities = []
+    for number, r in l2024.items():
+        old = l2020.get(number)
+        start = None if old is not None and number not in new_2020 else 2020 if old is not None else 2024
+        former = (old["name"],) if old is not None and old["name"] != r["name"] else ()
+        entities.append(Entity(number, r["name"], r["county_number"], r["county_name"], start, None, former))
+    for number, r in l2020.items():
+        if number in l2024:
+            continue
+        entities.append(Entity(number, r["name"], r["county_number"], r["county_name"],
+                               2020 if number in new_2020 else None, 2023))
+    seen = set(l2020)
+    for c in changes:
+        if c.year == 2020 and c.old_number not in seen:
+            seen.add(c.old_number)
+            entities.append(Entity(c.old_number, c.old_name, c.old_number[:2], None, None, 2019))
+    return Registry(sorted(entities, key=lambda e: (e.kommunenummer, e.valid_from or 0)), changes)
+
+
+@lru_cache(maxsize=4)
+def _registry_cached(list_2020: Path, list_2024: Path, changes: Path) -> Registry:
+    return build_registry(list_2020, list_2024, changes)
+
+
+def registry() -> Registry:
+    """The registry from ``data/raw`` (cached per process)."""
+    return _registry_cached(paths.MUNICIPALITIES_2020, paths.MUNICIPALITIES_2024, paths.MUNICIPALITY_CHANGES)
+
+
+# --- panels: the sets of municipalities a run assesses ------------------------------------------
+
+DEFAULT_PANEL = "u4ssc17"
+PANELS = {
+    "u4ssc17": "the 17 municipalities of the UNECE project (data/raw/municipalities.csv, reconstructed from public sources)",
+    "norway": "every municipality of Norway today (Statistics Norway classification 131)",
+}
+"""Panels selectable with the ``panel`` parameter."""
 GROUPINGS = ("county", "in_first_round_of_12")
 """Panel columns that define groups of municipalities for the synthesis's group comparisons."""
+PANEL_COLUMNS = ("kommunenummer", "municipality", "in_first_round_of_12", "participation_evidence",
+                 "u4ssc_documents", "source_url")
 
 
-def load(path: Path | None = None, attributes: Path | None = None) -> pd.DataFrame:
-    """The default panel with its evidence columns and, where sourced, county and municipality number.
+def panel_numbers(path: Path | None = None) -> list[str]:
+    """The kommunenummer of the project panel file, checked against the registry (csv module only)."""
+    return [e.kommunenummer for e in _panel_entities(Path(path or paths.MUNICIPALITIES))]
 
-    The list is reconstructed from public sources (no single source names all 17), so it is
-    configuration, not fact: see the ``participation_evidence`` column.
+
+def _panel_entities(path: Path) -> list[Entity]:
+    reg = registry()
+    rows = _read(path)
+    problems = []
+    if rows and "kommunenummer" not in rows[0]:
+        raise InputError.single(path, "missing column 'kommunenummer'; expected columns " + ", ".join(PANEL_COLUMNS))
+    out, seen = [], {}
+    for i, row in enumerate(rows, start=2):
+        try:
+            e = reg.resolve(row["kommunenummer"], file=str(path), row=i, column="kommunenummer")
+        except InputError as exc:
+            problems += exc.problems
+            continue
+        name = row.get("municipality", "")
+        if name and _key(name) not in _names(e):
+            from analysis.errors import Problem
+            problems.append(Problem(str(path), i, "municipality",
+                                    f"'{name}' is not the name of {e.kommunenummer} ({e.name})"))
+        if e.kommunenummer in seen:
+            from analysis.errors import Problem
+            problems.append(Problem(str(path), i, "kommunenummer",
+                                    f"{e.kommunenummer} {e.name} listed twice (first in row {seen[e.kommunenummer]})"))
+            continue
+        seen[e.kommunenummer] = i
+        out.append(e)
+    if problems:
+        raise InputError(problems)
+    return out
+
+
+def members(panel: str = DEFAULT_PANEL) -> list[Entity]:
+    """The municipalities of a panel, by number (csv module only: cheap for the workflow)."""
+    if panel == "u4ssc17":
+        return sorted(_panel_entities(paths.MUNICIPALITIES), key=lambda e: e.kommunenummer)
+    if panel == "norway":
+        return registry().current()
+    raise InputError.single("parameters", f"unknown panel '{panel}'; expected one of {sorted(PANELS)}",
+                            column="panel", label="key")
+
+
+def load(panel: str = DEFAULT_PANEL) -> pd.DataFrame:
+    """A panel as a frame: kommunenummer, municipality (the name, a label), county, slug and the panel file's columns.
+
+    The 17-municipality list is reconstructed from public sources (no single source names all 17),
+    so it is configuration, not fact: see its ``participation_evidence`` column. County names and
+    numbers come from the classification (2024 counties).
     """
-    panel = read_csv(path or paths.MUNICIPALITIES, dtype=str)
-    panel["municipality"] = panel["municipality"].map(normalise_name)
-    attr_path = Path(attributes or paths.MUNICIPALITY_ATTRIBUTES)
-    if attr_path.exists():
-        attrs = read_csv(attr_path, dtype=str)
-        attrs["municipality"] = attrs["municipality"].map(normalise_name)
-        panel = panel.merge(attrs, on="municipality", how="left", validate="one_to_one")
-    dup = panel["municipality"].duplicated()
-    if dup.any():
-        raise InputError.single(path or paths.MUNICIPALITIES,
-                                f"municipality '{panel.loc[dup, 'municipality'].iloc[0]}' listed twice",
-                                column="municipality")
-    return panel
+    import pandas as pd
+
+    reg = registry()
+    frame = reg.frame()
+    chosen = [e.kommunenummer for e in members(panel)]
+    frame = frame[frame["kommunenummer"].isin(chosen)].reset_index(drop=True)
+    extra = pd.DataFrame(_read(paths.MUNICIPALITIES)).drop(columns=["municipality"])
+    extra["kommunenummer"] = extra["kommunenummer"].str.zfill(4)
+    frame = frame.merge(extra, on="kommunenummer", how="left", validate="one_to_one")
+    return frame
 
 
 def peers(panel: pd.DataFrame, municipality: str, peer_group: dict, names: list[str] | None = None) -> list[str]:
-    """The peer group of a municipality, itself included: all, the same county, or a given list.
+    """The peer group of a municipality (by label), itself included: all, the same county, or a given list.
 
-    ``names`` are the municipalities of the run (default: the panel's). A municipality whose county
-    is unknown (e.g. a city outside the panel) is compared with all.
+    ``names`` are the municipalities of the run (default: the panel's). ``members`` of a list are
+    labels or numbers. A municipality whose county is unknown (e.g. a city outside Norway) is compared with all.
     """
     names = sorted(names if names is not None else panel["municipality"])
     by = peer_group.get("by", "all")
     if by == "list":
-        return sorted((set(peer_group.get("members", [])) & set(names)) | {municipality})
+        number_to_label = dict(zip(panel["kommunenummer"], panel["municipality"])) if "kommunenummer" in panel else {}
+        listed = {number_to_label.get(m, m) for m in peer_group.get("members", [])}
+        return sorted((listed & set(names)) | {municipality})
     if by == "county" and "county" in panel.columns:
         county = dict(zip(panel["municipality"], panel["county"]))
         own = county.get(municipality)
@@ -56,10 +459,58 @@ def peers(panel: pd.DataFrame, municipality: str, peer_group: dict, names: list[
 
 def resolve(name: str, known: list[str] | pd.Series, file: str = "parameters",
             column: str = "municipality", label: str = "column") -> str:
-    """The panel's spelling of ``name`` (case- and Unicode-form-insensitive), or a clear error."""
-    wanted = normalise_name(name).casefold()
-    for candidate in known:
-        if normalise_name(candidate).casefold() == wanted:
-            return normalise_name(candidate)
-    raise InputError.single(file, f"unknown municipality '{name}'; expected one of {sorted(known)}",
+    """The label among ``known`` that a number or name means (through the registry), or a clear error."""
+    known = [normalise_name(k) for k in known]
+    wanted = normalise_name(name)
+    if wanted in known:
+        return wanted
+    by_key = {_key(k): k for k in known}
+    if _key(wanted) in by_key:
+        return by_key[_key(wanted)]
+    e = registry().resolve(wanted, file=file, column=column, label=label)
+    if e.label in known:
+        return e.label
+    raise InputError.single(file, f"unknown municipality '{wanted}' for this run: {e.name} ({e.kommunenummer}) "
+                                  f"is not among its municipalities",
                             column=column, label=label)
+
+
+def attribute(names: "pd.Series", years: "pd.Series", file: str, rows: "pd.Series | None" = None) -> "pd.DataFrame":
+    """The municipality each input row belongs to today: label, kommunenummer, the number valid in its year and a note.
+
+    ``names`` are numbers or names as written in the input, ``years`` the years of the values (the
+    number or name is resolved in that year's classification, and the value follows
+    :meth:`Registry.successor`). ``rows`` are the row numbers a person sees in ``file``; every row
+    that cannot be resolved is reported at once (InputError).
+    """
+    import pandas as pd
+
+    from analysis.errors import file_row
+
+    reg = registry()
+    out = {"municipality": [], "kommunenummer": [], "reported_kommunenummer": [], "mapping_note": []}
+    cache: dict[tuple[str, int], tuple[str, str, str, str]] = {}
+    problems = []
+    for pos, (name, year) in enumerate(zip(names, years)):
+        key = (normalise_name(name), int(year))
+        if key not in cache:
+            row = int(rows.iloc[pos]) if rows is not None else file_row(pos)
+            try:
+                e = reg.resolve(key[0], key[1], file=file, row=row, column="municipality")
+            except InputError as exc:
+                problems += exc.problems
+                cache[key] = None
+            else:
+                m = reg.successor(e.kommunenummer, key[1])
+                now = reg.entity(m.kommunenummer) or reg.entity(m.kommunenummer, key[1])
+                label = now.label if now is not None else e.label
+                note = "" if m.rule == "same number" else f"{m.rule}: {m.note}" if m.note else m.rule
+                cache[key] = (label, m.kommunenummer, e.kommunenummer, note)
+        got = cache[key]
+        if got is None:
+            got = (None, None, None, None)
+        for column, value in zip(out, got):
+            out[column].append(value)
+    if problems:
+        raise InputError(problems)
+    return pd.DataFrame(out, index=names.index)

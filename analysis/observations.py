@@ -6,7 +6,6 @@ checked against the registry: a mismatch is an error, never a silent conversion.
 
 from __future__ import annotations
 
-import unicodedata
 from pathlib import Path
 
 import numpy as np
@@ -14,12 +13,15 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.config import config_context
 
-from analysis import catalogue, paths
+from analysis import catalogue, municipalities, paths
 from analysis.errors import InputError, Problem, file_row
 from analysis.files import read_csv
 
-COLUMNS = ("municipality", "data_point_id", "year", "value", "value_text", "unit", "status",
-           "source_type", "source", "note")
+COLUMNS = ("municipality", "kommunenummer", "reported_kommunenummer", "data_point_id", "year", "value", "value_text",
+           "unit", "status", "source_type", "source", "note")
+NUMBER_COLUMNS = ("kommunenummer", "reported_kommunenummer")
+"""The municipality's number today and the number it was published under (valid in the value's year); empty
+for a city outside Norway or a simulated fictional municipality (see analysis.municipalities.attribute)."""
 STATUSES = ("reported", "not_reported", "partial")
 SOURCE_TYPES = ("published", "city-supplied", "simulated")
 SCORED_STATUSES = ("reported", "partial")
@@ -29,9 +31,7 @@ YES_WORDS = {"yes": 1.0, "ja": 1.0, "true": 1.0, "1": 1.0}
 NO_WORDS = {"no": 0.0, "nei": 0.0, "false": 0.0, "0": 0.0}
 
 
-def normalise_name(name: str) -> str:
-    """NFC-normalise and trim a municipality name so 'Ålesund' typed on any system matches."""
-    return unicodedata.normalize("NFC", str(name)).strip()
+normalise_name = municipalities.normalise_name
 
 
 def value_bounds(unit: str) -> tuple[float, float]:
@@ -195,7 +195,7 @@ def validate(frame: pd.DataFrame, file: str | Path, cat: pd.DataFrame | None = N
     """
     cat = catalogue.load() if cat is None else cat
     file = str(file)
-    missing = [c for c in COLUMNS if c not in frame.columns]
+    missing = [c for c in COLUMNS if c not in frame.columns and c not in NUMBER_COLUMNS]
     if missing:
         return [Problem(file, None, None, f"missing columns {missing}; expected {list(COLUMNS)}")]
     registry = cat.set_index("data_point_id")[["unit"]].rename(columns={"unit": "registry_unit"})
@@ -224,8 +224,10 @@ def validate(frame: pd.DataFrame, file: str | Path, cat: pd.DataFrame | None = N
 
 def tidy(frame: pd.DataFrame) -> pd.DataFrame:
     """Order columns and rows canonically so that outputs are byte-identical across runs."""
-    out = frame.loc[:, list(COLUMNS)].copy()
+    out = frame.reindex(columns=list(COLUMNS)).copy()  # number columns may be absent (fictional municipalities)
     out["municipality"] = out["municipality"].map(normalise_name)
+    for column in NUMBER_COLUMNS:
+        out[column] = out[column].astype("string")
     out["year"] = out["year"].astype("int64")
     out["value"] = out["value"].astype("float64")
     return out.sort_values(["municipality", "data_point_id", "year", "source_type"],
@@ -283,10 +285,16 @@ def load_published(path: Path | None = None, aliases_path: Path | None = None,
                                         f"'{row['value_text']}' is not Yes or No"))
         values.append(value)
         notes.append("; ".join(note) if note else pd.NA)
+    year = pd.to_datetime(raw["report_date"], format="%Y-%m").dt.year
+    who = municipalities.attribute(raw["city"], year, str(path))
+    for i in who.index[who["mapping_note"].fillna("").ne("")]:
+        notes[i] = "; ".join(n for n in (notes[i] if isinstance(notes[i], str) else None, who.at[i, "mapping_note"]) if n)
     tidy_frame = pd.DataFrame({
-        "municipality": raw["city"],
+        "municipality": who["municipality"],
+        "kommunenummer": who["kommunenummer"],
+        "reported_kommunenummer": who["reported_kommunenummer"],
         "data_point_id": ids,
-        "year": pd.to_datetime(raw["report_date"], format="%Y-%m").dt.year,
+        "year": year,
         "value": pd.to_numeric(pd.Series(values, index=raw.index), errors="coerce"),
         "value_text": raw["value_text"],
         "unit": units,

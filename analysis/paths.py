@@ -5,13 +5,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 RAW = ROOT / "data" / "raw"
 PROCESSED = ROOT / "data" / "processed"
+INTERIM = ROOT / "data" / "interim"
 PARAMS = ROOT / "params"
 NOTEBOOKS = ROOT / "notebooks"
 REPORTS = ROOT / "reports"
 
 CATALOGUE = RAW / "kpi_catalogue.csv"
 MUNICIPALITIES = RAW / "municipalities.csv"
-MUNICIPALITY_ATTRIBUTES = RAW / "municipality_attributes.csv"
+MUNICIPALITIES_2020 = RAW / "norway_municipalities_2020.csv"
+MUNICIPALITIES_2024 = RAW / "norway_municipalities_2024.csv"
+MUNICIPALITY_CHANGES = RAW / "norway_municipality_changes.csv"
 PUBLISHED = RAW / "published_observations.csv"
 LABEL_ALIASES = RAW / "label_aliases.csv"
 UNIT_ALIASES = RAW / "unit_aliases.csv"

@@ -542,6 +542,7 @@ def _simulate(municipalities: list[str], years: list[int], seed: int, cat: pd.Da
     units = spec["unit"].to_numpy(dtype=object)
     frame = pd.DataFrame({
         "municipality": np.repeat(np.array(names, dtype=object), D * Y),
+        **{c: pd.array([pd.NA] * (M * D * Y), dtype="string") for c in observations.NUMBER_COLUMNS},
         "data_point_id": np.tile(np.repeat(dps.astype(object), Y), M),
         "year": np.tile(yrs, M * D),
         "value": values,

@@ -168,7 +168,7 @@ def test_cluster_profiles_recovers_planted_groups_and_reports_exclusions():
 
 def test_sparse_panel_comparisons_say_why(published_only):
     a = published_only
-    groups = pd.Series({m: "Nordland" if m in ("Rana", "Bodø", "Narvik") else "other" for m in a.municipalities})
+    groups = pd.Series({m: "Nordland" if m in ("Rana - Raane", "Bodø", "Narvik") else "other" for m in a.municipalities})
     tests = compare.group_tests(a.scored, groups)
     assert (tests["reason"] != "").any()
     assert tests.loc[tests["reason"] != "", "p"].isna().all()

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from analysis import catalogue, observations, paths, simulate
+from analysis import catalogue, municipalities, observations, paths, simulate
 
 YEARS = [2018, 2019, 2020]
 UNEMPLOYMENT, YOUTH_UNEMPLOYMENT = "EC: P: EM: 1C", "EC: P: EM: 2C"
@@ -22,7 +22,7 @@ def published(cat) -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def panel_names() -> list[str]:
-    return list(pd.read_csv(paths.MUNICIPALITIES, dtype=str, encoding="utf-8")["municipality"])
+    return list(municipalities.load()["municipality"])
 
 
 @pytest.fixture(scope="module")
@@ -250,7 +250,7 @@ def test_demonstration_panel_validates(demo, cat):
 
 
 def test_not_reported_cell_is_not_simulated(demo):
-    rana_food = demo[(demo["municipality"] == "Rana") & (demo["data_point_id"] == "SC: SH: FS: 1A")
+    rana_food = demo[(demo["municipality"] == "Rana - Raane") & (demo["data_point_id"] == "SC: SH: FS: 1A")
                      & (demo["year"] == 2020)]
     assert len(rana_food) == 1
     assert rana_food["status"].iloc[0] == "not_reported"
@@ -261,7 +261,7 @@ def test_not_reported_cell_is_not_simulated(demo):
 def test_compositions_with_a_published_share_still_sum_to_100(demo):
     sums = composition_sums(demo)
     assert np.allclose(sums["sum"], 100, atol=1e-3, rtol=0)
-    rana = demo[(demo["municipality"] == "Rana") & (demo["data_point_id"] == "EC: I: T: 4A/PARA")]
+    rana = demo[(demo["municipality"] == "Rana - Raane") & (demo["data_point_id"] == "EC: I: T: 4A/PARA")]
     assert rana.set_index("year").at[2020, "source_type"] == "published"
 
 
@@ -353,7 +353,7 @@ def test_mix_counts_and_mostly_simulated(demo, published, sim):
     assert not mostly(published, "Asker")
     assert not simulate.is_mostly_simulated(0, 0)
     assert not simulate.is_mostly_simulated(5, 5) and simulate.is_mostly_simulated(4, 5)
-    rana = simulate.mix_counts(published[published["municipality"] == "Rana"]).iloc[0]
+    rana = simulate.mix_counts(published[published["municipality"] == "Rana - Raane"]).iloc[0]
     assert rana["n_published"] == 1 and rana["n_simulated"] == 0
 
 
@@ -362,7 +362,7 @@ def test_mix_counts_lists_a_municipality_with_nothing_scored(published):
     counts = simulate.mix_counts(not_reported)
     assert (counts["n_scored"] == 0).all()
     assert counts["share_simulated"].isna().all()
-    row = counts.set_index("municipality").loc["Rana"]
+    row = counts.set_index("municipality").loc["Rana - Raane"]
     assert not simulate.is_mostly_simulated(row["n_published"] + row["n_city_supplied"], row["n_simulated"])
 
 
