@@ -24,9 +24,11 @@ BASELINE_COLUMNS = ["dimension", "category", "data_point_id", "data_point_name",
 
 
 def data_sha256(files: list[Path] | None = None) -> str:
-    """One hash over every input file's bytes (raw data plus ingested city data), in a fixed order."""
+    """One hash over every input file's bytes (raw data, ingested city data, national statistics snapshots), in a fixed order."""
     if files is None:
-        files = sorted(paths.RAW.glob("*.csv")) + sorted((paths.PROCESSED / "city_supplied").glob("*.csv"))
+        from analysis.national import snapshot
+        files = sorted(paths.RAW.glob("*.csv")) + sorted((paths.PROCESSED / "city_supplied").glob("*.csv")) \
+            + snapshot.files()
     digest = hashlib.sha256()
     for file in files:
         digest.update(file.name.encode("utf-8"))
@@ -47,11 +49,12 @@ def code_version() -> str:
 def provenance(a: Assessment, municipality: str | None) -> dict[str, Any]:
     """What a reader needs to reproduce a page: parameters, data hash, code version, date and the data mix."""
     mix = a.mix.set_index("municipality")
+    columns = list(simulate.MIX_COLUMNS.values())
     if municipality is not None and municipality in mix.index:
         row = mix.loc[municipality]
-        counts = {k: int(row[k]) for k in ("n_published", "n_city_supplied", "n_simulated")}
+        counts = {k: int(row[k]) for k in columns}
     else:
-        counts = {k: int(a.mix[k].sum()) for k in ("n_published", "n_city_supplied", "n_simulated")}
+        counts = {k: int(a.mix[k].sum()) for k in columns}
     return {
         "municipality": municipality,
         "parameters": a.params,
@@ -59,7 +62,7 @@ def provenance(a: Assessment, municipality: str | None) -> dict[str, Any]:
         "code_version": code_version(),
         "executed_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         **counts,
-        "mostly_simulated": simulate.is_mostly_simulated(counts["n_published"] + counts["n_city_supplied"],
+        "mostly_simulated": simulate.is_mostly_simulated(sum(counts.values()) - counts["n_simulated"],
                                                          counts["n_simulated"]),
     }
 
@@ -101,15 +104,19 @@ def peer_comparison(a: Assessment, municipality: str, group: list[str], level: s
 
 
 def data_gaps(a: Assessment, municipality: str) -> pd.DataFrame:
-    """Data points with no published or city-supplied value, as a data-collection plan.
+    """Data points with no published, city-supplied or national statistics value, as a data-collection plan.
 
     Core before advanced, then data points linked to more SDG targets first: the U4SSC "next
     steps" ask for data collection on unreported KPIs, and SDG breadth makes a value more useful.
     A simulated value is a gap: it stands in for a number the municipality has not supplied.
+    ``national_source`` names the national table a connector could fill the gap from
+    (``data/raw/national_statistics_map.csv``), with its verification status; empty where none is known.
     """
+    from analysis.national import fetch as national
+
     cat = a.catalogue
     real = a.observations[(a.observations["municipality"] == municipality)
-                          & a.observations["source_type"].isin(["published", "city-supplied"])
+                          & ~a.observations["source_type"].eq("simulated")
                           & a.observations["value"].notna()]
     gaps = cat[~cat["data_point_id"].isin(real["data_point_id"])].copy()
     gaps["n_sdg_targets"] = gaps["sdg_target_list"].map(len)
@@ -117,8 +124,9 @@ def data_gaps(a: Assessment, municipality: str) -> pd.DataFrame:
     gaps = gaps.sort_values(["core_first", "n_sdg_targets", "data_point_id"], ascending=[True, False, True],
                             kind="mergesort")
     gaps["priority"] = np.arange(1, len(gaps) + 1)
+    gaps["national_source"] = gaps["data_point_id"].map(national.connectors(cat)).fillna("")
     return gaps[["priority", "data_point_id", "data_point_name", "core_or_advanced", "n_sdg_targets",
-                 "sdg_targets", "dimension", "category", "unit"]].reset_index(drop=True)
+                 "sdg_targets", "dimension", "category", "unit", "national_source"]].reset_index(drop=True)
 
 
 def mix_row(a: Assessment, municipality: str) -> dict[str, Any]:

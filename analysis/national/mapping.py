@@ -103,9 +103,10 @@ def missing_for_fetch(row: pd.Series, known_providers: set[str]) -> list[str]:
     lack = []
     if row["provider"] not in known_providers:
         lack.append(f"no client for provider '{row['provider']}'")
-    for column in ("table_id", "region_dimension", "contents_code"):
-        if not row[column]:
-            lack.append(f"{column} unknown")
+    if not row["table_id"]:
+        lack.append("table unknown")
+    elif not row["region_dimension"] or not row["contents_code"]:
+        lack.append("dimension codes unknown")
     if row["transformation"] in ("scale", "per_population") and not row["factor"]:
         lack.append("factor unknown")
     return lack
