@@ -82,8 +82,10 @@ def choose(observations: pd.DataFrame, table: pd.DataFrame | None = None) -> tup
     rest = rest[~rest["source_type"].isin(stand_in)]
     if rest.empty:
         return chosen.drop(columns="_rank"), rest.drop(columns="_rank").assign(chosen_index=pd.Series(dtype="int64"))
-    lookup = chosen.reset_index(names="chosen_index").set_index(key)[["chosen_index", "value"]]
-    rest = rest.join(lookup, on=key, rsuffix="_chosen")
+    lookup = chosen.reset_index(names="chosen_index")[key + ["chosen_index", "value"]]
+    lookup = lookup.rename(columns={"value": "value_chosen"})
+    rest = rest.reset_index(names="_index").merge(lookup, on=key, how="left").set_index("_index")
+    rest.index.name = None
     differs = (rest["value"] - rest["value_chosen"]).abs() > 1e-9 * rest["value_chosen"].abs().clip(lower=1.0)
     return chosen.drop(columns="_rank"), rest[differs].drop(columns=["_rank", "value_chosen"])
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+import warnings
 from typing import Any
 
 import pandas as pd
@@ -30,7 +31,9 @@ def parse(text: str) -> tuple[dict[str, Any], pd.DataFrame]:
         raise JsonStatError(f"not JSON ({exc})") from exc
     check(doc)
     try:
-        frame = pyjstat.Dataset.read(json.dumps(doc)).write("dataframe", naming="id")
+        with warnings.catch_warnings():  # pyjstat 2.4's own Dataset.write calls its deprecated from_json_stat
+            warnings.filterwarnings("ignore", category=DeprecationWarning, module="pyjstat")
+            frame = pyjstat.Dataset.read(json.dumps(doc)).write("dataframe", naming="id")
     except Exception as exc:  # pyjstat raises assorted errors on odd documents; name the cause
         raise JsonStatError(f"pyjstat could not read the dataset ({type(exc).__name__}: {exc})") from exc
     frame["value"] = pd.to_numeric(frame["value"], errors="coerce").astype("float64")
