@@ -41,8 +41,9 @@ from statsmodels.stats.multitest import multipletests
 
 from analysis import observations
 
-SOURCE_ORDER = ("published", "city-supplied", "simulated")
-SOURCE_COLOURS = {"none": "#f0f0f0", "published": "#1b7837", "city-supplied": "#2166ac", "simulated": "#d9a441"}
+SOURCE_ORDER = ("published", "city-supplied", "national_statistics", "simulated")
+SOURCE_COLOURS = {"none": "#f0f0f0", "published": "#1b7837", "city-supplied": "#2166ac",
+                  "national_statistics": "#762a83", "simulated": "#d9a441"}
 VALUE = "achievement_raw"
 ACHIEVEMENT_UNIT = "achievement (% of target, capped 0–100)"
 

@@ -20,7 +20,7 @@ from analysis.files import write_text
 
 BASELINE_COLUMNS = ["dimension", "category", "data_point_id", "data_point_name", "core_or_advanced", "value",
                     "registry_unit", "year", "target", "target_origin", "achievement", "band", "peer_rank",
-                    "peer_percentile", "source_type", "rests_on_simulated", "source"]
+                    "peer_percentile", "source_type", "rests_on_simulated", "source", "other_sources"]
 
 
 def data_sha256(files: list[Path] | None = None) -> str:

@@ -435,3 +435,14 @@ def test_constructed_fixtures_say_so():
         real = json.loads(body(REAL["file"]))
         assert list(doc) == list(real) and list(doc["dimension"]["ContentsCode"]) == list(
             real["dimension"]["ContentsCode"])
+
+
+def test_docs_state_the_mapping_coverage(cat):
+    cov = mapping.coverage(mapping.load(cat=cat), cat)
+    docs = " ".join((paths.ROOT / "docs" / "data.md").read_text(encoding="utf-8").split())
+    readme = " ".join((paths.ROOT / "README.md").read_text(encoding="utf-8").split())
+    assert f"**{cov['covered']} of the {cov['data_points']} data points**" in docs
+    assert f"**{cov['verified_data_points']} data point entries are verified, {cov['verified_entries']} entry in all**" in docs
+    assert f"source for {cov['covered']} of the {cov['data_points']} data points" in readme
+    fetchable = mapping.fetchable(mapping.load(cat=cat), set(fetch.PROVIDERS))
+    assert "only three entries can be fetched" in readme and fetchable.sum() == 3
