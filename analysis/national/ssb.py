@@ -100,7 +100,7 @@ class SSB:
         if frame.empty or frame["value"].isna().all():
             raise fail("empty answer: the table returned no values for these municipalities and years")
         from_cache = bool(getattr(response, "from_cache", False))
-        created = getattr(response, "created_at", None) if from_cache else None
+        created = getattr(response, "created_at", None)  # requests-cache: when the answer was first received
         retrieved = created.astimezone(timezone.utc).isoformat(timespec="seconds") if created else _now()
         return Answer(query, rows(query, doc, frame, retrieved), text, retrieved, from_cache)
 
