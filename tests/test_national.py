@@ -204,11 +204,14 @@ def test_a_newer_snapshot_wins_and_older_ones_stay(fetched, cat):
 def test_cached_answers_keep_their_retrieval_time(tmp_path, monkeypatch):
     import requests_cache
 
+    waits = []
+    monkeypatch.setattr(http.RateLimiter, "wait", lambda self: waits.append(1) or 0.0)
     session, adapter = replay(session=requests_cache.CachedSession("t", backend="memory"))
     first = run(tmp_path / "a", session)
+    assert len(waits) == 6  # every network call takes a rate-limit slot
     monkeypatch.setattr(ssb, "_now", lambda: "2030-01-01T00:00:00+00:00")
     second = run(tmp_path / "b", session, moment=LATER)
-    assert adapter.call_count == 6  # the second fetch went nowhere
+    assert adapter.call_count == 6 and len(waits) == 6  # the second fetch went nowhere and took no slot
     assert all(a.from_cache for a in second.answers) and not any(a.from_cache for a in first.answers)
     for old, new in zip(first.answers, second.answers):  # the time each answer was received, not the time of reuse
         gap = datetime.fromisoformat(new.retrieved_at) - datetime.fromisoformat(old.retrieved_at)

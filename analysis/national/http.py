@@ -28,7 +28,7 @@ TIMEOUT = (10.0, 60.0)
 """Seconds to connect and to read an answer."""
 CACHE_EXPIRY = 24 * 3600
 """Seconds a cached answer is reused: a re-run the same day replays it instead of asking again."""
-USER_AGENT = "u4ssc-analysis (https://github.com/; national statistics connector)"
+USER_AGENT = "u4ssc-analysis (national statistics connector; python-requests)"
 
 
 class RateLimiter:
@@ -83,11 +83,12 @@ def session(cache_dir: Path | None, expire_after: int = CACHE_EXPIRY, retries: R
 
 
 def is_cached(s: requests.Session, url: str) -> bool:
-    """Whether a cached session would answer ``url`` from its cache (no network call, no rate-limit slot)."""
+    """Whether a cached session holds an unexpired answer to ``url`` (no network call, so no rate-limit slot)."""
     cache = getattr(s, "cache", None)
     if cache is None:
         return False
     try:
-        return bool(cache.contains(url=url))
+        response = cache.get_response(cache.create_key(requests.Request("GET", url).prepare()))
     except Exception:  # a cache that cannot tell is treated as a miss: the limiter then waits, which is safe
         return False
+    return response is not None and not response.is_expired

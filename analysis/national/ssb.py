@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 from itertools import groupby
+from math import prod
 from urllib.parse import quote
 
 import pandas as pd
@@ -61,8 +62,11 @@ class SSB:
             contents = tuple(dict.fromkeys(group["contents_code"]))
             for codes, items in groupby(by_codes, key=lambda t: t[0]):
                 years = tuple(sorted(y for _, y in items))
-                for start in range(0, len(codes), MAX_REGIONS):
-                    batch = codes[start:start + MAX_REGIONS]
+                # cells per region code: contents x years x other selected codes (SSB: at most 800 000 per query)
+                per_region = len(contents) * len(years) * prod(len(c) for _, c in parse_selections(other))
+                size = max(1, min(MAX_REGIONS, http.MAX_CELLS // per_region))
+                for start in range(0, len(codes), size):
+                    batch = codes[start:start + size]
                     selections = ((region_dim, batch), *parse_selections(other), (CONTENTS, contents),
                                   (TIME, tuple(str(y) for y in years)))
                     answers = tuple(zip(group["entry_id"], group["contents_code"]))
