@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from analysis import catalogue, ingest, observations, paths
+from analysis import catalogue, ingest, municipalities, observations, paths
 from analysis.errors import InputError
 from analysis.files import write_csv
 
@@ -38,6 +38,7 @@ def build(out_dir: Path | None = None, city_dir: Path | None = None,
     from analysis.national import fold
 
     out_dir = Path(out_dir or paths.PROCESSED)
+    municipalities.check_tables()
     cat = catalogue.load()
     published = load_published(cat)
     city = ingest.load_city_supplied(city_dir, cat)

@@ -103,8 +103,13 @@ def load(path: str | Path | None = None) -> pd.DataFrame:
 def _load_cached(path: Path) -> pd.DataFrame:
     frame = validate(read_csv(path, dtype={"sdg_targets": "string", "kpi_code": "string"}), path)
     frame = frame.copy()
-    frame["sdg_target_list"] = frame["sdg_targets"].map(split_targets)
+    frame["sdg_target_list"] = target_lists(frame["sdg_targets"])
     return frame
+
+
+def target_lists(texts: pd.Series) -> pd.Series:
+    """``split_targets`` of every cell as an object column of tuples (Series.map on Arrow strings would give lists)."""
+    return pd.Series([split_targets(t) for t in texts], index=texts.index, dtype=object)
 
 
 def split_targets(text: object) -> tuple[str, ...]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import hashlib
 import sys
 from pathlib import Path
 
@@ -68,47 +67,58 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
 
 def _cmd_check_params(args: argparse.Namespace) -> int:
     from analysis import params
-    checked = params.check_all(**params.known_names())
+    checked = params.check_all()
     print(f"parameters valid: {len(checked)} files")
+    return 0
+
+
+def _cmd_assess(args: argparse.Namespace) -> int:
+    from analysis import assess, params
+    values = params.resolve(args.municipality, params.parse_set(args.set)).canonical()
+    if args.out.name != params.assessment_key(values):
+        raise InputError.single("command line", f"'{args.out.name}' is not the stage key of these parameters "
+                                                f"('{params.assessment_key(values)}')", column="--out", label="option")
+    assess.write(assess.assess(values), args.out)
+    print(f"wrote assessment stage: {args.out}")
     return 0
 
 
 def _cmd_execute(args: argparse.Namespace) -> int:
     from analysis import params, pipeline
-    if args.kind == "profile":
-        if not args.municipality:
-            raise InputError.single("command line", "profile needs --municipality", column="--municipality",
-                                    label="option")
-        parameters = pipeline.profile_parameters(args.municipality, args.set, args.output)
-    else:
-        known = params.known_names()
-        params.load(None, args.set, **{k: v for k, v in known.items() if k != "known_municipalities"})
-        parameters = {"overrides": args.set, "output_dir": str(args.output.parent)}
-    pipeline.execute(args.kind, parameters, args.output, timeout=args.timeout)
+    overrides = params.parse_set(args.set)  # the one parse of --set; everything below gets validated values
+    if args.kind == "profile" and not args.municipality:
+        raise InputError.single("command line", "profile needs --municipality", column="--municipality",
+                                label="option")
+    values = params.resolve(args.municipality if args.kind != "synthesis" else None, overrides)
+    pipeline.execute(args.kind, pipeline.notebook_parameters(values, args.output), args.output, timeout=args.timeout)
     print(f"executed {args.kind}: {args.output}")
     return 0
 
 
-def run_folder(municipality: str, overrides: list[str]) -> Path:
-    """Where ``run`` writes: the main job's folder for default parameters, else a folder per parameter set.
+def run_folder(values: dict, default: dict) -> Path:
+    """Where ``run`` writes: the main job's folder when the resolved values are the main job's, else one per value set.
 
-    A re-run with new parameters never overwrites the main job's outputs, and two different
-    parameter sets never overwrite each other.
+    The folder is named by the municipality's slug and a hash of the resolved values, so a re-run with
+    new parameters never overwrites the main job's outputs, and two different sets never collide.
     """
-    if not overrides:
+    from analysis import params
+    from analysis.municipalities import registry
+
+    if values == default:
         return paths.REPORTS / "executed"
-    digest = hashlib.sha256("\n".join(sorted(overrides)).encode("utf-8")).hexdigest()[:10]
-    return paths.REPORTS / "runs" / f"{municipality}-{digest}"
+    return paths.REPORTS / "runs" / f"{registry().entity(values['municipality']).slug}-{params.digest(values, ())}"
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
     from analysis import build, params, pipeline, report
-    values = params.load(args.municipality, args.set, **params.known_names())
+    overrides = params.parse_set(args.set)
+    model = params.resolve(args.municipality, overrides)
+    values = model.canonical()
     build.build()  # the run reads the current raw and ingested data
-    folder = run_folder(values["municipality"], args.set)
+    folder = run_folder(values, params.load(values["municipality"]))
     target = pipeline.executed_path("profile", values["municipality"], folder)
-    pipeline.execute("profile", pipeline.profile_parameters(values["municipality"], args.set, target), target)
-    print(f"executed profile of {values['municipality']} with {args.set or 'default parameters'}: {target}")
+    pipeline.execute("profile", pipeline.notebook_parameters(model, target), target)
+    print(f"executed profile of {pipeline.label(values['municipality'])} with {args.set or 'default parameters'}: {target}")
     if not args.no_report:
         site = paths.REPORTS / "site" if folder == paths.REPORTS / "executed" else folder / "site"
         result = report.render_site(folder, site)
@@ -120,7 +130,11 @@ def _cmd_all(args: argparse.Namespace) -> int:
     from analysis import build, pipeline
     build.build()
     _cmd_check_params(args)
-    code = pipeline.snakemake(["all"], cores=args.cores)
+    config = None
+    if args.panel != "u4ssc17":
+        config = {"panel": args.panel, "out": f"reports/{args.panel}/executed", "logs": f"reports/{args.panel}/logs",
+                  "site": f"reports/{args.panel}/site"}
+    code = pipeline.snakemake(["all"], cores=args.cores, config=config)
     if code:
         print(f"error: the workflow failed (exit {code}); see reports/logs/ for the failed notebooks",
               file=sys.stderr)
@@ -135,19 +149,19 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
 
 GOLDEN = {
-    "profile_Karmøy": ("profile", {"municipality": "Karmøy", "overrides": ["include_simulated=false"]}),
-    "profile_Asker": ("profile", {"municipality": "Asker", "overrides": []}),
-    "synthesis": ("synthesis", {"overrides": ["synthesis.draws=500"]}),
-    "tutorial": ("tutorial", {"overrides": []}),
+    "profile_Karmøy": ("profile", "Karmøy", {"include_simulated": False}),
+    "profile_Asker": ("profile", "Asker", {}),
+    "synthesis": ("synthesis", None, {"synthesis": {"draws": 500}}),
+    "tutorial": ("tutorial", "Karmøy", {}),
 }
 """Golden notebooks re-executed by nbval in the test suite: small, deterministic runs."""
 
 
 def _cmd_golden(args: argparse.Namespace) -> int:
-    from analysis import pipeline
-    for name, (kind, parameters) in GOLDEN.items():
+    from analysis import params, pipeline
+    for name, (kind, municipality, overrides) in GOLDEN.items():
         target = args.out / f"{name}.ipynb"
-        pipeline.execute(kind, {**parameters, "output_dir": ""}, target)
+        pipeline.execute(kind, {"values": params.load(municipality, overrides), "output_dir": ""}, target)
         print(f"regenerated {target}")
     return 0
 
@@ -187,9 +201,15 @@ def parser() -> argparse.ArgumentParser:
     p = sub.add_parser("check-params", help="validate params/defaults.yaml and every params/municipalities/*.yaml")
     p.set_defaults(func=_cmd_check_params)
 
+    p = sub.add_parser("assess", help="write the panel assessment stage of a parameter set (used by the workflow)")
+    p.add_argument("--municipality", help="take the parameters of this municipality (number or name)")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a parameter")
+    p.add_argument("--out", type=Path, required=True, help="stage folder, named by the parameters' stage key")
+    p.set_defaults(func=_cmd_assess)
+
     p = sub.add_parser("execute", help="execute one notebook with papermill (used by the workflow)")
     p.add_argument("kind", choices=["profile", "synthesis", "tutorial"])
-    p.add_argument("--municipality", help="municipality of a profile")
+    p.add_argument("--municipality", help="municipality (number or name) of a profile or of the tutorial")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a parameter")
     p.add_argument("--output", type=Path, required=True, help="executed notebook path")
     p.add_argument("--timeout", type=int, default=600, help="per-cell timeout in seconds (default 600)")
@@ -204,6 +224,9 @@ def parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("all", help="the main job: data, every profile, the synthesis, the tutorial and the website")
     p.add_argument("--cores", type=int, default=2, help="notebooks executed in parallel (default 2)")
+    p.add_argument("--panel", choices=["u4ssc17", "norway"], default="u4ssc17",
+                   help="u4ssc17 (default): the 17 municipalities into reports/site; norway: every municipality of "
+                        "Norway into reports/norway/site")
     p.set_defaults(func=_cmd_all)
 
     p = sub.add_parser("report", help="render the website from the executed notebooks (Quarto or nbconvert)")

@@ -142,7 +142,7 @@ def validate_themes(frame: pd.DataFrame, file: str | Path = "themes",
                                 f"'{first_name[i]}'; one name per theme_id"))
     if problems:
         raise InputError(problems)
-    frame["sdg_target_list"] = frame["sdg_targets"].map(catalogue.split_targets)
+    frame["sdg_target_list"] = catalogue.target_lists(frame["sdg_targets"])
     return frame
 
 

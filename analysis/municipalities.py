@@ -514,3 +514,58 @@ def attribute(names: "pd.Series", years: "pd.Series", file: str, rows: "pd.Serie
     if problems:
         raise InputError(problems)
     return pd.DataFrame(out, index=names.index)
+
+
+# --- schemas of the municipality tables (checked by ``python -m analysis build``) ----------------
+
+def _schemas() -> dict[Path, "object"]:
+    """pandera schemas of the classification lists, the change table and the panel file."""
+    import pandera.pandas as pa
+
+    from analysis.validation import check, row_check
+
+    number = check(lambda s: s.str.fullmatch(r"\d{4}"), "expected a four-digit kommunenummer such as '0301'")
+    county = check(lambda s: s.str.fullmatch(r"\d{2}"), "expected a two-digit county number such as '03'")
+    text = pa.Column(str, nullable=False, checks=check(lambda s: s.str.strip().ne(""), "empty; a value is required"))
+    source = pa.Column(str, nullable=False, checks=check(lambda s: s.str.strip().ne(""), "a source is required"))
+    listing = pa.DataFrameSchema({
+        "kommunenummer": pa.Column(str, nullable=False, unique=True, checks=number),
+        "name": text, "county_number": pa.Column(str, nullable=False, checks=county), "county_name": text,
+        "valid_from": pa.Column(str, nullable=False, checks=check(lambda s: s.str.fullmatch(r"\d{4}-\d{2}-\d{2}"),
+                                                                  "expected a date YYYY-MM-DD")),
+        "source": source,
+    }, unique=["name"], report_duplicates="exclude_first")
+    changes = pa.DataFrameSchema({
+        "old_number": pa.Column(str, nullable=False, checks=number), "old_name": text,
+        "new_number": pa.Column(str, nullable=False, checks=number), "new_name": text,
+        "change_date": pa.Column(str, nullable=False, checks=check(lambda s: s.str.fullmatch(r"\d{4}-01-01"),
+                                                                   "expected a reform date YYYY-01-01")),
+        "kind": pa.Column(str, nullable=False, checks=check(lambda s: s.isin(["merge", "split", "renumber", "rename"]),
+                                                           "expected merge, split, renumber or rename")),
+        "source": source,
+    }, checks=[row_check(lambda d: (d["kind"] != "rename") | (d["old_number"] == d["new_number"]),
+                         "a rename keeps the number", "new_number")],
+        unique=["old_number", "new_number", "change_date"], report_duplicates="exclude_first")
+    panel = pa.DataFrameSchema({
+        "kommunenummer": pa.Column(str, nullable=False, unique=True, checks=number),
+        "municipality": text,
+        "in_first_round_of_12": pa.Column(str, nullable=False, checks=check(lambda s: s.isin(["yes", "no"]),
+                                                                            "expected yes or no")),
+        "participation_evidence": text, "source_url": source,
+    })
+    return {paths.MUNICIPALITIES_2020: listing, paths.MUNICIPALITIES_2024: listing,
+            paths.MUNICIPALITY_CHANGES: changes, paths.MUNICIPALITIES: panel}
+
+
+def check_tables() -> None:
+    """Validate the municipality tables of ``data/raw`` (every problem at once), then the panel against the registry."""
+    from analysis.errors import InputError as Error
+    from analysis.files import read_csv
+    from analysis.validation import problems
+
+    found = []
+    for path, schema in _schemas().items():
+        found += problems(read_csv(path, dtype=str, keep_default_na=False, na_values=[""]), schema, path)
+    if found:
+        raise Error(found)
+    panel_numbers()

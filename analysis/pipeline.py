@@ -16,7 +16,6 @@ that dies, retires the kernel; the next notebook gets a fresh one.
 from __future__ import annotations
 
 import atexit
-import csv
 import hashlib
 import json
 import os
@@ -27,7 +26,6 @@ import sys
 import tempfile
 import threading
 import traceback
-import unicodedata
 from pathlib import Path
 from typing import Any
 
@@ -43,16 +41,26 @@ LOGS = "reports/logs"
 NOTEBOOK_CACHE = paths.PROCESSED / "cache" / "notebooks"
 
 
-def municipality_names(path: Path | None = None) -> list[str]:
-    """The panel's municipality names, sorted, read with the csv module (no pandas: cheap for the Snakefile)."""
-    with open(path or paths.MUNICIPALITIES, encoding="utf-8", newline="") as f:
-        return sorted(unicodedata.normalize("NFC", row["municipality"]).strip() for row in csv.DictReader(f))
+def municipality_slugs(panel: str | None = None) -> list[str]:
+    """File names (``<kommunenummer>-<slug>``) of a panel's municipalities, by number (csv module only)."""
+    from analysis import municipalities
+    return [e.slug for e in municipalities.members(panel or municipalities.DEFAULT_PANEL)]
+
+
+def label(number_or_slug: str) -> str:
+    """The name of a municipality given by its number or its file name (for messages)."""
+    from analysis.municipalities import registry
+    e = registry().entity(str(number_or_slug).split("-", 1)[0])
+    return e.label if e is not None else str(number_or_slug)
 
 
 def executed_path(kind: str, municipality: str | None = None, output_dir: Path | None = None) -> Path:
-    """Where the executed copy of a notebook goes (a build output, never committed)."""
+    """Where the executed copy of a notebook goes (a build output, never committed); profiles by number and slug."""
+    from analysis.municipalities import registry
     out = Path(output_dir or paths.REPORTS / "executed")
-    return out / "profiles" / f"{municipality}.ipynb" if kind == "profile" else out / f"{kind}.ipynb"
+    if kind != "profile":
+        return out / f"{kind}.ipynb"
+    return out / "profiles" / f"{registry().resolve(str(municipality).split('-', 1)[0]).slug}.ipynb"
 
 
 def source_notebook(kind: str):
@@ -235,12 +243,18 @@ def pool() -> KernelPool:
         return _POOL
 
 
-def profile_parameters(municipality: str, overrides: list[str], output: Path) -> dict[str, Any]:
-    """Validated papermill parameters of a profile (as ``python -m analysis execute profile`` builds them)."""
+def notebook_parameters(values: Any, output: Path) -> dict[str, Any]:
+    """Papermill parameters of a notebook: the validated values in canonical form, and where side outputs go."""
+    canonical = values.canonical() if hasattr(values, "canonical") else dict(values)
+    folder = Path(output).parent.parent if canonical.get("municipality") else Path(output).parent
+    return {"values": canonical, "output_dir": root_relative(folder)}
+
+
+def profile_parameters(municipality: str, overrides: dict[str, Any] | None, output: Path) -> dict[str, Any]:
+    """Validated papermill parameters of a profile (``municipality``: a number, a name or a file slug)."""
     from analysis import params
-    values = params.load(municipality, list(overrides), **params.known_names())
-    return {"municipality": values["municipality"], "overrides": list(overrides),
-            "output_dir": root_relative(Path(output).parent.parent)}
+    return notebook_parameters(params.resolve(str(municipality).split("-", 1)[0] if str(municipality)[:4].isdigit()
+                                              else municipality, overrides), output)
 
 
 def root_relative(path: Path) -> str:
@@ -252,7 +266,7 @@ def root_relative(path: Path) -> str:
         return str(full)
 
 
-def run_profile(municipality: str, output: str | Path, log: str | Path, overrides: list[str] | None = None,
+def run_profile(municipality: str, output: str | Path, log: str | Path, overrides: dict[str, Any] | None = None,
                 warm: bool = True) -> Path:
     """One profile job of the workflow: validate, execute (in a warm kernel), and log what happened.
 
@@ -263,7 +277,7 @@ def run_profile(municipality: str, output: str | Path, log: str | Path, override
     log.parent.mkdir(parents=True, exist_ok=True)
     with open(log, "w", encoding="utf-8") as f:
         try:
-            parameters = profile_parameters(municipality, overrides or [], output)
+            parameters = profile_parameters(municipality, overrides, output)
             f.write(f"parameters: {json.dumps(parameters, ensure_ascii=False)}\n")
             f.flush()
             if warm:
@@ -310,7 +324,7 @@ def snakemake(targets: list[str], cores: int = 2, extra: list[str] | None = None
         if failed:
             logs = workdir / str((config or {}).get("logs", LOGS))
             print(f"error: {len(failed)} municipalit{'y' if len(failed) == 1 else 'ies'} failed: "
-                  f"{', '.join(failed)} (logs: {', '.join(str(logs / 'profile' / f'{m}.log') for m in failed)})",
+                  f"{', '.join(label(m) for m in failed)} (logs: {', '.join(str(logs / 'profile' / f'{m}.log') for m in failed)})",
                   file=sys.stderr)
     return code
 
@@ -322,13 +336,16 @@ def _config_value(value: Any) -> str:
 
 
 def config_municipalities(config: dict[str, Any] | None) -> list[str]:
-    """The municipalities a workflow run builds: ``config['municipalities']`` (list or comma string) or the panel."""
+    """The profiles a workflow run builds, as file slugs: ``config['municipalities']`` (numbers or names, a list or
+    a comma string) or the members of ``config['panel']`` (default: the project panel)."""
+    from analysis.municipalities import registry
     chosen = (config or {}).get("municipalities")
     if chosen is None or chosen == "":
-        return municipality_names()
+        return municipality_slugs((config or {}).get("panel"))
     if isinstance(chosen, str):
         chosen = chosen.split(",")
-    return [unicodedata.normalize("NFC", str(m)).strip() for m in chosen if str(m).strip()]
+    return [registry().resolve(str(m).strip(), file="--config municipalities", column="municipalities",
+                               label="key").slug for m in chosen if str(m).strip()]
 
 
 def missing_profiles(targets: list[str], config: dict[str, Any] | None = None,
@@ -339,3 +356,40 @@ def missing_profiles(targets: list[str], config: dict[str, Any] | None = None,
     if not any(t in ("all", "profiles") for t in targets):
         wanted = [m for m in wanted if any(t.endswith(f"profiles/{m}.ipynb") for t in targets)]
     return [m for m in wanted if not (out / "profiles" / f"{m}.ipynb").exists()]
+
+
+ASSESSMENT_MODULES = ("assess", "build", "catalogue", "municipalities", "observations", "params", "paths", "scoring",
+                      "sdg", "simulate", "targets", "trends", "validation", "errors", "files")
+"""The modules an assessment stage is computed by (its code inputs in the workflow)."""
+
+
+def assessment_keys(slugs: list[str], panel: str | None = None) -> dict[str, str]:
+    """slug → assessment stage key; ``""`` → the key of the defaults. Only municipalities with their own
+    parameter file are resolved one by one (the others share the defaults' key), so parsing stays cheap."""
+    from analysis import params
+    overrides = {"panel": panel} if panel else None
+    default = params.assessment_key(params.resolve(None, overrides, names=False).canonical())
+    own = params.municipality_files()
+    out = {"": default}
+    for slug in slugs:
+        number = slug.split("-", 1)[0]
+        out[slug] = (params.assessment_key(params.resolve(number, overrides, names=False).canonical())
+                     if number in own else default)
+    return out
+
+
+def example_of(key: str, keys: dict[str, str], panel: str | None = None) -> str:
+    """Command-line arguments of ``analysis assess`` that give the parameters of stage ``key``."""
+    args = f"--set panel={panel}" if panel else ""
+    for slug, k in keys.items():
+        if k == key and slug:
+            return f"--municipality {slug.split('-', 1)[0]} {args}".strip()
+    return args
+
+
+def profile_files(panel: str | None = None, params_dir: Path | None = None) -> dict[str, list[str]]:
+    """slug → the municipality's own parameter file (empty list when it has none), for the workflow's inputs."""
+    from analysis import params
+    own = params.municipality_files(params_dir)
+    return {slug: [str(own[slug.split("-", 1)[0]])] if slug.split("-", 1)[0] in own else []
+            for slug in municipality_slugs(panel)}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import subprocess
@@ -16,6 +17,7 @@ import pandas as pd
 import analysis
 from analysis import paths, scoring, simulate
 from analysis.assess import Assessment
+from analysis.errors import InputError
 from analysis.files import write_text
 
 BASELINE_COLUMNS = ["dimension", "category", "data_point_id", "data_point_name", "core_or_advanced", "value",
@@ -155,19 +157,31 @@ class Profile:
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
 
 
-def build(municipality: str, overrides: list[str] | tuple[str, ...] = (), output_dir: Path | None = None) -> Profile:
-    """Load parameters, assess the panel and assemble one municipality's profile; write its tables and provenance.
+def build(values: dict[str, Any] | None = None, output_dir: Path | None = None,
+          municipality: str | None = None) -> Profile:
+    """Assemble one municipality's profile from validated parameters; write its tables and provenance.
 
-    Side outputs (CSV, Excel, provenance JSON) are written here by the package, never scraped from cells.
+    ``values`` are the canonical parameters the pipeline injects (``analysis.params``); without them,
+    those of ``municipality`` (a number or a name). The panel assessment is read from its stage
+    (``analysis.assess.stage``). Side outputs (CSV, Excel, provenance JSON) are written here by the
+    package, never scraped from cells.
     """
-    from analysis import invest
+    from analysis import assess as assess_module
+    from analysis import invest, params
     from analysis import municipalities as panel_module
-    from analysis import cache, params
 
-    panel = panel_module.load()
-    values = params.load(municipality, list(overrides), **params.known_names())
-    name = values["municipality"]
-    a = cache.assessment(values, panel=panel)  # the panel is assessed once per parameter set, not per profile
+    values = params.given(values, municipality)
+    if values["municipality"] is None:
+        raise InputError.single("parameters", "a profile needs a municipality", column="municipality", label="key")
+    entity = panel_module.registry().entity(values["municipality"])
+    panel = panel_module.load(values["panel"])
+    a = assess_module.stage(values)
+    a = dataclasses.replace(a, params=values)
+    name = entity.label
+    if name not in a.municipalities:
+        raise InputError.single("parameters", f"{name} ({entity.kommunenummer}) is not in the panel "
+                                              f"'{values['panel']}' and has supplied no data",
+                                column="municipality", label="key")
     group = panel_module.peers(panel, name, values["peer_group"], a.municipalities)
     strengths, weaknesses = scoring.strengths_and_weaknesses(a.scored, name)
     own_trends = a.trends[a.trends["municipality"] == name].drop(columns="municipality")
@@ -184,6 +198,7 @@ def build(municipality: str, overrides: list[str] | tuple[str, ...] = (), output
         opportunities=opportunities,
         what_if=invest.what_if(a, name, themes=themes, ranked=opportunities),
     )
+    prof.provenance.update(kommunenummer=entity.kommunenummer, slug=entity.slug)
     prof.tables = {"baseline": prof.baseline, "dimensions": prof.dimensions, "categories": prof.categories,
                    "sdg_goals": prof.sdg_goals, "trends": prof.trends, "data_gaps": prof.gaps,
                    "opportunities": prof.opportunities, "what_if": prof.what_if}
@@ -196,6 +211,7 @@ def write_outputs(prof: Profile, output_dir: Path) -> None:
     """Tables as CSV and Excel under ``tables/<municipality>/`` and the provenance JSON beside the notebook."""
     from analysis.present import export_tables
 
-    export_tables(prof.tables, output_dir / "tables" / prof.municipality)
-    write_text(output_dir / "profiles" / f"{prof.municipality}.provenance.json",
+    slug = prof.provenance["slug"]
+    export_tables(prof.tables, output_dir / "tables" / slug)
+    write_text(output_dir / "profiles" / f"{slug}.provenance.json",
                json.dumps(prof.provenance, ensure_ascii=False, indent=2, sort_keys=True) + "\n")

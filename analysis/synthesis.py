@@ -17,7 +17,7 @@ from typing import Any
 import pandas as pd
 
 from analysis import compare, invest, municipalities, params, profile, uncertainty
-from analysis.assess import Assessment, assess
+from analysis.assess import Assessment, stage
 from analysis.errors import InputError
 from analysis.files import write_text
 
@@ -49,8 +49,8 @@ class Synthesis:
 
 
 def grouping_columns(panel: pd.DataFrame) -> list[str]:
-    """Columns of the municipality panel that ``synthesis.grouping`` may name (every column but the name)."""
-    return sorted(c for c in panel.columns if c != "municipality")
+    """Columns of the municipality panel that ``synthesis.grouping`` may name (the one rule: municipalities.GROUPINGS)."""
+    return [c for c in municipalities.GROUPINGS if c in panel.columns]
 
 
 def groups_of(panel: pd.DataFrame, grouping: str) -> pd.Series:
@@ -63,13 +63,13 @@ def groups_of(panel: pd.DataFrame, grouping: str) -> pd.Series:
     return panel.set_index("municipality")[grouping].rename("group")
 
 
-def build(overrides: list[str] | tuple[str, ...] = (), output_dir: Path | None = None,
+def build(values: dict[str, Any] | None = None, output_dir: Path | None = None,
           sobol_base: int = 128) -> Synthesis:
-    """Assess the panel under the parameters and run every cross-city comparison; write tables and provenance."""
-    panel = municipalities.load()
-    values = params.load(None, list(overrides), **params.known_names())
+    """Run every cross-city comparison under validated parameters (default: params/defaults.yaml); write tables."""
+    values = params.given(values)
+    panel = municipalities.load(values["panel"])
     groups = groups_of(panel, values["synthesis"]["grouping"])
-    a = assess(values, panel=panel)
+    a = stage(values)
     seed = int(values["seed"])
     draws = int(values["synthesis"]["draws"])
     inputs = uncertainty.prepare(values)

@@ -38,13 +38,12 @@ def timed(label: str, func) -> float:
 
 
 def profiles_targets() -> list[str]:
-    names = pipeline.municipality_names()
-    return [f"reports/executed/profiles/{n}.ipynb" for n in names]
+    return [f"reports/executed/profiles/{slug}.ipynb" for slug in pipeline.municipality_slugs()]
 
 
 def full_build() -> None:
     shutil.rmtree(paths.REPORTS / "executed" / "profiles", ignore_errors=True)
-    shutil.rmtree(paths.PROCESSED / "cache", ignore_errors=True)  # the shared assessment is computed in the build
+    shutil.rmtree(paths.INTERIM / "assessment", ignore_errors=True)  # the assessment stage is part of the build
     code = pipeline.snakemake(profiles_targets(), cores=CORES, quiet=True)
     if code:
         raise SystemExit(f"workflow failed with exit {code}")
@@ -95,7 +94,7 @@ def main() -> int:
                                   "weights.environment=2", "--no-report"], check=True, capture_output=True))
     print(f"{'ratio full build / floor':<55} {full / floor:8.2f}")
     print(f"load average at the end: {os.getloadavg()[0]:.1f}")
-    for script in ("bench_uncertainty.py", "bench_invest.py"):
+    for script in ("bench_uncertainty.py", "bench_invest.py", "bench_norway.py"):
         print(f"\n== {script}", flush=True)
         subprocess.run([sys.executable, str(Path(__file__).parent / script)], check=True)
     return 0

@@ -18,10 +18,11 @@
 # ---
 
 # %% tags=["parameters"]
-# Parameters (plain values only; papermill replaces this cell). `overrides` takes key=value strings
-# exactly like `python -m analysis run <municipality> --set key=value`.
+# Parameters (papermill replaces this cell). The pipeline injects `values`, the validated parameters
+# (analysis.params, canonical form); run by hand, `values = None` takes the parameters of `municipality`
+# (a number or a name) from params/.
 municipality = "Ålesund"
-overrides = []
+values = None
 output_dir = "reports/executed"
 
 # %% tags=["remove-cell"]
@@ -29,7 +30,7 @@ from IPython.display import HTML, Markdown, display
 
 from analysis import present, profile
 
-prof = profile.build(municipality, overrides, output_dir or None)
+prof = profile.build(values, output_dir or None, municipality=municipality)
 p = prof.provenance
 
 # %% [markdown]

@@ -18,9 +18,9 @@
 # ---
 
 # %% tags=["parameters"]
-# Parameters (plain values only; papermill replaces this cell). `overrides` takes key=value strings,
-# e.g. ["synthesis.draws=2000", "include_simulated=false"].
-overrides = []
+# Parameters (papermill replaces this cell). The pipeline injects `values`, the validated parameters
+# (analysis.params, canonical form); run by hand, `values = None` takes the defaults from params/.
+values = None
 output_dir = "reports/executed"
 
 # %% tags=["remove-cell"]
@@ -28,7 +28,7 @@ from IPython.display import HTML, Markdown, display
 
 from analysis import compare, present, synthesis
 
-syn = synthesis.build(overrides, output_dir or None)
+syn = synthesis.build(values, output_dir or None)
 a = syn.assessment
 p = syn.provenance
 

@@ -18,10 +18,10 @@
 # ---
 
 # %% tags=["parameters"]
-# Parameters (plain values only; papermill replaces this cell). `overrides` takes key=value strings
-# exactly like `python -m analysis run <municipality> --set key=value`.
+# Parameters (papermill replaces this cell). The pipeline injects `values`, the validated parameters
+# (analysis.params, canonical form); run by hand, `values = None` takes the parameters of `municipality`.
 municipality = "Karmøy"
-overrides = []
+values = None
 output_dir = "reports/executed"
 
 # %% [markdown]
@@ -30,9 +30,9 @@ output_dir = "reports/executed"
 # Methodology page names it, so you can read the code behind every number. The notebook
 # only calls functions and displays their results. It computes nothing itself and writes no files.
 #
-# We start by loading the parameters (defaults, then the municipality's own file, then
-# `overrides`), exactly as a profile does, and assessing the whole panel once with
-# `analysis.assess.assess`. Every random step uses the `seed` parameter, so the results are the
+# We start by loading the parameters (defaults, then the municipality's own file, then any
+# `--set` values, validated once by `analysis.params`), exactly as a profile does, and assessing the
+# whole panel once with `analysis.assess.assess`. Every random step uses the `seed` parameter, so the results are the
 # same on every run.
 
 # %%
@@ -41,9 +41,9 @@ from IPython.display import HTML, Markdown, display
 
 from analysis import assess, compare, invest, municipalities, params, present, profile, scoring, sdg, uncertainty
 
-panel = municipalities.load()
-values = params.load(municipality, list(overrides), **params.known_names())
-name = values["municipality"]
+values = params.given(values, municipality)
+panel = municipalities.load(values["panel"])
+name = municipalities.registry().entity(values["municipality"]).label
 a = assess.assess(values, panel=panel)
 mix = profile.mix_row(a, name)
 display(HTML(present.banner(int(mix["n_published"]), int(mix["n_city_supplied"]), int(mix["n_simulated"]), name)))

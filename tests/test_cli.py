@@ -88,11 +88,16 @@ def test_run_folder_keeps_parameter_sets_apart():
     from analysis import paths
     from analysis.cli import run_folder
 
-    main_folder = run_folder("Ålesund", [])
-    a = run_folder("Ålesund", ["target_set=national"])
-    b = run_folder("Ålesund", ["weights.environment=2"])
+    from analysis import params
+
+    default = params.load("Ålesund")
+    main_folder = run_folder(default, default)
+    a = run_folder(params.load("Ålesund", ["target_set=national"]), default)
+    b = run_folder(params.load("Ålesund", ["weights.environment=2"]), default)
     assert main_folder == paths.REPORTS / "executed"
     assert a != main_folder and b != main_folder and a != b
-    assert a == run_folder("Ålesund", ["target_set=national"])
-    assert run_folder("Ålesund", ["x=1", "y=2"]) == run_folder("Ålesund", ["y=2", "x=1"])
-    assert a.name.startswith("Ålesund-")
+    assert a == run_folder(params.load("Ålesund", ["target_set=national"]), default)
+    # the hash is over resolved values: the same values written differently share a folder
+    assert b == run_folder(params.load("Ålesund", ["weights.environment=2.0"]), default)
+    assert run_folder(params.load("Ålesund", ["peer_group.by=county"]), default) == main_folder  # already its value
+    assert a.name.startswith("1508-alesund-")

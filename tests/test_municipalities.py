@@ -129,3 +129,41 @@ def test_a_panel_file_with_duplicates_or_wrong_names_is_refused(tmp_path, monkey
         municipalities.panel_numbers(path)
     found = [(p.row, p.column) for p in err.value.problems]
     assert (3, "kommunenummer") in found and (4, "municipality") in found and (5, "kommunenummer") in found
+
+
+def _copy_raw(tmp_path, monkeypatch):
+    import shutil
+    for name in ("MUNICIPALITIES_2020", "MUNICIPALITIES_2024", "MUNICIPALITY_CHANGES", "MUNICIPALITIES"):
+        src = getattr(paths, name)
+        shutil.copy(src, tmp_path / src.name)
+        monkeypatch.setattr(paths, name, tmp_path / src.name)
+    municipalities._registry_cached.cache_clear()
+    return tmp_path
+
+
+def test_the_municipality_tables_pass_their_schemas():
+    municipalities.check_tables()
+
+
+@pytest.mark.parametrize("file, old, new, row, column", [
+    ("norway_municipalities_2024.csv", "0301,Oslo - Oslove", "301,Oslo - Oslove", 2, "kommunenummer"),
+    ("norway_municipalities_2024.csv", "1101,Eigersund,11", "1101,Eigersund,1X", 3, "county_number"),
+    ("norway_municipalities_2024.csv", "1101,Eigersund", "0301,Eigersund", 3, "kommunenummer"),
+    ("norway_municipality_changes.csv", "0101,Halden,3001,Halden,2020-01-01,renumber",
+     "0101,Halden,3001,Halden,2020-01-01,moved", 2, "kind"),
+    ("norway_municipality_changes.csv", "0101,Halden,3001,Halden,2020-01-01,renumber",
+     "0101,Halden,3001,Halden,2020-01-01,rename", 2, "new_number"),
+    ("municipalities.csv", "1103,Stavanger,yes", "1103,Stavanger,maybe", 2, "in_first_round_of_12"),
+])
+def test_a_broken_municipality_table_names_file_row_and_column(tmp_path, monkeypatch, file, old, new, row, column):
+    folder = _copy_raw(tmp_path, monkeypatch)
+    path = folder / file
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    try:
+        with pytest.raises(InputError) as err:
+            municipalities.check_tables()
+    finally:
+        municipalities._registry_cached.cache_clear()
+    assert (file, row, column) in {(p.file.rsplit("/", 1)[-1], p.row, p.column) for p in err.value.problems}

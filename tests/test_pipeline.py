@@ -3,30 +3,31 @@
 from __future__ import annotations
 
 import json
+import shutil
 
 import nbformat
 import pytest
 
-from analysis import pipeline
+from analysis import params, paths, pipeline
 from analysis.errors import InputError
 from analysis.cli import main
 
 
 @pytest.mark.slow
 def test_two_profiles_execute_with_provenance(tmp_path):
-    for name, overrides in (("Tromsø", []), ("Karmøy", ["include_simulated=false"])):
+    for name, slug, overrides in (("Tromsø", "5501-tromso", []), ("Karmøy", "1149-karmoy", ["include_simulated=false"])):
         target = pipeline.executed_path("profile", name, tmp_path)
-        pipeline.execute("profile", {"municipality": name, "overrides": overrides, "output_dir": str(tmp_path)},
-                         target)
+        assert target.name == f"{slug}.ipynb"
+        pipeline.execute("profile", pipeline.profile_parameters(name, params.parse_set(overrides), target), target)
         nb = nbformat.read(target, as_version=4)
-        assert nb.metadata["papermill"]["parameters"]["municipality"] == name
-        prov = json.loads((tmp_path / "profiles" / f"{name}.provenance.json").read_text(encoding="utf-8"))
-        assert prov["municipality"] == name
+        assert nb.metadata["papermill"]["parameters"]["values"]["municipality"] == slug[:4]
+        prov = json.loads((tmp_path / "profiles" / f"{slug}.provenance.json").read_text(encoding="utf-8"))
+        assert prov["municipality"] == name and prov["kommunenummer"] == slug[:4]
         assert prov["parameters"]["include_simulated"] is (overrides == [])
         assert len(prov["data_sha256"]) == 64 and prov["code_version"]
-        assert (tmp_path / "tables" / name / "baseline.csv").exists()
-        assert (tmp_path / "tables" / name / "tables.xlsx").exists()
-    karmoy = json.loads((tmp_path / "profiles" / "Karmøy.provenance.json").read_text(encoding="utf-8"))
+        assert (tmp_path / "tables" / slug / "baseline.csv").exists()
+        assert (tmp_path / "tables" / slug / "tables.xlsx").exists()
+    karmoy = json.loads((tmp_path / "profiles" / "1149-karmoy.provenance.json").read_text(encoding="utf-8"))
     assert karmoy["n_simulated"] == 0 and karmoy["n_published"] > 0
     assert not list(tmp_path.rglob(".*.tmp*")), "no temporary files are left behind"
 
@@ -35,6 +36,8 @@ def test_unknown_municipality_fails_before_any_notebook_starts(tmp_path, capsys)
     code = main(["execute", "profile", "--municipality", "Atlantis", "--output", str(tmp_path / "p" / "x.ipynb")])
     assert code == 2
     assert "unknown municipality 'Atlantis'" in capsys.readouterr().err
+    assert main(["execute", "profile", "--municipality", "Herøy", "--output", str(tmp_path / "p" / "x.ipynb")]) == 2
+    assert "Herøy (Nordland) 1818" in capsys.readouterr().err
     assert not (tmp_path / "p").exists()
 
 
@@ -44,16 +47,20 @@ def test_bad_override_names_the_key(tmp_path):
         params.load("Ålesund", ["weights.enviroment=2"])
 
 
+SLUGS = {"Aukra": "1547-aukra", "Tromsø": "5501-tromso", "Giske": "1532-giske"}
+
+
 def _check_profile(out, name):
-    nb = nbformat.read(out / "profiles" / f"{name}.ipynb", as_version=4)
-    assert nb.metadata["papermill"]["parameters"]["municipality"] == name
+    slug = SLUGS[name]
+    nb = nbformat.read(out / "profiles" / f"{slug}.ipynb", as_version=4)
+    assert nb.metadata["papermill"]["parameters"]["values"]["municipality"] == slug[:4]
     assert nb.metadata["papermill"]["exception"] is not True
     assert [c.execution_count for c in nb.cells if c.cell_type == "code"][:2] == [1, 2]  # a clean kernel each time
-    prov = json.loads((out / "profiles" / f"{name}.provenance.json").read_text(encoding="utf-8"))
+    prov = json.loads((out / "profiles" / f"{slug}.provenance.json").read_text(encoding="utf-8"))
     assert prov["municipality"] == name
     assert len(prov["data_sha256"]) == 64 and prov["code_version"] and prov["executed_at"]
-    assert (out / "tables" / name / "baseline.csv").exists()
-    assert (out / "tables" / name / "tables.xlsx").exists()
+    assert (out / "tables" / slug / "baseline.csv").exists()
+    assert (out / "tables" / slug / "tables.xlsx").exists()
 
 
 @pytest.mark.slow
@@ -62,37 +69,61 @@ def test_snakemake_workflow_for_two_municipalities_into_a_temporary_folder(tmp_p
                               directory=tmp_path, quiet=True)
     assert code == 0
     out = tmp_path / "reports" / "executed"
-    assert sorted(p.name for p in (out / "profiles").glob("*.ipynb")) == ["Aukra.ipynb", "Tromsø.ipynb"]
+    assert sorted(p.name for p in (out / "profiles").glob("*.ipynb")) == ["1547-aukra.ipynb", "5501-tromso.ipynb"]
     for name in ("Aukra", "Tromsø"):
         _check_profile(out, name)
-        assert "executed profile" in (tmp_path / "reports" / "logs" / "profile" / f"{name}.log").read_text("utf-8")
+        assert "executed profile" in (tmp_path / "reports" / "logs" / "profile" / f"{SLUGS[name]}.log").read_text("utf-8")
     assert not list(out.rglob(".*.tmp*")), "no temporary files are left behind"
     assert pipeline.missing_profiles(["profiles"], {"municipalities": "Aukra,Tromsø"}, tmp_path) == []
 
 
 @pytest.mark.slow
-def test_a_failing_municipality_does_not_stop_the_others(tmp_path, capfd):
-    code = pipeline.snakemake(["profiles"], cores=2, config={"municipalities": "Atlantis,Giske", "out": "built"},
+def test_a_failing_municipality_does_not_stop_the_others(tmp_path, capfd, monkeypatch):
+    """Bodø's parameter file makes its profile fail; Giske's profile is built all the same."""
+    pdir = tmp_path / "params"
+    shutil.copytree(paths.PARAMS, pdir)
+    (pdir / "municipalities" / "1804-bodo.yaml").write_text("invest: {theme_priorities: {no_such_theme: 2}}\n",
+                                                           encoding="utf-8")
+    monkeypatch.setattr(paths, "PARAMS", pdir)
+    code = pipeline.snakemake(["profiles"], cores=2, config={"municipalities": "Bodø,Giske", "out": "built"},
                               directory=tmp_path, quiet=True)
     assert code != 0
     _check_profile(tmp_path / "built", "Giske")
-    assert not (tmp_path / "built" / "profiles" / "Atlantis.ipynb").exists()
-    assert "unknown municipality 'Atlantis'" in (tmp_path / "reports" / "logs" / "profile" / "Atlantis.log").read_text(
-        "utf-8")
-    assert "1 municipality failed: Atlantis" in capfd.readouterr().err
+    assert not (tmp_path / "built" / "profiles" / "1804-bodo.ipynb").exists()
+    assert "no_such_theme" in (tmp_path / "reports" / "logs" / "profile" / "1804-bodo.log").read_text("utf-8")
+    assert "1 municipality failed: Bodø" in capfd.readouterr().err
 
 
 def test_snakefile_config_and_names_without_pandas():
     from analysis import municipalities
-    assert pipeline.municipality_names() == sorted(municipalities.load()["municipality"])
-    assert pipeline.config_municipalities({"municipalities": " Aukra, Tromsø "}) == ["Aukra", "Tromsø"]
-    assert pipeline.config_municipalities({}) == pipeline.municipality_names()
-    assert pipeline.missing_profiles(["x/profiles/Aukra.ipynb"], {"out": "nowhere"}) == ["Aukra"]
+    assert pipeline.municipality_slugs() == sorted(municipalities.load()["slug"])
+    assert pipeline.config_municipalities({"municipalities": " Aukra, 5501 "}) == ["1547-aukra", "5501-tromso"]
+    assert pipeline.config_municipalities({}) == pipeline.municipality_slugs()
+    assert len(pipeline.config_municipalities({"panel": "norway"})) == 357
+    assert pipeline.missing_profiles(["x/profiles/1547-aukra.ipynb"], {"out": "nowhere"}) == ["1547-aukra"]
+    with pytest.raises(InputError, match="did you mean Tromsø"):
+        pipeline.config_municipalities({"municipalities": "Tromso"})
 
 
 def test_pipeline_module_imports_neither_pandas_nor_papermill():
     import subprocess
     import sys
-    code = ("import sys, runpy; from analysis import pipeline; pipeline.municipality_names(); "
+    code = ("import sys, runpy; from analysis import pipeline; pipeline.municipality_slugs(); "
+            "pipeline.assessment_keys(pipeline.municipality_slugs()); "
             "assert 'pandas' not in sys.modules and 'papermill' not in sys.modules, sorted(sys.modules)")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+@pytest.mark.slow
+def test_the_cluster_path_gives_the_local_outputs(tmp_path):
+    """Snakemake's generic cluster executor with a local submit script: each profile job its own process."""
+    local, cluster = tmp_path / "local", tmp_path / "cluster"
+    config = {"municipalities": "Aukra", "out": "executed", "logs": "logs"}
+    assert pipeline.snakemake(["profiles"], cores=1, config=config, directory=local, quiet=True) == 0
+    submit = ["--executor", "cluster-generic", "--cluster-generic-submit-cmd",
+              f"bash {paths.ROOT / 'workflow' / 'local-submit.sh'}", "--jobs", "1"]
+    assert pipeline.snakemake(["profiles"], cores=1, config=config, directory=cluster, quiet=True, extra=submit) == 0
+    tables = sorted(p.relative_to(local) for p in (local / "executed" / "tables").rglob("*.csv"))
+    assert tables and [p.relative_to(cluster) for p in sorted((cluster / "executed" / "tables").rglob("*.csv"))] == tables
+    for table in tables:
+        assert (cluster / table).read_bytes() == (local / table).read_bytes(), table

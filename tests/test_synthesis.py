@@ -6,30 +6,30 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis import synthesis, uncertainty
+from analysis import params, synthesis, uncertainty
 from analysis.errors import InputError
 
 
 def test_unknown_grouping_is_a_clear_input_error():
     with pytest.raises(InputError, match="synthesis.grouping") as info:
-        synthesis.build(["synthesis.grouping=colour"])
+        synthesis.build(params.load(overrides=["synthesis.grouping=colour"]))
     message = str(info.value)
-    assert "unknown grouping column 'colour'" in message and "'county'" in message
-    assert info.value.problems[0].column == "synthesis.grouping"
+    assert "unknown synthesis.grouping 'colour'" in message and "'county'" in message
+    assert info.value.problems[0].file == "--set"
 
 
 def test_groups_of_reads_the_panel_column_and_lists_the_allowed_ones():
     panel = pd.DataFrame({"municipality": ["A", "B", "C"], "county": ["x", "x", "y"], "size": ["s", "l", "l"]})
     assert synthesis.groups_of(panel, "county").to_dict() == {"A": "x", "B": "x", "C": "y"}
-    assert synthesis.grouping_columns(panel) == ["county", "size"]
-    for bad in ("region", "municipality"):
-        with pytest.raises(InputError, match=r"expected one of \['county', 'size'\]"):
+    assert synthesis.grouping_columns(panel) == ["county"]  # only municipalities.GROUPINGS, one rule
+    for bad in ("region", "municipality", "size"):
+        with pytest.raises(InputError, match=r"expected one of \['county'\]"):
             synthesis.groups_of(panel, bad)
 
 
 @pytest.fixture(scope="module")
 def published_only() -> synthesis.Synthesis:
-    return synthesis.build(["include_simulated=false", "synthesis.draws=400"], sobol_base=32)
+    return synthesis.build(params.load(overrides=["include_simulated=false", "synthesis.draws=400"]), sobol_base=32)
 
 
 def test_published_only_synthesis_says_why_instead_of_numbers_on_nothing(published_only):

@@ -1,0 +1,117 @@
+"""Benchmark of building every municipality of Norway (prints figures; never asserts).
+
+In one run on this machine, into temporary folders (the repository's outputs are left alone):
+the full build of all municipalities of Norway (assessment stage, every profile, synthesis,
+tutorial and the nbconvert site); the same for the 17 of the project panel; the per-profile
+marginal cost; and the naive way a user would do it — one ``papermill`` process per municipality
+on the same cores — measured on a subset and scaled. With ``--cluster`` it also runs the 17 through
+Snakemake's generic cluster executor with a local submit script (every profile job its own
+process, as on SLURM) and checks that its outputs equal the local run's. Goal (issue 12): all
+municipalities in under 3 minutes on 2 cores, at least 4 times faster than the naive way.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import nbformat
+
+from analysis import params, paths, pipeline
+
+CORES = 2
+SUBMIT = paths.ROOT / "workflow" / "local-submit.sh"
+
+
+def timed(label: str, func) -> float:
+    start = time.perf_counter()
+    func()
+    seconds = time.perf_counter() - start
+    print(f"{label:<62} {seconds:8.1f} s  (load {os.getloadavg()[0]:.1f})", flush=True)
+    return seconds
+
+
+def build(panel: str, folder: Path, extra: list[str] | None = None) -> None:
+    """The main job of ``panel`` (profiles, synthesis, tutorial, site) into ``folder``."""
+    config = {"panel": panel, "out": "executed", "logs": "logs", "site": str(folder / "site")}
+    code = pipeline.snakemake(["all"], cores=CORES, config=config, directory=folder, quiet=True, extra=extra)
+    if code:
+        raise SystemExit(f"the {panel} build failed with exit {code}; logs in {folder / 'logs'}")
+
+
+def naive(slugs: list[str], folder: Path) -> None:
+    """One papermill process per municipality, CORES at a time (a fresh kernel and fresh imports each)."""
+    src = pipeline.source_ipynb("profile")
+
+    def one(slug: str) -> None:
+        values = params.load(slug.split("-", 1)[0], {"panel": "norway"})
+        out = folder / "profiles" / f"{slug}.ipynb"
+        out.parent.mkdir(parents=True, exist_ok=True)
+        subprocess.run([sys.executable, "-m", "papermill", str(src), str(out), "--cwd", str(paths.ROOT),
+                        "-y", json.dumps({"values": values, "output_dir": str(folder)}), "--no-progress-bar",
+                        "-k", "python3"], check=True, capture_output=True)
+
+    with ThreadPoolExecutor(CORES) as pool:
+        list(pool.map(one, slugs))
+
+
+def table_digest(folder: Path) -> str:
+    """Hash of every table the profiles wrote (CSV), for comparing two runs."""
+    digest = hashlib.sha256()
+    for path in sorted((folder / "executed" / "tables").rglob("*.csv")):
+        digest.update(path.relative_to(folder).as_posix().encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def cluster(folder: Path) -> None:
+    extra = ["--executor", "cluster-generic", "--cluster-generic-submit-cmd", f"bash {SUBMIT}", "--jobs", str(CORES)]
+    config = {"out": "executed", "logs": "logs"}
+    code = pipeline.snakemake(["profiles"], cores=CORES, config=config, directory=folder, quiet=True, extra=extra)
+    if code:
+        raise SystemExit(f"the cluster-executor run failed with exit {code}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--naive", type=int, default=6, help="municipalities in the naive subset (default 6)")
+    parser.add_argument("--cluster", action="store_true", help="also run the generic cluster executor")
+    parser.add_argument("--skip-norway", action="store_true", help="only the 17 (and the naive subset)")
+    args = parser.parse_args()
+    subprocess.run([sys.executable, "-m", "analysis", "build"], check=True, capture_output=True)
+    n_norway, n_17 = len(pipeline.municipality_slugs("norway")), len(pipeline.municipality_slugs())
+    print(f"Norway build benchmark: {n_norway} municipalities, {CORES} cores, load {os.getloadavg()[0]:.1f}")
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        t17 = timed(f"full build of the {n_17} (profiles, synthesis, tutorial, site)", lambda: build("u4ssc17", tmp / "p17"))
+        t_all = None
+        if not args.skip_norway:
+            t_all = timed(f"full build of all {n_norway} municipalities of Norway",
+                          lambda: build("norway", tmp / "norway"))
+            marginal = (t_all - t17) / (n_norway - n_17)
+            print(f"{'per-profile marginal cost (all − 17) / (357 − 17)':<62} {marginal:8.2f} s")
+        subset = pipeline.municipality_slugs("norway")[:: max(1, n_norway // args.naive)][: args.naive]
+        t_naive = timed(f"naive: {len(subset)} papermill processes, {CORES} at a time", lambda: naive(subset, tmp / "naive"))
+        scaled = t_naive / len(subset) * n_norway
+        print(f"{'naive way scaled to all of Norway':<62} {scaled:8.1f} s")
+        if t_all:
+            print(f"{'speed-up against the naive way (goal ≥ 4)':<62} {scaled / t_all:8.2f}")
+        if args.cluster:
+            t_cluster = timed(f"cluster-generic executor, the {n_17} profiles (one process each)",
+                              lambda: cluster(tmp / "cluster"))
+            same = table_digest(tmp / "cluster") == table_digest(tmp / "p17")
+            print(f"{'cluster outputs (tables) equal the local run':<62} {str(same):>8}")
+            print(f"{'cluster time / local profiles time':<62} {t_cluster / t17:8.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
