@@ -175,7 +175,7 @@ def test_build_folds_snapshots_and_profile_counts_them(fetched, cat, monkeypatch
     detail = pd.read_csv(written["national statistics"], dtype=str)
     assert {"table_id", "query", "url", "retrieved_at"} <= set(detail.columns) and detail["url"].notna().all()
 
-    values = params.load("Tromsø", ["include_simulated=false"], **params.known_names())
+    values = params.load("Tromsø", ["include_simulated=false"])
     a = assess.assess(values, obs=obs)
     for name in ("Tromsø", "Kristiansund"):
         prov = profile.provenance(a, name)
