@@ -181,6 +181,9 @@ def test_build_folds_snapshots_and_profile_counts_them(fetched, cat, monkeypatch
         prov = profile.provenance(a, name)
         expected = int(((national["municipality"] == name) & national["value"].notna()).sum())
         assert prov["n_national_statistics"] == expected == 3  # ED 2019, ED 2022, voter participation 2019
+    alesund = profile.baseline_table(a, "Ålesund", a.municipalities).set_index("data_point_id")
+    assert alesund.loc["SC: SH: SI: 4C", "value"] == 54.66  # the factsheet wins; the county's figure is shown beside it
+    assert alesund.loc["SC: SH: SI: 4C", "other_sources"].startswith("national_statistics 2019: 60.8 %")
     gaps = profile.data_gaps(a, "Tromsø")
     assert ED not in set(gaps["data_point_id"])  # filled by the connector
     water = gaps.set_index("data_point_id").loc["EN: EN: WS: 3C", "national_source"]
@@ -414,6 +417,33 @@ def test_fetch_error_carries_provider_table_and_request():
     err = FetchError("ssb", "07459", "https://x/7", "HTTP 400 from SSB: Non-existent value")
     assert str(err) == "ssb table 07459: HTTP 400 from SSB: Non-existent value; request: https://x/7"
     assert isinstance(err, InputError)
+
+
+def test_fetch_command_with_replayed_answers(tmp_path, capsys, monkeypatch):
+    session, _ = replay()
+    monkeypatch.setattr(http, "session", lambda *a, **k: session)
+    code = cli.main(["fetch", "ssb", "--municipality", "5501", "1505", "--years", "2019", "2022",
+                     "--out", str(tmp_path), "--quiet"])
+    out = capsys.readouterr().out
+    assert code == 0
+    # 2 regions x 2 years x (1 population + 2 education levels + 1 free income) = 16 values
+    assert "ssb: 6 queries, 16 values for Kristiansund 1505, Tromsø 5501, years 2019–2022" in out
+    assert "skipped: mapping entry ssb_11793_freshwater (EN: EN: WS: 3C, table 11793): dimension codes unknown" in out
+    [folder] = (tmp_path / "ssb").iterdir()
+    assert f"wrote snapshot: {folder}" in out
+
+
+def test_a_failed_write_leaves_no_folder(tmp_path, monkeypatch):
+    import pyarrow.parquet as pq
+
+    def broken(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(pq, "write_table", broken)
+    session, _ = replay()
+    with pytest.raises(OSError, match="disk full"):
+        run(tmp_path, session)
+    assert list((tmp_path / "ssb").iterdir()) == []
 
 
 def test_snapshots_are_never_overwritten(fetched):
