@@ -334,6 +334,47 @@ def test_rate_limiter_allows_30_calls_per_minute():
     assert limiter.wait() == 0.0
 
 
+def test_panel_years_before_the_mergers_are_skipped_and_named():
+    codes, skipped = fetch.regions(municipalities.members(), [2019, 2022])
+    assert len(codes[2022]) == 17
+    merged = sorted(s.split(" in 2019")[0] for s in skipped)
+    assert len(codes[2019]) == 17 - len(merged) and "Ålesund 1508" in merged and "Tromsø 5501" not in merged
+    assert "1902" in codes[2019] and "5401" in codes[2022]
+
+
+def test_server_errors_are_retried_with_backoff():
+    """A real HTTP exchange on localhost (not the network): 503 twice, then the answer; urllib3 retries."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    hits = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):
+            hits.append(self.path)
+            status, text = (503, "busy") if len(hits) < 3 else (200, body(REAL["file"]))
+            data = text.encode("utf-8")
+            self.send_response(status)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        s = http.session(None, retries=http.retry_policy(total=3, backoff=0))
+        response = s.get(f"http://127.0.0.1:{server.server_port}/tables/12134/data", timeout=5)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert response.status_code == 200 and len(hits) == 3
+    assert response.text == body(REAL["file"])
+
+
 def test_requests_are_split_to_keep_urls_short(cat):
     entries = mapping.load(cat=cat)
     pop = entries[entries["entry_id"] == "ssb_07459_population"]
