@@ -166,6 +166,27 @@ def _cmd_golden(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_survey_template(args: argparse.Namespace) -> int:
+    from analysis import survey
+    target = survey.write_template(args.output)
+    print(f"wrote survey template: {target}")
+    return 0
+
+
+def _cmd_survey_ingest(args: argparse.Namespace) -> int:
+    from analysis import survey
+    result = survey.ingest(args.file, out_dir=args.out, seed=args.seed)
+    n = int(result.aggregate["n_respondents"].iloc[0])
+    print(f"{args.file}: {n} respondents, {len(result.priorities)} themes")
+    for path in result.written:
+        print(f"wrote {path}")
+    top = result.aggregate.iloc[0]
+    print(f"citizens' first theme: {top['theme_id']} (mean {top['mean_points']:.1f} points, priority "
+          f"×{top['priority']:.2f}); use the priorities with --set invest.theme_priorities.<theme>=<value> "
+          f"or in params/municipalities/<name>.yaml")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     """The argument parser with every sub-command."""
     top = argparse.ArgumentParser(prog="python -m analysis", description=__doc__)
@@ -234,6 +255,17 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--site", type=Path, default=paths.REPORTS / "site")
     p.add_argument("--renderer", choices=["auto", "quarto", "nbconvert"], default="auto")
     p.set_defaults(func=_cmd_report)
+
+    p = sub.add_parser("survey-template", help="write a citizens' survey sheet: points 0-10 per investment theme")
+    p.add_argument("-o", "--output", type=Path, default=Path("survey_template.xlsx"),
+                   help="sheet path, .xlsx or .csv (default: survey_template.xlsx)")
+    p.set_defaults(func=_cmd_survey_template)
+
+    p = sub.add_parser("survey-ingest", help="validate a filled survey and write the theme priorities it implies")
+    p.add_argument("file", type=Path, help="filled survey sheet (.xlsx or .csv)")
+    p.add_argument("--out", type=Path, default=None, help="output folder (default: data/processed/survey)")
+    p.add_argument("--seed", type=int, default=None, help="bootstrap seed (default: the parameter seed)")
+    p.set_defaults(func=_cmd_survey_ingest)
 
     p = sub.add_parser("golden", help="regenerate the golden notebooks in tests/golden after an intended change")
     p.add_argument("--out", type=Path, default=paths.ROOT / "tests" / "golden")

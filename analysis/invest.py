@@ -1,50 +1,26 @@
-"""Investment and innovation opportunity ranking per municipality, with its stability under uncertain weights.
+"""Investment and innovation opportunity ranking per municipality, with its stability over weights and methods.
 
 UNECE city profiles choose projects by hand; this module ranks the investment themes of
 ``data/raw/investment_themes.csv`` (one row per theme × data point it moves) for one municipality
-on four documented criteria, by two MCDA methods, and says how stable the ranking is.
+on four criteria that describe an investment, by three MCDA methods, and says how stable the
+ranking is. ``data/raw/investment_costs.csv`` gives each theme a cost class and the service area
+that would own it. The rules are stated in ``docs/invest.md``; in short, for municipality m and
+theme t (``g_i = (100 − a_i) / 100`` the gap to target of data point i, ``a_i`` the capped
+achievement in %):
 
-Criteria, per municipality m and theme t (D = the theme's data points that have a scored value for
-m, ``a_i`` = capped achievement in %, ``g_i = (100 − a_i) / 100`` the gap to target in [0, 1]):
-
-- **need** = ``sqrt(mean_{i∈D} g_i²)``, the root-mean-square gap. It is 0 exactly when every scored
-  data point is at target and 1 when every one is at worst; squaring weights a data point by how
-  far below target it is, so one data point at 0 % (need 0.5 over four points) counts more than
-  four at 75 % (need 0.25).
-- **sdg_breadth** = ``n_sdg(t) / max_s n_sdg(s)``: the number of distinct SDG targets the theme
-  serves (over all its rows), divided by the largest number among the themes considered.
-- **feasibility** (evidence from peers that the gap can be closed). For each data point with a gap
-  (``g_i > 0``) and at least one peer value: ``reach_i`` = share of the peers with a value that
-  are at target (achievement ≥ 100 %); ``close_i = clip((best_i − a_i) / (100 − a_i), 0, 1)``,
-  the share of m's gap the best peer has already closed. ``f_i = (reach_i + close_i) / 2`` and
-  feasibility = ``Σ g_i f_i / Σ g_i`` (gap-weighted: evidence counts most where the gap is largest).
-  0 when no peer has a value on the theme's gaps. Peers follow ``params['peer_group']``
-  (``all``: every other municipality of the assessment; ``county``; ``list``).
-- **confidence** = ``(n_published + n_city_supplied) / |D|``: the share of the scored values that
-  are observations, not simulated. A theme resting on simulated values scores 0.
-- **priority** = ``params['invest']['theme_priorities'].get(t, 1.0)``, a policy multiplier.
-
-Ranking (all criteria are benefits in [0, 1]; weights w = ``criteria_weights`` scaled to sum to 1):
-
-- weighted sum: ``score = priority · Σ_j w_j x_j``;
-- TOPSIS (Hwang & Yoon 1981; ``pymcdm.methods.TOPSIS`` with vector normalisation
-  ``r_ij = x_ij / ||x_j||``, a zero column staying 0): ``C = D⁻ / (D⁺ + D⁻)``, the relative
-  closeness to the ideal point, and ``topsis_score = priority · C``.
-
-Only themes with a gap (need > 0) are alternatives. A theme whose scored data points are all at
-target has no opportunity: it is ranked after every theme with a gap (status ``no gap``). A theme
-with no scored data point for m is listed with status ``not scored`` and a reason, and not ranked.
-Ranks are competition ranks (1 = best; ties share the best rank).
-
-Stability (SMAA-style): weights are drawn ``draws`` times from a Dirichlet distribution centred on
-w, ``α = κ · w`` with concentration ``κ = CONCENTRATION`` (20: the standard deviation of a weight of
-0.4 is ``sqrt(0.4 · 0.6 / 21)`` ≈ 0.11); a criterion of weight 0 stays 0. All draws are ranked at
-once (a themes × draws score matrix; ordinal ranks, ties broken by theme order). Per theme: the
-probability of being in the top 3, the median rank and the 5th–95th percentile rank band.
-``stable`` is true when the top-3 probability is ≥ 0.8 or ≤ 0.2.
-
-What-if: the theme's scored data points for m are set to target (value = target, achievement
-100 %, 4 points) and ``scoring.aggregate`` recomputes the dimension and overall scores.
+- a data point listed by ``k_i`` themes enters each with weight ``u_i = 1 / k_i``, and an SDG
+  target served by ``n_s`` themes enters each with weight ``v_s = 1 / n_s``: over all themes,
+  every data point and every SDG target counts once;
+- **need** = ``Σ_i u_i g_i / U``, ``U = max_t Σ_{i∈t} u_i``: the gap the theme can close;
+- **impact** = ``Σ_{s∈S(t)} v_s ĝ_s / V``, ``V = max_t Σ_{s∈S(t)} v_s``, where ``ĝ_s`` is m's mean
+  gap over all its scored data points linked to SDG target s: breadth counted only where m falls short;
+- **feasibility** = ``Σ u_i g_i f_i / Σ u_i g_i`` over the data points with a gap and a peer value,
+  ``f_i`` = the share of m's peers (with a value) that have closed at least half of m's gap
+  (``a_p ≥ a_m + (100 − a_m) / 2``);
+- **cost** = 0, 0.5, 1 for the classes low, medium, high (a cost criterion: lower is better);
+- **evidence** = ``Σ_{i observed} u_i g_i / Σ_i u_i g_i``, the share of the need resting on
+  published or city-supplied values: shown beside the rank and usable as a filter
+  (``invest.min_evidence``), never a merit.
 """
 
 from __future__ import annotations
@@ -61,18 +37,33 @@ from analysis import catalogue, paths, scoring
 from analysis.errors import InputError, Problem, file_row
 from analysis.files import read_csv
 
-CRITERIA = ("need", "sdg_breadth", "feasibility", "confidence")
-DEFAULT_WEIGHTS = {"need": 0.4, "sdg_breadth": 0.2, "feasibility": 0.2, "confidence": 0.2}
+CRITERIA = ("need", "impact", "feasibility", "cost")
+TYPES = np.array([1, 1, 1, -1])
+"""Criterion types as pymcdm takes them: 1 benefit, −1 cost."""
+DEFAULT_WEIGHTS = {"need": 0.35, "impact": 0.25, "feasibility": 0.2, "cost": 0.2}
+RETIRED_CRITERIA = {"sdg_breadth": "replaced by 'impact' (SDG targets counted only where the municipality falls short)",
+                    "confidence": "evidence is shown beside the rank and can filter, but is no merit"}
+METHODS = ("weighted_sum", "topsis", "promethee_ii")
+METHOD_LABELS = {"weighted_sum": "weighted sum", "topsis": "TOPSIS", "promethee_ii": "PROMETHEE II"}
+RANK_COLUMNS = {"weighted_sum": "ws_rank", "topsis": "topsis_rank", "promethee_ii": "promethee_rank"}
+SCORE_COLUMNS = {"weighted_sum": "ws_score", "topsis": "topsis_score", "promethee_ii": "promethee_score"}
 THEME_COLUMNS = ("theme_id", "theme_name", "data_point_id", "sdg_targets", "rationale", "source")
+COSTS = paths.RAW / "investment_costs.csv"
+COST_COLUMNS = ("theme_id", "cost_class", "service_area", "basis", "reasoning", "source")
+COST_CLASSES = {"low": 0.0, "medium": 0.5, "high": 1.0}
+COST_BASES = ("published", "project judgement")
 CONCENTRATION = 20.0
 """Dirichlet concentration κ of the weight draws (α = κ · w)."""
 TOP = 3
 STABLE_HIGH, STABLE_LOW = 0.8, 0.2
+CLOSED_SHARE = 0.5
+"""A peer has 'closed the gap' when it is at least this share of the municipality's gap above it."""
+REAL_EVIDENCE = 0.5
+"""A municipality's gap on a theme rests on real values when at least this share of its need is observed."""
 OBSERVED = ("published", "city-supplied", "national_statistics")
 AT_TARGET = 100.0 - 1e-9
-LOW_BAND = 66.0  # below the U4SSC 66–95 % band: "below 66 %" in explanations
 SDG_TARGET = re.compile(r"^\d{1,2}\.[0-9a-z]{1,2}$")
-RANKED, NO_GAP, NOT_SCORED = "ranked", "no gap", "not scored"
+RANKED, NO_GAP, NOT_SCORED, FILTERED = "ranked", "no gap", "not scored", "below evidence filter"
 _LOADED_THEMES: dict[tuple, pd.DataFrame] = {}
 """The last themes file validated (key: path, modification time, size, registry ids)."""
 
@@ -154,21 +145,87 @@ def _themes(themes: pd.DataFrame | None, cat: pd.DataFrame) -> pd.DataFrame:
     return themes
 
 
+def load_costs(path: str | Path | None = None, theme_ids: list[str] | None = None) -> pd.DataFrame:
+    """Read and validate the cost file (one row per theme: cost class, owner, basis, reasoning, source)."""
+    path = Path(path) if path is not None else COSTS
+    return validate_costs(read_csv(path, dtype=str, keep_default_na=False), path, theme_ids)
+
+
+def validate_costs(frame: pd.DataFrame, file: str | Path = "costs", theme_ids: list[str] | None = None) -> pd.DataFrame:
+    """Every theme has one cost class, an owner and a reasoning; a 'published' class names its source."""
+    file = str(file)
+    missing = [c for c in COST_COLUMNS if c not in frame.columns]
+    if missing:
+        raise InputError.single(file, f"missing columns {missing}; expected {list(COST_COLUMNS)}")
+    frame = frame.copy()
+    for column in COST_COLUMNS:
+        frame[column] = frame[column].fillna("").astype(str).str.strip()
+    problems: list[Problem] = []
+    for i, row in frame.iterrows():
+        r = file_row(i)
+        for column in ("theme_id", "service_area", "reasoning"):
+            if not row[column]:
+                problems.append(Problem(file, r, column, "empty; a value is required"))
+        if row["cost_class"] not in COST_CLASSES:
+            problems.append(Problem(file, r, "cost_class", f"'{row['cost_class']}' is not a cost class; expected "
+                                                           f"one of {list(COST_CLASSES)}"))
+        if row["basis"] not in COST_BASES:
+            problems.append(Problem(file, r, "basis", f"'{row['basis']}' is not a basis; expected one of "
+                                                      f"{list(COST_BASES)}"))
+        if row["basis"] == "published" and not row["source"].startswith(("http://", "https://")):
+            problems.append(Problem(file, r, "source", "a published cost class needs the URL of its source"))
+    for i in frame.index[frame.duplicated("theme_id", keep="first") & frame["theme_id"].ne("")]:
+        problems.append(Problem(file, file_row(i), "theme_id", f"theme '{frame.at[i, 'theme_id']}' listed twice"))
+    if theme_ids is not None:
+        known = set(frame["theme_id"])
+        for t in [t for t in theme_ids if t not in known]:
+            problems.append(Problem(file, None, "theme_id", f"theme '{t}' of {paths.THEMES.name} has no cost row"))
+        for i in frame.index[~frame["theme_id"].isin(theme_ids) & frame["theme_id"].ne("")]:
+            problems.append(Problem(file, file_row(i), "theme_id", f"unknown theme '{frame.at[i, 'theme_id']}'; "
+                                                                   f"expected a theme_id of {paths.THEMES.name}"))
+    if problems:
+        raise InputError(problems)
+    frame["cost"] = frame["cost_class"].map(COST_CLASSES)
+    return frame
+
+
+def _costs(costs: pd.DataFrame | None, theme_ids: list[str]) -> pd.DataFrame:
+    """The cost rows of ``theme_ids``: ``costs`` when given (tests), else the validated cost file."""
+    file = "costs" if costs is not None else str(COSTS)
+    if costs is None:
+        costs = load_costs()
+    elif "cost" not in costs.columns:
+        costs = validate_costs(costs, file)
+    missing = [t for t in theme_ids if t not in set(costs["theme_id"])]
+    if missing:
+        raise InputError.single(file, f"themes {missing} have no cost row; expected one row per theme_id "
+                                      f"with {list(COST_COLUMNS)}", column="theme_id")
+    return costs[costs["theme_id"].isin(theme_ids)]
+
+
 # ----------------------------------------------------------------------------- parameters
 def _invest_params(a: Any) -> dict[str, Any]:
     return dict((getattr(a, "params", None) or {}).get("invest", {}) or {})
 
 
 def criteria_weights(a: Any, weights: Mapping[str, float] | None = None) -> np.ndarray:
-    """Criteria weights (order of CRITERIA) from ``weights`` or the parameters, scaled to sum to 1."""
+    """Criteria weights (order of CRITERIA) from ``weights`` or the parameters, scaled to sum to 1.
+
+    A criterion the parameters do not give keeps its weight of ``DEFAULT_WEIGHTS``.
+    """
     given = dict(DEFAULT_WEIGHTS)
-    given.update(_invest_params(a).get("criteria_weights", {}) or {})
-    if weights is not None:
-        unknown = sorted(set(weights) - set(CRITERIA))
+    for source, values in (("invest.criteria_weights", _invest_params(a).get("criteria_weights", {}) or {}),
+                           ("weights", weights or {})):
+        retired = sorted(set(values) & set(RETIRED_CRITERIA))
+        unknown = sorted(set(values) - set(CRITERIA) - set(RETIRED_CRITERIA))
+        if retired:
+            raise InputError.single("parameters", "; ".join(f"'{c}' is no longer a criterion: {RETIRED_CRITERIA[c]}"
+                                                            for c in retired) + f"; expected {list(CRITERIA)}",
+                                    column=source, label="key")
         if unknown:
             raise InputError.single("parameters", f"unknown criteria {unknown}; expected {list(CRITERIA)}",
-                                    column="invest.criteria_weights", label="key")
-        given.update(weights)
+                                    column=source, label="key")
+        given.update(values)
     w = np.array([float(given[c]) for c in CRITERIA])
     if (w < 0).any() or not np.isfinite(w).all() or w.sum() <= 0:
         raise InputError.single("parameters", f"criteria weights {dict(zip(CRITERIA, w.tolist()))} must be "
@@ -187,6 +244,15 @@ def _priorities(a: Any, theme_ids: list[str]) -> pd.Series:
     return pd.Series({t: float(given.get(t, 1.0)) for t in theme_ids}, name="priority")
 
 
+def min_evidence(a: Any) -> float:
+    """``invest.min_evidence`` (default 0: no filter): themes whose need rests less on real values are not ranked."""
+    value = float(_invest_params(a).get("min_evidence", 0.0) or 0.0)
+    if not 0.0 <= value <= 1.0:
+        raise InputError.single("parameters", f"{value} is not a share; expected a number from 0 to 1",
+                                column="invest.min_evidence", label="key")
+    return value
+
+
 def _resolve(a: Any, municipality: str) -> str:
     from analysis.municipalities import resolve
 
@@ -197,16 +263,72 @@ def peer_sets(a: Any, panel: pd.DataFrame | None = None) -> dict[str, list[str]]
     """Peers of every municipality under ``params['peer_group']`` (never the municipality itself)."""
     from analysis import municipalities
 
-    panel = municipalities.load() if panel is None else panel
     names = list(a.municipalities)
     group = (getattr(a, "params", None) or {}).get("peer_group", {}) or {}
+    if (group.get("by") or "all") == "all":  # no registry needed: everyone else
+        return {m: [p for p in names if p != m] for m in names}
+    panel = municipalities.load() if panel is None else panel
     return {m: [p for p in municipalities.peers(panel, m, group, names) if p != m] for m in names}
 
 
+# ----------------------------------------------------------------------------- shared data points and targets
+def shares(themes: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Split weights: (theme × data point with ``u = 1 / k``, theme × SDG target with ``v = 1 / n``).
+
+    ``k`` is the number of themes listing the data point, ``n`` the number serving the SDG target,
+    so that, summed over themes, each data point and each SDG target weighs 1.
+    """
+    dp = themes[["theme_id", "data_point_id"]].drop_duplicates()
+    dp = dp.assign(n_themes=dp.groupby("data_point_id")["theme_id"].transform("size"))
+    dp["u"] = 1.0 / dp["n_themes"]
+    sdg = (themes[["theme_id", "sdg_target_list"]].explode("sdg_target_list").dropna()
+           .rename(columns={"sdg_target_list": "sdg_target"}).drop_duplicates())
+    sdg = sdg.assign(n_themes=sdg.groupby("sdg_target")["theme_id"].transform("size"))
+    sdg["v"] = 1.0 / sdg["n_themes"]
+    return dp.reset_index(drop=True), sdg.reset_index(drop=True)
+
+
+def _sdg_links(cat: pd.DataFrame, themes: pd.DataFrame) -> pd.DataFrame:
+    """Data point × SDG target links of the registry and of the themes file together."""
+    parts = [themes[["data_point_id", "sdg_target_list"]]]
+    if "sdg_target_list" in cat.columns:
+        parts.append(cat[["data_point_id", "sdg_target_list"]])
+    links = pd.concat(parts).explode("sdg_target_list").dropna()
+    return links.rename(columns={"sdg_target_list": "sdg_target"}).drop_duplicates().reset_index(drop=True)
+
+
 # ----------------------------------------------------------------------------- criteria
+def _peer_matrix(a: Any, names: list[str], panel: pd.DataFrame | None) -> np.ndarray:
+    peers = peer_sets(a, panel)
+    idx = {m: k for k, m in enumerate(names)}
+    P = np.zeros((len(names), len(names)), dtype=bool)
+    for m, ps in peers.items():
+        P[idx[m], [idx[p] for p in ps]] = True
+    return P
+
+
+def _peer_closure(A: np.ndarray, P: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For the municipalities ``rows``: peers with a value and peers that closed half the gap, per data point.
+
+    ``A`` municipality × data point achievement (NaN = no value); ``P`` peer matrix. Chunked over
+    municipalities so that the panel of all Norway (357) stays within memory.
+    """
+    has = ~np.isnan(A)
+    n_values = P[rows].astype(float) @ has.astype(float)
+    n_closed = np.zeros_like(n_values)
+    filled = np.where(has, A, -np.inf)
+    for start in range(0, len(rows), 64):
+        block = rows[start:start + 64]
+        own = A[block]                                           # block × dp
+        threshold = own + CLOSED_SHARE * (100.0 - own)
+        closed = filled[None, :, :] >= threshold[:, None, :] - 1e-9   # block × peers × dp
+        n_closed[start:start + len(block)] = np.einsum("bp,bpd->bd", P[block].astype(float), closed)
+    return n_values, n_closed
+
+
 def criteria(a: Any, themes: pd.DataFrame | None = None, municipalities: list[str] | None = None,
-             panel: pd.DataFrame | None = None) -> pd.DataFrame:
-    """One row per municipality × theme: the four criteria, the priority and the counts behind them.
+             panel: pd.DataFrame | None = None, costs: pd.DataFrame | None = None) -> pd.DataFrame:
+    """One row per municipality × theme: need, impact, feasibility, cost, evidence, priority and the counts behind them.
 
     Vectorised over municipalities, themes and data points (no loop over themes).
     """
@@ -214,97 +336,90 @@ def criteria(a: Any, themes: pd.DataFrame | None = None, municipalities: list[st
     th = _themes(themes, cat)
     names = list(a.municipalities) if municipalities is None else [_resolve(a, m) for m in municipalities]
     theme_ids = list(dict.fromkeys(th["theme_id"]))
+    cost = _costs(costs, theme_ids).set_index("theme_id")
+    dp_share, sdg_share = shares(th)
     scored = a.scored[a.scored["achievement"].notna()]
     scored = scored.drop_duplicates(["municipality", "data_point_id"], keep="last")
 
-    # achievement matrix municipality × data point over the whole assessment (peers included)
+    # feasibility: achievement matrix municipality × data point over the whole assessment (peers included)
     dps = sorted(set(th["data_point_id"]))
     all_names = list(a.municipalities)
     ach = (scored.pivot(index="municipality", columns="data_point_id", values="achievement")
            .reindex(index=all_names, columns=dps))
-    A = ach.to_numpy(dtype=float)
-    has = ~np.isnan(A)
-    reach = has & (np.nan_to_num(A, nan=-np.inf) >= AT_TARGET)
-    peers = peer_sets(a, panel)
-    idx = {m: k for k, m in enumerate(all_names)}
-    P = np.zeros((len(all_names), len(all_names)))
-    for m, ps in peers.items():
-        P[idx[m], [idx[p] for p in ps]] = 1.0
-    n_peer_values = P @ has                      # municipality × dp
-    n_peer_reach = P @ reach
-    masked = np.where(has[None, :, :] & (P[:, :, None] > 0), A[None, :, :], -np.inf)
-    best = masked.max(axis=1)                    # best peer achievement per municipality × dp
+    P = _peer_matrix(a, all_names, panel)
+    rows = np.array([all_names.index(m) for m in names], dtype=int)
+    n_values, n_closed = _peer_closure(ach.to_numpy(dtype=float), P, rows)
     stats = pd.DataFrame({
-        "municipality": np.repeat(all_names, len(dps)),
-        "data_point_id": np.tile(dps, len(all_names)),
-        "n_peers": np.repeat(P.sum(axis=1), len(dps)).astype(int),
-        "n_peer_values": n_peer_values.ravel(),
-        "n_peer_reach": n_peer_reach.ravel(),
-        "best_peer": np.where(np.isfinite(best), best, np.nan).ravel(),
+        "municipality": np.repeat(names, len(dps)), "data_point_id": np.tile(dps, len(names)),
+        "n_peers": np.repeat(P[rows].sum(axis=1), len(dps)).astype(int),
+        "n_peer_values": n_values.ravel(), "n_peer_closed": n_closed.ravel(),
     })
 
-    own = scored[scored["municipality"].isin(names)][["municipality", "data_point_id", "achievement",
-                                                      "source_type"]]
-    grid = (pd.DataFrame({"municipality": names}).merge(th[["theme_id", "data_point_id"]], how="cross"))
+    own = scored[scored["municipality"].isin(names)][["municipality", "data_point_id", "achievement", "source_type"]]
+    grid = pd.DataFrame({"municipality": names}).merge(dp_share[["theme_id", "data_point_id", "u"]], how="cross")
     long = grid.merge(own, on=["municipality", "data_point_id"], how="left")
     long = long.merge(stats, on=["municipality", "data_point_id"], how="left")
     ok = long["achievement"].notna()
-    gap = np.where(ok, (100.0 - long["achievement"]) / 100.0, np.nan)
-    gap = np.clip(gap, 0.0, 1.0)
+    gap = np.clip(np.where(ok, (100.0 - long["achievement"]) / 100.0, 0.0), 0.0, 1.0)
     with np.errstate(divide="ignore", invalid="ignore"):
-        reach_share = long["n_peer_reach"] / long["n_peer_values"]
-        close = np.clip((long["best_peer"] - long["achievement"]) / (100.0 - long["achievement"]), 0.0, 1.0)
+        f = long["n_peer_closed"] / long["n_peer_values"]
     evidence = ok & (gap > 0) & (long["n_peer_values"] > 0)
-    f = np.where(evidence, (reach_share + close) / 2.0, np.nan)
+    observed = ok & long["source_type"].isin(OBSERVED)
+    ug = long["u"] * gap
     long = long.assign(
-        is_scored=ok, gap=gap, gap2=gap ** 2,
-        below=ok & (gap > 1e-12), below66=ok & (long["achievement"] < LOW_BAND),
-        w_gap=np.where(evidence, gap, 0.0),
-        w_f=np.where(evidence, gap * f, 0.0),
-        w_reach=np.where(evidence, gap * reach_share * long["n_peer_values"], 0.0),
-        w_close=np.where(evidence, gap * close, 0.0),
-        published=ok & long["source_type"].eq("published"),
-        city=ok & long["source_type"].eq("city-supplied"),
+        is_scored=ok, ug=ug, below=ok & (gap > 1e-12),
+        ug_ev=np.where(evidence, ug, 0.0), ugf=np.where(evidence, ug * f, 0.0),
+        ug_observed=np.where(observed, ug, 0.0),
+        published=ok & long["source_type"].eq("published"), city=ok & long["source_type"].eq("city-supplied"),
         simulated=ok & ~long["source_type"].isin(OBSERVED),
     )
     g = long.groupby(["municipality", "theme_id"], sort=False)
     out = pd.DataFrame({
-        "n_data_points": g.size(),
-        "n_scored": g["is_scored"].sum(),
-        "n_below_target": g["below"].sum(),
-        "n_below_66": g["below66"].sum(),
+        "n_data_points": g.size(), "n_scored": g["is_scored"].sum(), "n_below_target": g["below"].sum(),
         "mean_achievement": g["achievement"].mean(),
-        "mean_gap2": g["gap2"].mean(),
-        "sum_w_gap": g["w_gap"].sum(),
-        "sum_w_f": g["w_f"].sum(),
-        "sum_w_reach": g["w_reach"].sum(),
-        "sum_w_close": g["w_close"].sum(),
-        "n_published": g["published"].sum(),
-        "n_city_supplied": g["city"].sum(),
-        "n_simulated": g["simulated"].sum(),
+        "sum_ug": g["ug"].sum(), "sum_ug_ev": g["ug_ev"].sum(), "sum_ugf": g["ugf"].sum(),
+        "sum_ug_observed": g["ug_observed"].sum(),
+        "n_published": g["published"].sum(), "n_city_supplied": g["city"].sum(), "n_simulated": g["simulated"].sum(),
         "n_peers": g["n_peers"].max(),
     }).reset_index()
+    u_max = float(dp_share.groupby("theme_id")["u"].sum().max())
     with np.errstate(divide="ignore", invalid="ignore"):
-        out["need"] = np.sqrt(out["mean_gap2"])
-        has_ev = out["sum_w_gap"] > 0
-        out["feasibility"] = np.where(has_ev, out["sum_w_f"] / out["sum_w_gap"], 0.0)
-        out["peers_reaching"] = np.where(has_ev, out["sum_w_reach"] / out["sum_w_gap"], np.nan)
-        out["best_peer_closes"] = np.where(has_ev, out["sum_w_close"] / out["sum_w_gap"], np.nan)
-        out["confidence"] = (out["n_published"] + out["n_city_supplied"]) / out["n_scored"]
+        out["need"] = out["sum_ug"] / u_max
+        has_ev = out["sum_ug_ev"] > 0
+        out["feasibility"] = np.where(has_ev, out["sum_ugf"] / out["sum_ug_ev"], 0.0)
+        out["evidence"] = np.where(out["sum_ug"] > 0, out["sum_ug_observed"] / out["sum_ug"], np.nan)
     out["peer_evidence"] = has_ev
-    sdg = th.explode("sdg_target_list").groupby("theme_id")["sdg_target_list"].nunique()
-    out["n_sdg_targets"] = out["theme_id"].map(sdg).astype(int)
-    out["sdg_breadth"] = out["n_sdg_targets"] / max(int(sdg.max()), 1)
+
+    # impact: the municipality's mean gap on each SDG target, over all its scored data points linked to it
+    links = _sdg_links(cat, th)
+    sdg_gap = (own.merge(links, on="data_point_id")
+               .assign(gap=lambda f: np.clip((100.0 - f["achievement"]) / 100.0, 0.0, 1.0))
+               .groupby(["municipality", "sdg_target"])["gap"].mean().rename("sdg_gap").reset_index())
+    served = (pd.DataFrame({"municipality": names}).merge(sdg_share[["theme_id", "sdg_target", "v"]], how="cross")
+              .merge(sdg_gap, on=["municipality", "sdg_target"], how="left"))
+    served["v_gap"] = served["v"] * served["sdg_gap"].fillna(0.0)
+    served["short"] = served["sdg_gap"].fillna(0.0) > 1e-12
+    gs = served.groupby(["municipality", "theme_id"])
+    impact = pd.DataFrame({"sum_v_gap": gs["v_gap"].sum(), "n_sdg_targets": gs.size(),
+                           "n_sdg_short": gs["short"].sum()}).reset_index()
+    out = out.merge(impact, on=["municipality", "theme_id"], how="left")
+    v_max = float(sdg_share.groupby("theme_id")["v"].sum().max())
+    out["impact"] = out["sum_v_gap"] / v_max
+
+    out["cost_class"] = out["theme_id"].map(cost["cost_class"])
+    out["cost"] = out["theme_id"].map(cost["cost"]).astype(float)
+    out["service_area"] = out["theme_id"].map(cost["service_area"])
     out["priority"] = out["theme_id"].map(_priorities(a, theme_ids))
     names_map = th.drop_duplicates("theme_id").set_index("theme_id")["theme_name"]
     out.insert(2, "theme_name", out["theme_id"].map(names_map))
-    out["status"] = np.where(out["n_scored"] == 0, NOT_SCORED, np.where(out["need"] > 0, RANKED, NO_GAP))
-    not_scored = out["status"] == NOT_SCORED
-    out.loc[not_scored, ["need", "feasibility", "confidence"]] = np.nan
-    for column in ("n_scored", "n_below_target", "n_below_66", "n_published", "n_city_supplied",
-                   "n_simulated", "n_peers"):
+    floor = min_evidence(a)
+    out["status"] = np.select([out["n_scored"] == 0, out["need"] <= 0, out["evidence"] < floor],
+                              [NOT_SCORED, NO_GAP, FILTERED], RANKED)
+    out.loc[out["status"] == NOT_SCORED, ["need", "impact", "feasibility"]] = np.nan
+    for column in ("n_scored", "n_below_target", "n_published", "n_city_supplied", "n_simulated", "n_peers",
+                   "n_sdg_targets", "n_sdg_short"):
         out[column] = out[column].astype(int)
-    return out.drop(columns=["mean_gap2", "sum_w_gap", "sum_w_f", "sum_w_reach", "sum_w_close"])
+    return out.drop(columns=["sum_ug", "sum_ug_ev", "sum_ugf", "sum_ug_observed", "sum_v_gap"])
 
 
 def _own_criteria(a: Any, municipality: str, themes: pd.DataFrame | None, panel: pd.DataFrame | None,
@@ -317,77 +432,141 @@ def _own_criteria(a: Any, municipality: str, themes: pd.DataFrame | None, panel:
     return crit.reset_index(drop=True)
 
 
-# ----------------------------------------------------------------------------- MCDA
+# ----------------------------------------------------------------------------- MCDA methods
+def _unit_normalisation(x: np.ndarray, cost: bool = False) -> np.ndarray:
+    """Criteria already in [0, 1]: a benefit stays, a cost becomes ``1 − x`` (comparable weights)."""
+    x = np.asarray(x, dtype=float)
+    return 1.0 - x if cost else x
+
+
 def _vector_normalisation(x: np.ndarray, cost: bool = False) -> np.ndarray:
-    """``x / ||x||`` (benefit) as in pymcdm, but a zero column stays 0 instead of NaN."""
+    """``x / ||x||`` (benefit) or ``1 − x / ||x||`` (cost), as in pymcdm, but a zero column stays 0."""
     norm = np.sqrt(np.sum(np.asarray(x, dtype=float) ** 2))
     r = x / norm if norm > 0 else np.zeros_like(x, dtype=float)
     return 1.0 - r if cost else r
 
 
-def topsis(matrix: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    """TOPSIS closeness ``C = D⁻ / (D⁺ + D⁻)`` of every row (all criteria benefits), by pymcdm.
+def weighted_sum(matrix: np.ndarray, weights: np.ndarray, types: np.ndarray = TYPES) -> np.ndarray:
+    """``Σ_j w_j x̃_j`` with ``x̃ = x`` for a benefit and ``1 − x`` for a cost (pymcdm WSM), in [0, 1]."""
+    from pymcdm.methods import WSM
 
-    Vector normalisation; weights are scaled to sum to 1. One alternative, or alternatives that
-    are all equal, get closeness 1 / 2 … (pymcdm returns NaN for 0/0; here it is 0.5).
-    """
+    w = np.asarray(weights, dtype=float)
+    return WSM(normalization_function=_unit_normalisation)(np.asarray(matrix, dtype=float), w / w.sum(),
+                                                           np.asarray(types), validation=False)
+
+
+def topsis(matrix: np.ndarray, weights: np.ndarray, types: np.ndarray = TYPES) -> np.ndarray:
+    """TOPSIS closeness ``C = D⁻ / (D⁺ + D⁻)`` (pymcdm, vector normalisation); 0/0 (all equal) gives 1/2."""
     from pymcdm.methods import TOPSIS
 
     X = np.asarray(matrix, dtype=float)
     w = np.asarray(weights, dtype=float)
-    w = w / w.sum()
     with np.errstate(divide="ignore", invalid="ignore"):
-        c = TOPSIS(normalization_function=_vector_normalisation)(X, w, np.ones(X.shape[1]), validation=False)
+        c = TOPSIS(normalization_function=_vector_normalisation)(X, w / w.sum(), np.asarray(types), validation=False)
     return np.where(np.isnan(c), 0.5, c)
 
 
-def topsis_many(matrix: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    """TOPSIS closeness for many weight vectors at once: ``weights`` (draws × criteria) → (draws × rows)."""
+def promethee_ii(matrix: np.ndarray, weights: np.ndarray, types: np.ndarray = TYPES) -> np.ndarray:
+    """PROMETHEE II net flow ``φ = φ⁺ − φ⁻`` with the usual preference function (pymcdm), in [−1, 1]."""
+    from pymcdm.methods import PROMETHEE_II
+
     X = np.asarray(matrix, dtype=float)
-    norms = np.sqrt((X ** 2).sum(axis=0))
-    R = np.divide(X, norms, out=np.zeros_like(X), where=norms > 0)
+    if X.shape[0] < 2:
+        return np.zeros(X.shape[0])
+    w = np.asarray(weights, dtype=float)
+    return PROMETHEE_II("usual")(X, w / w.sum(), np.asarray(types), validation=False)
+
+
+def method_score(method: str, matrix: np.ndarray, weights: np.ndarray, types: np.ndarray = TYPES) -> np.ndarray:
+    """A method's score on a common [0, 1] scale (PROMETHEE II: ``(φ + 1) / 2``), higher is better."""
+    if method == "weighted_sum":
+        return weighted_sum(matrix, weights, types)
+    if method == "topsis":
+        return topsis(matrix, weights, types)
+    if method == "promethee_ii":
+        return (promethee_ii(matrix, weights, types) + 1.0) / 2.0
+    raise ValueError(f"unknown method '{method}'; expected one of {list(METHODS)}")
+
+
+def _benefit(X: np.ndarray, types: np.ndarray) -> np.ndarray:
+    return np.where(np.asarray(types)[None, :] < 0, 1.0 - X, X)
+
+
+def scores_many(method: str, matrix: np.ndarray, weights: np.ndarray, types: np.ndarray = TYPES) -> np.ndarray:
+    """A method's [0, 1] scores for many weight vectors at once: ``weights`` (draws × criteria) → (draws × rows).
+
+    The same formulas as ``method_score`` (tests compare them draw by draw), vectorised over draws.
+    """
+    X = np.asarray(matrix, dtype=float)
     W = np.atleast_2d(np.asarray(weights, dtype=float))
     W = W / W.sum(axis=1, keepdims=True)
-    V = R[None, :, :] * W[:, None, :]                       # draws × rows × criteria
-    pis, nis = V.max(axis=1, keepdims=True), V.min(axis=1, keepdims=True)
-    dp = np.sqrt(((V - pis) ** 2).sum(axis=2))
-    dm = np.sqrt(((V - nis) ** 2).sum(axis=2))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        c = dm / (dm + dp)
-    return np.where(np.isnan(c), 0.5, c)
+    types = np.asarray(types)
+    if method == "weighted_sum":
+        return W @ _benefit(X, types).T
+    if method == "promethee_ii":
+        n = X.shape[0]
+        if n < 2:
+            return np.full((W.shape[0], n), 0.5)
+        d = np.sign(X[:, None, :] - X[None, :, :]) * types[None, None, :]   # rows × rows × criteria
+        D = d.sum(axis=1) / (n - 1)                                          # net flow per unit weight
+        return (W @ D.T + 1.0) / 2.0
+    if method == "topsis":
+        norms = np.sqrt((X ** 2).sum(axis=0))
+        R = np.divide(X, norms, out=np.zeros_like(X), where=norms > 0)
+        R = np.where(types[None, :] < 0, 1.0 - R, R)
+        V = R[None, :, :] * W[:, None, :]                                     # draws × rows × criteria
+        pis, nis = V.max(axis=1, keepdims=True), V.min(axis=1, keepdims=True)
+        dp = np.sqrt(((V - pis) ** 2).sum(axis=2))
+        dm = np.sqrt(((V - nis) ** 2).sum(axis=2))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            c = dm / (dm + dp)
+        return np.where(np.isnan(c), 0.5, c)
+    raise ValueError(f"unknown method '{method}'; expected one of {list(METHODS)}")
 
 
 def _competition_rank(score: np.ndarray) -> np.ndarray:
     """1 = highest; ties share the best rank."""
-    return pd.Series(score).rank(method="min", ascending=False).to_numpy().astype(int)
+    return pd.Series(np.round(score, 12)).rank(method="min", ascending=False).to_numpy().astype(int)
 
 
 def _rank_frame(crit: pd.DataFrame, w: np.ndarray) -> pd.DataFrame:
-    """Scores and ranks for one municipality's criteria frame."""
+    """Every method's score (times the theme's priority) and rank for one municipality's criteria frame.
+
+    Themes without a gap, or below the evidence filter, come after every ranked theme.
+    """
     out = crit.copy()
     ranked = (out["status"] == RANKED).to_numpy()
-    no_gap = (out["status"] == NO_GAP).to_numpy()
+    rest = out["status"].isin([NO_GAP, FILTERED]).to_numpy()
     X = out.loc[ranked, list(CRITERIA)].to_numpy(dtype=float)
     prio = out.loc[ranked, "priority"].to_numpy(dtype=float)
-    ws = np.full(len(out), np.nan)
-    tc = np.full(len(out), np.nan)
-    tcs = np.full(len(out), np.nan)
-    ws_rank = np.full(len(out), np.nan)
-    t_rank = np.full(len(out), np.nan)
     n = int(ranked.sum())
-    if n:
-        ws[ranked] = prio * (X @ w)
-        tc[ranked] = topsis(X, w)
-        tcs[ranked] = prio * tc[ranked]
-        ws_rank[ranked] = _competition_rank(ws[ranked])
-        t_rank[ranked] = _competition_rank(tcs[ranked])
-    ws[no_gap] = tc[no_gap] = tcs[no_gap] = 0.0
-    ws_rank[no_gap] = t_rank[no_gap] = n + 1
-    out["ws_score"], out["ws_rank"] = ws, pd.array(ws_rank, dtype="Int64")
-    out["topsis_closeness"], out["topsis_score"] = tc, tcs
-    out["topsis_rank"] = pd.array(t_rank, dtype="Int64")
+    for method in METHODS:
+        score = np.full(len(out), np.nan)
+        rank = np.full(len(out), np.nan)
+        if n:
+            score[ranked] = prio * method_score(method, X, w)
+            rank[ranked] = _competition_rank(score[ranked])
+        rank[rest] = n + 1
+        out[SCORE_COLUMNS[method]] = score
+        out[RANK_COLUMNS[method]] = pd.array(rank, dtype="Int64")
     out["n_ranked"] = n
+    out = out.join(_drivers(out, w))
     return out
+
+
+def _drivers(out: pd.DataFrame, w: np.ndarray) -> pd.DataFrame:
+    """Per ranked theme, the criterion that lifts its weighted sum most above the average theme, and the one
+    that holds it back most: contribution ``w_j (x̃_j − mean x̃_j)`` over the ranked themes."""
+    ranked = out["status"] == RANKED
+    drive = pd.Series(pd.NA, index=out.index, dtype=object)
+    drag = pd.Series(pd.NA, index=out.index, dtype=object)
+    if ranked.sum() >= 2:
+        Xb = _benefit(out.loc[ranked, list(CRITERIA)].to_numpy(dtype=float), TYPES)
+        C = w[None, :] * (Xb - Xb.mean(axis=0, keepdims=True))
+        names = np.array(CRITERIA, dtype=object)
+        drive[ranked] = np.where(C.max(axis=1) > 1e-12, names[C.argmax(axis=1)], pd.NA)
+        drag[ranked] = np.where(C.min(axis=1) < -1e-12, names[C.argmin(axis=1)], pd.NA)
+    return pd.DataFrame({"driver": drive, "drag": drag})
 
 
 def _ordinal(k: int) -> str:
@@ -395,34 +574,46 @@ def _ordinal(k: int) -> str:
     return f"{k}{suffix}"
 
 
-def _explain(row: pd.Series, municipality: str, need_order: int) -> str:
-    sources = [f"{row['n_published']} published", f"{row['n_city_supplied']} city-supplied",
-               f"{row['n_simulated']} simulated"]
-    sources = [x for x in sources if not x.startswith("0 ")]
-    n = int(row["n_scored"])
-    rests = f"rests on {n} scored value{'s' if n != 1 else ''}: {', '.join(sources)}" if n else "rests on no value"
-    prio = f"; policy priority ×{row['priority']:g}" if row["priority"] != 1.0 else ""
+def criterion_phrase(row: pd.Series, criterion: str, municipality: str, lifts: bool = True) -> str:
+    """The words for one criterion of a theme, with its value, for the explanation and the recommendations."""
+    if criterion == "need":
+        return (f"its need ({row['need']:.2f}: {row['n_below_target']} of {row['n_scored']} scored data points "
+                f"below target, mean achievement {row['mean_achievement']:.0f} %)")
+    if criterion == "impact":
+        return (f"its impact ({row['impact']:.2f}: {municipality} falls short on {row['n_sdg_short']} of the "
+                f"{row['n_sdg_targets']} SDG targets it serves)")
+    if criterion == "feasibility":
+        return (f"peer evidence (on the gaps, {100 * row['feasibility']:.0f} % of peers have closed at least half "
+                f"of {municipality}'s gap)" if row["peer_evidence"] else "the lack of peer evidence")
+    return f"its cost ({row['cost_class']}, {'lower' if lifts else 'higher'} than most of the themes ranked)"
+
+
+def explain(row: pd.Series, municipality: str, stability_label: str | None = None) -> str:
+    """One sentence per theme: its rank under each method, what drives it, and how much of it rests on real values."""
     if row["status"] == NOT_SCORED:
-        return (f"Not ranked: none of its {row['n_data_points']} data points has a scored value for "
-                f"{municipality}.")
+        return f"Not ranked: none of its {row['n_data_points']} data points has a scored value for {municipality}."
     if row["status"] == NO_GAP:
         return (f"Ranks last: already at target on all {row['n_scored']} scored data points "
-                f"(of {row['n_data_points']}), so there is no gap to close; {rests}.")
-    need = "the largest gap to target" if need_order == 1 else f"the {_ordinal(need_order)} largest gap to target"
-    peers = (f"where it falls short, on average {row['peers_reaching']:.0f} of {row['n_peers']} peers already "
-             f"reach the target and the best peer has closed {100 * row['best_peer_closes']:.0f} % of the gap"
-             if row["peer_evidence"] else "no peer value shows the gap can be closed")
-    return (f"Ranks {_ordinal(int(row['ws_rank']))} of {row['n_ranked']}: {need} "
-            f"({row['n_below_66']} of {row['n_scored']} scored data points below 66 %, "
-            f"mean achievement {row['mean_achievement']:.0f} %), serves {row['n_sdg_targets']} SDG targets, "
-            f"{peers}; {rests}{prio}.")
+                f"(of {row['n_data_points']}), so there is no gap to close.")
+    real = f"{100 * row['evidence']:.0f} % of its need rests on published or city-supplied values"
+    if row["status"] == FILTERED:
+        return f"Not ranked: only {real}, below the evidence filter."
+    others = ", ".join(f"{METHOD_LABELS[m]} {_ordinal(int(row[RANK_COLUMNS[m]]))}" for m in METHODS[1:])
+    stab = f"; {stability_label}" if stability_label else ""
+    why = ""
+    if isinstance(row.get("driver"), str):
+        why = f", lifted by {criterion_phrase(row, row['driver'], municipality)}"
+    if isinstance(row.get("drag"), str):
+        why += f", held back by {criterion_phrase(row, row['drag'], municipality, lifts=False)}"
+    prio = f"; priority ×{row['priority']:.2f}" if row["priority"] != 1.0 else ""
+    return (f"Ranks {_ordinal(int(row['ws_rank']))} of {row['n_ranked']} ({others}{stab}){why}{prio}; {real}.")
 
 
 def opportunities(a: Any, municipality: str, themes: pd.DataFrame | None = None,
                   weights: Mapping[str, float] | None = None, panel: pd.DataFrame | None = None,
                   crit: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Every theme for ``municipality``: criteria, weighted-sum score and rank, TOPSIS closeness and rank,
-    status (ranked / no gap / not scored) and a plain-language explanation; best first.
+    """Every theme for ``municipality``: criteria, evidence, each method's score and rank, status and a
+    one-sentence explanation; best first (by weighted sum).
 
     ``crit``: the municipality's ``criteria`` when already computed (not recomputed then).
     """
@@ -430,15 +621,11 @@ def opportunities(a: Any, municipality: str, themes: pd.DataFrame | None = None,
     w = criteria_weights(a, weights)
     crit = _own_criteria(a, m, themes, panel, crit)
     out = _rank_frame(crit, w)
-    need_rank = out.loc[out["status"] == RANKED, "need"].rank(method="min", ascending=False)
-    out["need_order"] = need_rank.reindex(out.index)
-    out["explanation"] = [_explain(row, m, int(row["need_order"]) if pd.notna(row["need_order"]) else 0)
-                          for _, row in out.iterrows()]
-    order = {RANKED: 0, NO_GAP: 1, NOT_SCORED: 2}
-    out = (out.assign(_s=out["status"].map(order))
-           .sort_values(["_s", "ws_rank", "topsis_rank", "theme_id"], kind="mergesort", na_position="last")
-           .drop(columns=["_s", "need_order"]).reset_index(drop=True))
-    return out
+    out["explanation"] = [explain(row, m) for _, row in out.iterrows()]
+    order = {RANKED: 0, FILTERED: 1, NO_GAP: 2, NOT_SCORED: 3}
+    return (out.assign(_s=out["status"].map(order))
+            .sort_values(["_s", "ws_rank", "topsis_rank", "theme_id"], kind="mergesort", na_position="last")
+            .drop(columns=["_s"]).reset_index(drop=True))
 
 
 # ----------------------------------------------------------------------------- stability
@@ -454,14 +641,9 @@ def weight_draws(w: np.ndarray, draws: int, seed: int, concentration: float = CO
 
 def _draw_ranks(X: np.ndarray, prio: np.ndarray, open_: np.ndarray, W: np.ndarray, method: str) -> np.ndarray:
     """Ordinal ranks (draws × themes), themes without a gap after all others, ties by theme order."""
-    if method == "weighted_sum":
-        S = (W @ X.T) * prio[None, :]
-    elif method == "topsis":
-        S = np.zeros((W.shape[0], X.shape[0]))
-        if open_.any():
-            S[:, open_] = topsis_many(X[open_], W) * prio[None, open_]
-    else:
-        raise ValueError(f"unknown method '{method}'; expected 'weighted_sum' or 'topsis'")
+    S = np.zeros((W.shape[0], X.shape[0]))
+    if open_.any():
+        S[:, open_] = scores_many(method, X[open_], W) * prio[None, open_]
     S = np.where(open_[None, :], S, -np.inf)
     order = np.argsort(-S, axis=1, kind="stable")
     ranks = np.empty_like(order)
@@ -471,14 +653,15 @@ def _draw_ranks(X: np.ndarray, prio: np.ndarray, open_: np.ndarray, W: np.ndarra
 
 
 def stability(a: Any, municipality: str, themes: pd.DataFrame | None = None, draws: int | None = None,
-              seed: int | None = None, method: str = "weighted_sum", concentration: float = CONCENTRATION,
+              seed: int | None = None, methods: tuple[str, ...] = METHODS, concentration: float = CONCENTRATION,
               weights: Mapping[str, float] | None = None, top: int = TOP,
               panel: pd.DataFrame | None = None, crit: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Rank acceptability of every scored theme under Dirichlet weight draws (seeded, vectorised).
+    """Rank acceptability of every scored theme under Dirichlet weight draws and under every method (seeded).
 
-    Columns: p_top (probability of a rank ≤ ``top``), p_rank1, rank_median, rank_p05, rank_p95,
-    stable (p_top ≥ 0.8 or ≤ 0.2) and a label. Themes not scored are left out (see ``opportunities``).
-    ``crit``: the municipality's ``criteria`` when already computed (not recomputed then).
+    Per method: ``p_top_<method>`` (probability of a rank ≤ ``top`` over the draws). Pooled over
+    methods × draws: p_top, p_rank1, rank_median, rank_p05, rank_p95. ``stable`` only when every
+    method puts the theme in the top ``top`` in ≥ 80 % of its draws, or every method in ≤ 20 %;
+    ``stability`` says which uncertainty moves it otherwise. Themes not scored are left out.
     """
     m = _resolve(a, municipality)
     w = criteria_weights(a, weights)
@@ -487,18 +670,32 @@ def stability(a: Any, municipality: str, themes: pd.DataFrame | None = None, dra
     crit = _own_criteria(a, m, themes, panel, crit)
     crit = crit[crit["status"] != NOT_SCORED].reset_index(drop=True)
     X = crit[list(CRITERIA)].to_numpy(dtype=float)
+    prio = crit["priority"].to_numpy(dtype=float)
     open_ = (crit["status"] == RANKED).to_numpy()
     W = weight_draws(w, draws, seed, concentration)
-    R = _draw_ranks(X, crit["priority"].to_numpy(dtype=float), open_, W, method)
+    central = _rank_frame(crit, w)
+    out = crit[["municipality", "theme_id", "theme_name", "status"]].assign(draws=draws)
+    ranks, high, low, central_top = [], [], [], []
+    for method in methods:
+        R = _draw_ranks(X, prio, open_, W, method)
+        p = (R <= top).mean(axis=0)
+        out[f"p_top_{method}"] = p
+        ranks.append(R)
+        high.append(p >= STABLE_HIGH)
+        low.append(p <= STABLE_LOW)
+        central_top.append((central[RANK_COLUMNS[method]].fillna(len(crit) + 1) <= top).to_numpy())
+    R = np.vstack(ranks)
     q = np.quantile(R, [0.05, 0.5, 0.95], axis=0, method="inverted_cdf")
-    p_top = (R <= top).mean(axis=0)
-    stable = (p_top >= STABLE_HIGH) | (p_top <= STABLE_LOW)
-    label = np.where(~stable, "uncertain", np.where(p_top >= STABLE_HIGH, f"stable in top {top}",
-                                                    f"stable outside top {top}"))
-    out = crit[["municipality", "theme_id", "theme_name", "status"]].assign(
-        method=method, draws=draws, p_top=p_top, p_rank1=(R == 1).mean(axis=0),
-        rank_median=q[1].astype(int), rank_p05=q[0].astype(int), rank_p95=q[2].astype(int),
-        stable=stable, stability=label)
+    all_high, all_low = np.all(high, axis=0), np.all(low, axis=0)
+    weights_stable = np.all(np.array(high) | np.array(low), axis=0)
+    methods_agree = np.all(np.array(central_top) == central_top[0], axis=0)
+    stable = all_high | all_low
+    label = np.select([all_high, all_low, ~methods_agree & weights_stable, methods_agree & ~weights_stable],
+                      [f"stable in top {top}", f"stable outside top {top}", "depends on the method",
+                       "depends on the weights"], "depends on the weights and the method")
+    out = out.assign(p_top=(R <= top).mean(axis=0), p_rank1=(R == 1).mean(axis=0),
+                     rank_median=q[1].astype(int), rank_p05=q[0].astype(int), rank_p95=q[2].astype(int),
+                     stable=stable, stability=label)
     return out.sort_values(["rank_median", "p_top", "theme_id"], ascending=[True, False, True],
                            kind="mergesort").reset_index(drop=True)
 
@@ -568,60 +765,113 @@ def what_if(a: Any, municipality: str, theme_id: str | None = None,
 
 
 # ----------------------------------------------------------------------------- across municipalities
-def ranking_all(a: Any, themes: pd.DataFrame | None = None, panel: pd.DataFrame | None = None) -> pd.DataFrame:
-    """``opportunities`` for every municipality of the assessment, stacked (criteria computed once)."""
+def ranking_all(a: Any, themes: pd.DataFrame | None = None, panel: pd.DataFrame | None = None,
+                costs: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Scores and ranks of every municipality of the assessment, stacked (criteria computed once)."""
     th = _themes(themes, a.catalogue)
     w = criteria_weights(a)
-    crit = criteria(a, th, None, panel)
+    crit = criteria(a, th, None, panel, costs)
     parts = [_rank_frame(c.reset_index(drop=True), w) for _, c in crit.groupby("municipality", sort=True)]
     return pd.concat(parts, ignore_index=True)
 
 
 def joint_programmes(a: Any, top: int = TOP, themes: pd.DataFrame | None = None, min_municipalities: int = 2,
-                     method: str = "ws", panel: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Themes in the top ``top`` (weighted sum, or ``method='topsis'``) of several municipalities at once."""
-    column = {"ws": "ws_rank", "topsis": "topsis_rank"}[method]
-    allr = ranking_all(a, themes, panel)
-    hit = allr[(allr["status"] == RANKED) & (allr[column] <= top)]
+                     method: str = "weighted_sum", panel: pd.DataFrame | None = None,
+                     costs: pd.DataFrame | None = None, ranked: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Themes in the top ``top`` of several municipalities at once (rank of ``method``).
+
+    A programme rests on real values only when at least two of its municipalities have a gap whose
+    need is mostly observed (evidence ≥ ``REAL_EVIDENCE``); otherwise ``basis`` says it rests on
+    simulated values. ``ranked``: ``ranking_all`` when already computed.
+    """
+    column = RANK_COLUMNS[{"ws": "weighted_sum"}.get(method, method)]
+    allr = ranking_all(a, themes, panel, costs) if ranked is None else ranked
+    hit = allr[(allr["status"] == RANKED) & (allr[column] <= top)].assign(
+        real=lambda f: f["evidence"] >= REAL_EVIDENCE)
     g = hit.sort_values(["theme_id", "municipality"]).groupby(["theme_id", "theme_name"], sort=False)
     out = pd.DataFrame({
         "n_municipalities": g.size(),
         "municipalities": g["municipality"].agg("; ".join),
+        "n_real": g["real"].sum().astype(int),
         "mean_rank": g[column].mean().astype(float),
         "mean_need": g["need"].mean(),
         "n_with_gap": allr[allr["status"] == RANKED].groupby("theme_id").size()
         .reindex(g.size().index.get_level_values(0)).to_numpy(),
     }).reset_index()
     out = out[out["n_municipalities"] >= min_municipalities]
+    out["basis"] = np.where(out["n_real"] >= 2, "real values",
+                            "rests on simulated values")
     out["explanation"] = [f"In the top {top} of {r.n_municipalities} municipalities ({r.municipalities}); "
-                          f"{r.n_with_gap} have a gap on it." for r in out.itertuples()]
+                          f"{r.n_with_gap} have a gap on it; the gap rests mostly on real values in {r.n_real} of them"
+                          + ("." if r.n_real >= 2 else ", so the programme rests on simulated values.")
+                          for r in out.itertuples()]
     return out.sort_values(["n_municipalities", "mean_rank", "theme_id"], ascending=[False, True, True],
                            kind="mergesort").reset_index(drop=True)
 
 
 # ----------------------------------------------------------------------------- report tables
-PROFILE_COLUMNS = ["ws_rank", "theme_name", "need", "sdg_breadth", "feasibility", "confidence", "priority",
-                   "ws_score", "topsis_closeness", "topsis_rank", "p_top", "rank_p05", "rank_median",
-                   "rank_p95", "stability", "explanation"]
+PROFILE_COLUMNS = ["ws_rank", "theme_name", "need", "impact", "feasibility", "cost_class", "evidence", "priority",
+                   "ws_score", "topsis_rank", "promethee_rank", "p_top", "rank_p05", "rank_median", "rank_p95",
+                   "stability", "service_area", "explanation"]
+CARD_COLUMNS = ["ws_rank", "theme_name", "cost_class", "evidence", "stability", "explanation"]
+CITIZEN_COLUMNS = ["analysis_rank", "citizens_rank", "disagreement"]
+"""The compact view the profile shows; the full table goes to the downloads."""
 
 
 def profile_table(a: Any, municipality: str, themes: pd.DataFrame | None = None,
                   panel: pd.DataFrame | None = None) -> pd.DataFrame:
-    """The profile's opportunity table: ranking, criteria, stability band and explanation per theme."""
+    """The profile's opportunity table: ranks by every method, criteria, evidence, stability and explanation."""
     th = _themes(themes, a.catalogue)
-    crit = criteria(a, th, [municipality], panel)  # once, for the ranking and its stability
-    opp = opportunities(a, municipality, th, panel=panel, crit=crit)
-    stab = stability(a, municipality, th, panel=panel, crit=crit)
+    m = _resolve(a, municipality)
+    crit = criteria(a, th, [m], panel)  # once, for the ranking and its stability
+    opp = opportunities(a, m, th, panel=panel, crit=crit)
+    stab = stability(a, m, th, panel=panel, crit=crit)
     out = opp.merge(stab[["theme_id", "p_top", "rank_p05", "rank_median", "rank_p95", "stable", "stability"]],
                     on="theme_id", how="left")
     out.loc[out["status"] == NOT_SCORED, "stability"] = "not scored"
-    return out[["municipality", "theme_id", "status", *PROFILE_COLUMNS, "stable"]]
+    out["explanation"] = [explain(row, m, row["stability"] if row["status"] == RANKED else None)
+                          for _, row in out.iterrows()]
+    out["driven_by"] = [criterion_phrase(row, row["driver"], m) if isinstance(row["driver"], str) else ""
+                        for _, row in out.iterrows()]
+    out["held_back_by"] = [criterion_phrase(row, row["drag"], m, lifts=False) if isinstance(row["drag"], str)
+                           else "" for _, row in out.iterrows()]
+    out = out.merge(citizens(a, m, th, crit), on="theme_id", how="left")
+    return out[["municipality", "theme_id", "status", *PROFILE_COLUMNS, *CITIZEN_COLUMNS, "stable", "driver",
+                "driven_by", "drag", "held_back_by"]]
+
+
+def citizens(a: Any, municipality: str, themes: pd.DataFrame | None = None,
+             crit: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Per theme: the rank without priorities, the citizens' rank from ``theme_priorities`` and where they disagree.
+
+    Empty columns when no priority is given (no survey).
+    """
+    from analysis import survey
+
+    given = _invest_params(a).get("theme_priorities", {}) or {}
+    m = _resolve(a, municipality)
+    crit = _own_criteria(a, m, themes, None, crit)
+    if not given:
+        return pd.DataFrame({"theme_id": crit["theme_id"], "analysis_rank": pd.NA, "citizens_rank": pd.NA,
+                             "disagreement": ""}).astype({"analysis_rank": "Int64", "citizens_rank": "Int64"})
+    plain = opportunities(a, m, themes, crit=crit.assign(priority=1.0))
+    comp = survey.comparison(plain, given)[["theme_id", *CITIZEN_COLUMNS]]
+    return comp.astype({"analysis_rank": "Int64", "citizens_rank": "Int64"})
+
+
+def cards(table: pd.DataFrame) -> pd.DataFrame:
+    """The compact view of ``profile_table`` for the profile page (citizens' columns only when a survey is given)."""
+    columns = list(CARD_COLUMNS)
+    if table["citizens_rank"].notna().any():
+        columns[1:1] = ["citizens_rank", "disagreement"]
+    return table[columns].reset_index(drop=True)
 
 
 def synthesis_table(a: Any, top: int = TOP, themes: pd.DataFrame | None = None,
-                    panel: pd.DataFrame | None = None) -> pd.DataFrame:
+                    panel: pd.DataFrame | None = None, ranked: pd.DataFrame | None = None) -> pd.DataFrame:
     """The synthesis view: each municipality's top ``top`` themes (weighted sum), one row per pair."""
-    allr = ranking_all(a, themes, panel)
+    allr = ranking_all(a, themes, panel) if ranked is None else ranked
     hit = allr[(allr["status"] == RANKED) & (allr["ws_rank"] <= top)]
-    return hit[["municipality", "ws_rank", "theme_id", "theme_name", "ws_score", "topsis_rank", *CRITERIA]] \
+    return hit[["municipality", "ws_rank", "theme_id", "theme_name", "ws_score", "topsis_rank", "promethee_rank",
+                *CRITERIA, "evidence", "driver"]] \
         .sort_values(["municipality", "ws_rank", "theme_id"], kind="mergesort").reset_index(drop=True)

@@ -68,6 +68,10 @@ class Invest(_Section):
     draws: int = Field(ge=10, le=MAX_INVEST_DRAWS, strict=True,
                        description="Weight draws for the stability of the investment ranking "
                                    "(at most 100 000: about 0.1 GB).")
+    min_evidence: float = Field(ge=0, le=1, allow_inf_nan=False,
+                                description="Rank only themes whose need rests at least this share on real values.")
+    priorities_source: str = Field(max_length=500, description="The citizens' survey behind theme_priorities "
+                                                               "(file and SHA-256), recorded in provenance.")
 
     @field_validator("criteria_weights")
     @classmethod
@@ -325,6 +329,11 @@ def _problem(error: dict[str, Any], origins: dict[tuple, str]) -> Problem:
         if loc[:n] in origins:
             source = origins[loc[:n]]
             break
+    # a mapping set by one layer and partly overridden by a later one: name the latest layer inside it
+    layers = list(dict.fromkeys(origins.values()))
+    inside = [src for key, src in origins.items() if loc and key[:len(loc)] == loc]
+    if inside:
+        source = max(inside, key=layers.index)
     key = ".".join(str(p) for p in loc) or None
     message = error["msg"].removeprefix("Value error, ")
     if error["type"] == "extra_forbidden":
@@ -397,3 +406,20 @@ def field_descriptions(model: type[BaseModel] = Parameters, prefix: str = "") ->
         if isinstance(annotation, type) and issubclass(annotation, BaseModel):
             out.update(field_descriptions(annotation, key + "."))
     return out
+
+
+def keys_table() -> str:
+    """The Markdown table of every key, its default (params/defaults.yaml) and description, for docs/parameters.md."""
+    defaults = load()
+    sections = {name for name, info in Parameters.model_fields.items()
+                if isinstance(info.annotation, type) and issubclass(info.annotation, BaseModel)}
+    rows = ["| key | default | meaning |", "|---|---|---|"]
+    for key, text in field_descriptions().items():
+        if key in sections:
+            continue  # a section: its keys follow
+        node: Any = defaults
+        for part in key.split("."):
+            node = node.get(part) if isinstance(node, dict) else None
+        shown = "—" if node is None else json.dumps(node, ensure_ascii=False)
+        rows.append(f"| `{key}` | `{shown}` | {text} |")
+    return "\n".join(rows)

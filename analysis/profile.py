@@ -154,6 +154,7 @@ class Profile:
     gaps: pd.DataFrame
     opportunities: pd.DataFrame
     what_if: pd.DataFrame
+    recommendations: pd.DataFrame
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
 
 
@@ -167,7 +168,7 @@ def build(values: dict[str, Any] | None = None, output_dir: Path | None = None,
     package, never scraped from cells.
     """
     from analysis import assess as assess_module
-    from analysis import invest, params
+    from analysis import invest, params, recommend
     from analysis import municipalities as panel_module
 
     values = params.given(values, municipality)
@@ -187,6 +188,7 @@ def build(values: dict[str, Any] | None = None, output_dir: Path | None = None,
     own_trends = a.trends[a.trends["municipality"] == name].drop(columns="municipality")
     themes = invest.load_themes(cat=a.catalogue)
     opportunities = invest.profile_table(a, name, themes, panel=panel)  # the criteria are computed once
+    gaps = data_gaps(a, name)
     prof = Profile(
         municipality=name, assessment=a, peers=group, provenance=provenance(a, name),
         baseline=baseline_table(a, name, group),
@@ -194,14 +196,16 @@ def build(values: dict[str, Any] | None = None, output_dir: Path | None = None,
         categories=a.levels["category"][a.levels["category"]["municipality"] == name].reset_index(drop=True),
         strengths=strengths, weaknesses=weaknesses,
         sdg_goals=a.sdg_goals[a.sdg_goals["municipality"] == name].reset_index(drop=True),
-        trends=own_trends.reset_index(drop=True), gaps=data_gaps(a, name),
+        trends=own_trends.reset_index(drop=True), gaps=gaps,
         opportunities=opportunities,
         what_if=invest.what_if(a, name, themes=themes, ranked=opportunities),
+        recommendations=recommend.recommendations(a, name, opportunities, themes, gaps=gaps),
     )
     prof.provenance.update(kommunenummer=entity.kommunenummer, slug=entity.slug)
     prof.tables = {"baseline": prof.baseline, "dimensions": prof.dimensions, "categories": prof.categories,
                    "sdg_goals": prof.sdg_goals, "trends": prof.trends, "data_gaps": prof.gaps,
-                   "opportunities": prof.opportunities, "what_if": prof.what_if}
+                   "opportunities": prof.opportunities, "what_if": prof.what_if,
+                   "recommendations": prof.recommendations}
     if output_dir is not None:
         write_outputs(prof, Path(output_dir))
     return prof

@@ -28,7 +28,7 @@ output_dir = "reports/executed"
 # %% tags=["remove-cell"]
 from IPython.display import HTML, Markdown, display
 
-from analysis import present, profile
+from analysis import invest, present, profile
 
 prof = profile.build(values, output_dir or None, municipality=municipality)
 p = prof.provenance
@@ -116,20 +116,34 @@ display(HTML(present.table_html(prof.gaps, max_rows=30)))
 
 # %% [markdown]
 # ## Investment and innovation opportunities
-# Opportunity themes ranked by need (gap to target), SDG breadth, peer feasibility and confidence
-# (published rather than simulated values), with a weighted sum and TOPSIS. The stability columns
-# come from re-ranking under many random criteria weights: a theme whose place depends on the
-# weights is marked uncertain.
+# Investment themes ranked on need (the gaps the theme can close), impact (the SDG targets it serves
+# where the municipality falls short), feasibility (peers that have closed at least half of the
+# gap) and cost class, by weighted sum, TOPSIS and PROMETHEE II. A theme is stable only when both
+# uncertain weights and the choice of method leave it in place. Evidence is the share of the need
+# resting on published or city-supplied values; it is shown, not ranked. Where citizens' priorities
+# from a survey are given (`python -m analysis survey-ingest`), their rank stands beside the
+# analysis' rank without them, with the themes where they disagree. The full table, with every
+# criterion and method, is in the downloads.
 
 # %%
 # NBVAL_CHECK_OUTPUT
-display(HTML(present.table_html(prof.opportunities.drop(columns="municipality"), decimals=2)))
+display(HTML(present.table_html(invest.cards(prof.opportunities), decimals=2)))
 
 # %% [markdown]
 # What would change if the top opportunity closed its gaps to target:
 
 # %%
 display(HTML(present.table_html(prof.what_if, decimals=1)))
+
+# %% [markdown]
+# ## Recommendations
+# Numbered recommendations derived by rule from the gaps and the ranking (docs/invest.md): invest
+# in the top themes whose gap rests on real values, verify the others first, review the categories
+# in the lowest band, join shared programmes, plan data collection. Each names an owner, a horizon
+# and a cost class.
+
+# %%
+display(HTML(present.table_html(prof.recommendations.drop(columns="rule"))))
 
 # %% [markdown]
 # ## Downloads

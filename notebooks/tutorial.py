@@ -259,25 +259,27 @@ display(HTML(present.table_html(uncertainty.sobol_indices(inputs, n_base=64, see
 # U4SSC stops at the scores. UNECE city profiles then choose projects by hand. `analysis.invest`
 # ranks investment themes, each of which moves a set of data points, on four criteria:
 #
-# - **need**: the root-mean-square gap to target of the theme's data points;
-# - **SDG breadth**: how many SDG targets the theme serves;
-# - **feasibility**: whether peers already reach the target or have closed the gap;
-# - **confidence**: the share of real rather than simulated values.
+# - **need**: the gaps to target the theme can close (a data point shared by several themes is split between them);
+# - **impact**: the SDG targets the theme serves where the municipality falls short;
+# - **feasibility**: the share of peers that have already closed at least half of the gap;
+# - **cost**: the theme's cost class (low, medium, high).
 #
-# The themes are ranked by a weighted sum (weights `invest.criteria_weights`) and by TOPSIS. Each
-# row explains its rank in words.
+# The themes are ranked by a weighted sum (weights `invest.criteria_weights`), TOPSIS and
+# PROMETHEE II. Evidence, the share of the need resting on real rather than simulated values, is
+# shown beside the rank. Each row explains its rank in words.
 
 # %%
 opp = invest.opportunities(a, name)
-columns = ["ws_rank", "theme_name", "need", "sdg_breadth", "feasibility", "confidence", "ws_score", "topsis_rank",
-           "status"]
+columns = ["ws_rank", "theme_name", "need", "impact", "feasibility", "cost_class", "evidence", "topsis_rank",
+           "promethee_rank", "status"]
 display(HTML(present.table_html(opp[columns], caption=f"Opportunities for {name} (analysis.invest.opportunities)")))
 display(Markdown(f"**Top theme:** {opp['explanation'].iloc[0]}"))
 
 # %% [markdown]
 # Is the order firm if the criteria weights are uncertain? `analysis.invest.stability` re-ranks
-# the themes under Dirichlet draws of the weights (500 draws here). A theme is *stable* when it
-# lands in the top 3 in at least 80 % of the draws, or in at most 20 %.
+# the themes under Dirichlet draws of the weights (500 draws here) and under each of the three
+# methods. A theme is *stable* when every method puts it in the top 3 in at least 80 % of the draws,
+# or every method in at most 20 %.
 
 # %%
 stab = invest.stability(a, name, draws=500)

@@ -131,15 +131,17 @@ def test_all_zero_weights_and_nan_are_refused():
     zero = ["weights.economy=0", "weights.environment=0", "weights.society_and_culture=0"]
     assert "sum to 0" in str(error_of(params.load, overrides=zero))
     assert "weights.economy" in str(error_of(params.load, overrides=["weights.economy=.nan"]))
-    zero = [f"invest.criteria_weights.{c}=0" for c in ("need", "sdg_breadth", "feasibility", "confidence")]
-    assert "criteria weights sum to 0" in str(error_of(params.load, overrides=zero))
+    zero = [f"invest.criteria_weights.{c}=0" for c in ("need", "impact", "feasibility", "cost")]
+    err = error_of(params.load, overrides=zero)
+    assert "criteria weights sum to 0" in str(err) and err.problems[0].file == "--set"
 
 
 def test_names_the_data_must_have():
     assert "unknown target set 'nowhere'" in str(error_of(params.load, overrides=["target_set=nowhere"]))
     assert "unknown theme ids ['x']" in str(error_of(params.load, overrides=["invest.theme_priorities.x=2"]))
     assert "unknown synthesis.grouping 'size'" in str(error_of(params.load, overrides=["synthesis.grouping=size"]))
-    assert "unknown criteria ['luck']" in str(error_of(params.load, overrides=["invest.criteria_weights.luck=1"]))
+    err = error_of(params.load, overrides=["invest.criteria_weights.luck=1"])
+    assert "unknown criteria ['luck']" in str(err) and err.problems[0].file == "--set"
 
 
 def test_unknown_or_ambiguous_municipalities_and_peers():
@@ -220,3 +222,8 @@ def test_the_notebook_receives_the_validated_values(tmp_path):
     provenance = json.loads((tmp_path / "profiles" / "1804-bodo.provenance.json").read_text(encoding="utf-8"))
     assert provenance["parameters"] == model.canonical() and provenance["kommunenummer"] == "1804"
     assert not math.isnan(provenance["parameters"]["weights"]["economy"])
+
+
+def test_the_keys_table_in_the_docs_is_the_models():
+    doc = (paths.ROOT / "docs" / "parameters.md").read_text(encoding="utf-8")
+    assert params.keys_table() in doc
