@@ -381,6 +381,21 @@ def assessment_key(values: Mapping[str, Any]) -> str:
     return digest({k: values[k] for k in ASSESSMENT_KEYS}, ())
 
 
+def overrides(values: Mapping[str, Any], base: Mapping[str, Any] | None = None) -> list[str]:
+    """Every value that differs from ``base`` (default: the main job's values for the same municipality), as
+    ``dotted.key=value`` with JSON values: what a re-run changed, for its "Run" line and provenance."""
+    base = load(values.get("municipality")) if base is None else base
+
+    def leaves(node: Any, prefix: str = "") -> dict[str, Any]:
+        if isinstance(node, Mapping) and node:
+            return {k: v for key, sub in node.items() for k, v in leaves(sub, f"{prefix}{key}.").items()}
+        return {prefix.rstrip("."): node}
+
+    now, then = leaves(values), leaves(base)
+    return [f"{k}={json.dumps(now.get(k), ensure_ascii=False)}" for k in sorted(set(now) | set(then))
+            if now.get(k) != then.get(k)]
+
+
 def digest(values: Mapping[str, Any], exclude: tuple[str, ...] = ("municipality",)) -> str:
     """Short SHA-256 of resolved values (canonical JSON) without ``exclude``: names a run folder or a cached stage."""
     relevant = {k: v for k, v in values.items() if k not in exclude}

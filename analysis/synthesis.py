@@ -16,7 +16,7 @@ from typing import Any
 
 import pandas as pd
 
-from analysis import compare, invest, municipalities, params, profile, uncertainty
+from analysis import compare, invest, municipalities, params, paths, profile, uncertainty
 from analysis.assess import Assessment, stage
 from analysis.errors import InputError
 from analysis.files import write_text
@@ -98,7 +98,7 @@ def build(values: dict[str, Any] | None = None, output_dir: Path | None = None,
                   "top_opportunities": syn.top_opportunities, "joint_programmes": syn.joint_programmes}
     if output_dir is not None:
         from analysis.present import export_tables
-        out = Path(output_dir)
+        out = paths.from_root(output_dir)
         export_tables(syn.tables, out / "tables" / "synthesis")
         write_text(out / "synthesis.provenance.json",
                    json.dumps(syn.provenance, ensure_ascii=False, indent=2, sort_keys=True) + "\n")

@@ -47,13 +47,17 @@ display(HTML(present.banner(p["n_published"], p["n_city_supplied"], p["n_simulat
 display(Markdown(
     f"**Run:** target set `{p['parameters']['target_set']}`, simulated values "
     f"{'included' if p['parameters']['include_simulated'] else 'excluded'}, seed {p['parameters']['seed']}, "
+    f"dimension weights {', '.join(f'{k} {v:g}' for k, v in p['parameters']['weights'].items())}, "
     f"peer group: {', '.join(prof.peers)} ({len(prof.peers)} municipalities). "
-    f"Data `{p['data_sha256'][:12]}`, code `{p['code_version']}`."))
+    f"Data `{p['data_sha256'][:12]}`, code `{p['code_version']}`. "
+    f"Overrides: {', '.join(f'`{o}`' for o in p['overrides']) if p['overrides'] else 'none (default parameters)'}."))
+display(Markdown(f"**Coverage:** {prof.coverage_note}"))
 
 # %% [markdown]
 # ## Dimension scores against peers
 # Mean achievement of target per dimension (a continuous 0–100 score), with the U4SSC score
 # (Σ points / 4n), its band and the coverage (data points scored / data points in the dimension).
+# A score needs at least half of its data points (`sufficient`); below that it reads "insufficient data".
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -61,6 +65,16 @@ display(HTML(present.table_html(prof.dimensions, decimals=1)))
 
 # %%
 fig = present.plot_dimension_scores(prof.dimensions, prof.municipality)
+
+# %% [markdown]
+# ## Overall index
+# The weighted mean of the three dimensions' mean achievements with the weights of the parameter
+# `weights`, and its rank in the panel and among the peers (1 = highest). U4SSC itself reports no
+# overall index: this is the project's own construction, so it moves when the weights change.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+display(HTML(present.table_html(prof.overall, decimals=1)))
 
 # %% [markdown]
 # ## Category scores
@@ -75,14 +89,16 @@ fig = present.plot_category_achievement(prof.categories, prof.municipality)
 # focus on data points in the 0–33 % and 33–66 % bands.
 
 # %%
-columns = ["data_point_id", "data_point_name", "value", "registry_unit", "target", "achievement", "band", "source_type"]
+columns = ["data_point_id", "data_point_name", "value", "registry_unit", "target", "achievement", "band", "source_type",
+           "goalposts_from_simulated"]
 display(HTML(present.table_html(prof.strengths[columns], caption="Strengths")))
 display(HTML(present.table_html(prof.weaknesses[columns], caption="Weaknesses")))
 
 # %% [markdown]
 # ## SDG dashboard
-# Each goal takes its colour from its two worst data points (SDSN's rule), so an average cannot
-# hide a failing indicator.
+# All 17 goals. Each SDG target takes its colour from its two worst data points (SDSN's rule), so an
+# average cannot hide a failing indicator; each goal takes the lower median of its targets' colours
+# and names its two worst targets. Grey: no data point links to the goal, or none is scored.
 
 # %%
 fig = present.plot_sdg_dashboard(prof.sdg_goals, prof.municipality)
@@ -90,8 +106,9 @@ display(HTML(present.table_html(prof.sdg_goals.drop(columns="municipality"), dec
 
 # %% [markdown]
 # ## Baseline: every data point against target and peers
-# Value, unit and year; the target and achievement; the U4SSC band; the rank among the peer group
-# (1 = best) and the percentile; and where the value comes from.
+# Value, unit and year; the target, the worst value and the rule that gave it (`worst_rule`), and
+# the achievement; the U4SSC band; the rank among the peer group (1 = best) and the percentile; and
+# where the value comes from. A real value whose target or worst rests on simulated peers carries †.
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -133,7 +150,10 @@ display(HTML(present.table_html(invest.cards(prof.opportunities), decimals=2)))
 # What would change if the top opportunity closed its gaps to target:
 
 # %%
-display(HTML(present.table_html(prof.what_if, decimals=1)))
+if prof.what_if_note:
+    display(Markdown(prof.what_if_note))
+else:
+    display(HTML(present.table_html(prof.what_if, decimals=1)))
 
 # %% [markdown]
 # ## Recommendations

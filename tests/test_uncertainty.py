@@ -287,6 +287,8 @@ def test_data_sensitivity_on_the_demonstration_panel(real):
     compared = table[table["compared"]]
     assert 2 <= len(compared) <= table["index_published_only"].sum() < len(table)
     assert set(compared["rank_with_simulated"]) == set(range(1, len(compared) + 1))
-    assert set(compared["rank_published_only"]) == set(range(1, len(compared) + 1))
+    # competition ranks: published values alone may tie (Asker and Kristiansund both 50 in 2020)
+    ranks = compared["rank_published_only"]
+    assert ranks.min() == 1 and set(ranks) <= set(range(1, len(compared) + 1))
     assert (table.loc[~table["compared"], "reason"] != "").all()
     assert table.loc[~table["compared"], ["rank_with_simulated", "rank_published_only"]].isna().all().all()

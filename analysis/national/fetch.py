@@ -134,10 +134,12 @@ def run(provider: str, texts: list[str] | None = None, years: list[int] | None =
     queries = client.plan(entries, codes)
     root = Path(root or snapshot.ROOT)
     session = session or http.session(root / ".cache")
-    answers = []
-    from tqdm.auto import tqdm
-    for query in tqdm(queries, desc=f"{provider}: queries", unit="query", disable=not progress):
-        answers.append(client.fetch(query, session))
+    from rich.console import Console
+    from rich.progress import track
+
+    answers = [client.fetch(query, session) for query in
+               track(queries, description=f"{provider}: {len(queries)} queries", disable=not progress,
+                     console=Console(stderr=True), transient=True)]
     meta = {"municipalities": [{"kommunenummer": e.kommunenummer, "name": e.name} for e in entities],
             "years": years, "skipped": skipped, "code_version": analysis.__version__,
             "mapping_sha256": hashlib.sha256(Path(map_path or mapping.MAP).read_bytes()).hexdigest()}
