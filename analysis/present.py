@@ -52,12 +52,15 @@ def rests_on_simulated(frame: pd.DataFrame) -> pd.Series:
     """Rows that show a simulated value, or a group result resting mostly on simulated values.
 
     Recognised columns: ``source_type`` (one value), ``n_simulated`` with ``n_scored`` (a group of
-    values) and ``share_simulated`` (a share). A real value scored against goalposts derived from
-    simulated peers is *not* simulated: :func:`goalposts_simulated` marks it separately.
+    values), ``share_simulated`` (a share) and ``rests_on_simulated_year`` (a trend drawn through a
+    simulated year). A real value scored against goalposts derived from simulated peers is *not*
+    simulated: :func:`goalposts_simulated` marks it separately.
     """
     marked = pd.Series(False, index=frame.index)
     if "source_type" in frame.columns:
         marked |= frame["source_type"].eq("simulated")
+    if "rests_on_simulated_year" in frame.columns:
+        marked |= frame["rests_on_simulated_year"].astype("boolean").fillna(False).astype(bool)
     if {"n_simulated", "n_scored"} <= set(frame.columns):
         marked |= frame["n_simulated"] * 2 > frame["n_scored"]
     if "share_simulated" in frame.columns:

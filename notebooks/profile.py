@@ -117,7 +117,9 @@ display(HTML(present.table_html(prof.baseline, decimals=2)))
 # %% [markdown]
 # ## Trends
 # Where several years exist: SDSN's arrows (required versus observed yearly gain to the deadline)
-# and the year the target is reached at the observed compound growth (NTNU's projection).
+# and the year the target is reached at the same observed yearly gain (one linear model, so an
+# arrow and its projected year never disagree). A value within 1 % of the goalpost span of its
+# target counts as reached. Rows resting on a simulated year are marked as simulated.
 
 # %%
 display(HTML(present.table_html(prof.trends, decimals=2, max_rows=40)))

@@ -349,8 +349,8 @@ display(HTML(present.table_html(goal6[["data_point_id", "data_point_name", "achi
 # A baseline says where a municipality stands; a trend says whether it is getting there. Where a
 # data point has several years, `analysis.trends.trends` compares the yearly gain still needed to
 # reach the target by the deadline (parameter `deadline`) with the gain observed so far (SDSN's
-# arrows), and projects the year the target is reached at the observed compound growth (NTNU's
-# dashboard). U4SSC itself reports one year.
+# arrows), and projects the year the target is reached at that same observed yearly gain, so arrow
+# and projected year never contradict each other (methodology, trends). U4SSC itself reports one year.
 #
 # - required gain = (target − last value) / (deadline − last year), signed so that positive is better;
 # - observed gain = (last value − first value) / (last year − first year), signed the same way;
@@ -366,7 +366,7 @@ trend = a.trends[(a.trends["municipality"] == name) & (a.trends["data_point_id"]
 display(HTML(present.table_html(trend.drop(columns="municipality"), decimals=3, caption="analysis.trends.trends")))
 t = trend.iloc[0]
 display(Markdown(
-    f"Required: ({t['target']:g} − {t['last_value']:g}) / ({t['deadline']} − {t['last_year']}), with the sign for "
+    f"Required: ({goal['target']:g} − {t['last_value']:g}) / ({t['deadline']} − {t['last_year']}), with the sign for "
     f"lower is better, = {t['required_gain']:.3f} points a year. Observed: {t['observed_gain']:.3f} a year. "
     f"Trend: **{t['trend']} {t['arrow']}**."))
 display(Markdown(f"The series has {series['source_type'].eq('simulated').sum()} simulated of {len(series)} values: "
@@ -402,7 +402,8 @@ display(HTML(present.table_html(ranked, caption=f"Water Supply Loss among {len(g
 # - the normalisation (goalposts, min-max, rank);
 # - missing values (drop, or impute the median);
 # - the aggregation (arithmetic or geometric);
-# - the dimension weights (Dirichlet draws around the nominal ones).
+# - the outlier treatment (none, or COINr's winsorise-then-log rule);
+# - the dimension weights (each nominal weight times a uniform ±25 %, as JRC audits do).
 #
 # It then reports the nominal rank, the median rank and the 5th–95th percentile band. Here we use
 # 500 draws; the synthesis uses `synthesis.draws`.
