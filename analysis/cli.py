@@ -18,6 +18,32 @@ def _cmd_build(args: argparse.Namespace) -> int:
     return 0
 
 
+def _years(text: str) -> list[int]:
+    """``2019`` or ``2019-2022`` as a list of years (argparse type of ``fetch --years``)."""
+    first, _, last = text.partition("-")
+    try:
+        start, end = int(first), int(last or first)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a year or a range of years like 2019-2022") from None
+    if not (1900 <= start <= end <= 2100):
+        raise argparse.ArgumentTypeError(f"'{text}': expected years between 1900 and 2100, first ≤ last")
+    return list(range(start, end + 1))
+
+
+def _cmd_fetch(args: argparse.Namespace) -> int:
+    from analysis.national import fetch
+    years = sorted({y for group in args.years for y in group}) if args.years else None
+    result = fetch.run(args.provider, args.municipality, years, root=args.out, progress=not args.quiet)
+    names = ", ".join(f"{e.name} {e.kommunenummer}" for e in result.municipalities)
+    print(f"{args.provider}: {len(result.answers)} queries, {result.n_values} values for {names}, "
+          f"years {result.years[0]}–{result.years[-1]}")
+    for reason in result.skipped:
+        print(f"  skipped: {reason}")
+    print(f"wrote snapshot: {result.snapshot}")
+    print("run `python -m analysis build` to fold it into data/processed/observations.csv")
+    return 0
+
+
 def _cmd_template(args: argparse.Namespace) -> int:
     from analysis import ingest
     target = args.output or Path(f"{args.municipality}_u4ssc_template.xlsx")
@@ -218,6 +244,16 @@ def parser() -> argparse.ArgumentParser:
     p = sub.add_parser("build", help="validate data/raw and write data/processed/observations.csv")
     p.add_argument("--out", type=Path, default=paths.PROCESSED, help="output folder (default: data/processed)")
     p.set_defaults(func=_cmd_build)
+
+    p = sub.add_parser("fetch", help="fetch national statistics (Statistics Norway) into a dated snapshot under data/external")
+    p.add_argument("provider", help="provider key in data/raw/national_statistics_map.csv, e.g. ssb")
+    p.add_argument("--municipality", nargs="+", metavar="NUMBER|NAME",
+                   help="municipalities by number or name (default: the panel in data/raw/municipalities.csv)")
+    p.add_argument("--years", nargs="+", type=_years, metavar="YEAR|FIRST-LAST",
+                   help="years, e.g. 2019 2022 or 2019-2024 (default: 2019 to two years ago)")
+    p.add_argument("--out", type=Path, default=None, help="snapshot root (default: data/external)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=_cmd_fetch)
 
     p = sub.add_parser("template", help="write an Excel workbook for a municipality to fill in")
     p.add_argument("municipality", help="municipality name, e.g. Ålesund")
