@@ -43,7 +43,7 @@ def _hash_files(files: list[Path], digest) -> None:
 
 def version_key() -> str:
     """Hash of the inputs and code an assessment depends on (recomputed when a file changes size or time)."""
-    files = (sorted(paths.RAW.glob("*.csv")) + sorted((paths.PROCESSED / "city_supplied").glob("*.csv"))
+    files = (sorted(paths.RAW.glob("*.csv")) + sorted(paths.CITY_SUPPLIED.glob("*.csv"))
              + [paths.PROCESSED / "observations.csv"] + sorted((paths.ROOT / "analysis").glob("*.py")))
     stamp = tuple((str(f), f.stat().st_mtime_ns, f.stat().st_size) if f.exists() else (str(f),) for f in files)
     if stamp not in _VERSIONS:

@@ -140,10 +140,10 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", type=Path, help="workbook path (default: <municipality>_u4ssc_template.xlsx)")
     p.set_defaults(func=_cmd_template)
 
-    p = sub.add_parser("ingest", help="validate a filled workbook or CSV and store it in data/processed")
+    p = sub.add_parser("ingest", help="validate a filled workbook or CSV and store it in data/external/city_supplied")
     p.add_argument("file", type=Path, help="filled template (.xlsx) or CSV with columns municipality, "
                                            "data_point_id, value, year, source [, unit, comment, status]")
-    p.add_argument("--out", type=Path, default=None, help="output folder (default: data/processed/city_supplied)")
+    p.add_argument("--out", type=Path, default=None, help="output folder (default: data/external/city_supplied)")
     p.add_argument("--accept-partial", action="store_true",
                    help="write the valid rows even if some are rejected (default: reject the whole file)")
     p.set_defaults(func=_cmd_ingest)

@@ -1,7 +1,7 @@
 """City-supplied data: an Excel template to fill in, and validated ingest of filled workbooks or CSVs.
 
-Accepted rows go to ``data/processed/city_supplied/<municipality>.csv`` in the tidy observation
-schema; ``data/raw`` is never written. Rows whose value is left empty are not observations and
+Accepted rows go to ``data/external/city_supplied/<municipality>.csv`` (``paths.CITY_SUPPLIED``) in
+the tidy observation schema; ``data/raw`` is never written. Rows whose value is left empty are not observations and
 are skipped (a city fills in what it has).
 """
 
@@ -26,7 +26,6 @@ REQUIRED = ("municipality", "data_point_id", "value", "year", "source")
 OPTIONAL = ("unit", "comment", "status")
 TEMPLATE_INFO = ("dimension", "category", "data_point_name", "unit", "direction",
                  "core_or_advanced", "definition_short")
-CITY_DIR = paths.PROCESSED / "city_supplied"
 
 
 @dataclass
@@ -202,7 +201,9 @@ def ingest(path: Path, cat: pd.DataFrame | None = None, out_dir: Path | None = N
     if problems and not accept_partial:
         raise InputError(problems)
     accepted = observations.tidy(tidy_frame.drop(index=list(bad)))
-    out_dir = Path(out_dir or CITY_DIR)
+    if out_dir is None:
+        paths.migrate_city_supplied()
+    out_dir = Path(out_dir or paths.CITY_SUPPLIED)
     written, replaced = [], 0
     for municipality, part in accepted.groupby("municipality", sort=True):
         target = out_dir / f"{municipality}.csv"
@@ -235,7 +236,9 @@ def check_name(name: object) -> str | None:
 
 def load_city_supplied(directory: Path | None = None, cat: pd.DataFrame | None = None) -> pd.DataFrame:
     """Every ingested city-supplied file, re-validated, as one tidy frame (empty if there are none)."""
-    directory = Path(directory or CITY_DIR)
+    if directory is None:
+        paths.migrate_city_supplied()
+    directory = Path(directory or paths.CITY_SUPPLIED)
     frames = []
     for file in sorted(directory.glob("*.csv")):
         frame = read_csv(file, dtype={"value_text": str, "note": str})

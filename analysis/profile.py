@@ -26,7 +26,7 @@ BASELINE_COLUMNS = ["dimension", "category", "data_point_id", "data_point_name",
 def data_sha256(files: list[Path] | None = None) -> str:
     """One hash over every input file's bytes (raw data plus ingested city data), in a fixed order."""
     if files is None:
-        files = sorted(paths.RAW.glob("*.csv")) + sorted((paths.PROCESSED / "city_supplied").glob("*.csv"))
+        files = sorted(paths.RAW.glob("*.csv")) + sorted(paths.CITY_SUPPLIED.glob("*.csv"))
     digest = hashlib.sha256()
     for file in files:
         digest.update(file.name.encode("utf-8"))

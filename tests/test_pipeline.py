@@ -96,3 +96,32 @@ def test_pipeline_module_imports_neither_pandas_nor_papermill():
     code = ("import sys, runpy; from analysis import pipeline; pipeline.municipality_names(); "
             "assert 'pandas' not in sys.modules and 'papermill' not in sys.modules, sorted(sys.modules)")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_make_clean_never_touches_city_supplied_data(tmp_path):
+    """`make clean` in a copy of the project: outputs go, city data stays, an old-layout folder is moved first."""
+    import shutil
+    import subprocess
+    import sys
+
+    from analysis import paths
+    root = tmp_path / "project"
+    (root / "analysis").mkdir(parents=True)
+    shutil.copy2(paths.ROOT / "Makefile", root / "Makefile")
+    for name in ("__init__.py", "paths.py"):
+        shutil.copy2(paths.ROOT / "analysis" / name, root / "analysis" / name)
+    city = root / "data" / "external" / "city_supplied"
+    city.mkdir(parents=True)
+    (city / "Tromsø.csv").write_text("municipality\nTromsø\n", encoding="utf-8")
+    old = root / "data" / "processed" / "city_supplied"
+    old.mkdir(parents=True)
+    (old / "Bærum.csv").write_text("municipality\nBærum\n", encoding="utf-8")
+    (root / "data" / "processed" / "observations.csv").write_text("x\n", encoding="utf-8")
+    (root / "reports" / "site").mkdir(parents=True)
+    done = subprocess.run(["make", "clean", f"PYTHON={sys.executable}"], cwd=root, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert (city / "Tromsø.csv").read_text(encoding="utf-8") == "municipality\nTromsø\n"
+    assert (city / "Bærum.csv").read_text(encoding="utf-8") == "municipality\nBærum\n"
+    assert "moved city-supplied data" in done.stderr
+    assert sorted(p.name for p in (root / "data" / "processed").iterdir()) == [".gitkeep"]
+    assert not (root / "reports" / "site").exists()
