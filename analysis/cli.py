@@ -92,13 +92,18 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 def _cmd_all(args: argparse.Namespace) -> int:
     from analysis import build, pipeline
-    build.build()
-    _cmd_check_params(args)
-    code = pipeline.snakemake(["all"], cores=args.cores)
-    if code:
-        print(f"error: the workflow failed (exit {code}); see reports/logs/ for the failed notebooks",
-              file=sys.stderr)
-    return code
+    config = {"municipalities": args.municipalities} if args.municipalities else None
+    try:
+        with pipeline.build_lock(paths.ROOT, wait=args.wait):
+            build.build()
+            _cmd_check_params(args)
+            return pipeline.build_all(cores=args.cores, config=config)
+    except pipeline.BuildRunning as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("error: the build was interrupted; run the same command again to resume", file=sys.stderr)
+        return pipeline.INTERRUPTED
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
@@ -124,6 +129,17 @@ def _cmd_golden(args: argparse.Namespace) -> int:
         pipeline.execute(kind, {**parameters, "output_dir": ""}, target)
         print(f"regenerated {target}")
     return 0
+
+
+def _positive(text: str) -> int:
+    """A whole number of at least 1 (an argparse type)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, not {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected at least 1, not {value}")
+    return value
 
 
 def parser() -> argparse.ArgumentParser:
@@ -167,7 +183,10 @@ def parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_run)
 
     p = sub.add_parser("all", help="the main job: data, every profile, the synthesis, the tutorial and the website")
-    p.add_argument("--cores", type=int, default=2, help="notebooks executed in parallel (default 2)")
+    p.add_argument("--cores", type=_positive, default=2, help="notebooks executed in parallel (default 2)")
+    p.add_argument("--wait", action="store_true", help="wait for another running build instead of refusing")
+    p.add_argument("--municipalities", metavar="A,B",
+                   help="build these profiles only (comma-separated; default: every municipality)")
     p.set_defaults(func=_cmd_all)
 
     p = sub.add_parser("report", help="render the website from the executed notebooks (Quarto or nbconvert)")

@@ -9,7 +9,9 @@ names are hidden (``.<name>.<random>.tmp<suffix>`` and ``.<name>.tmpdir-<random>
 from __future__ import annotations
 
 import contextlib
+import csv
 import datetime
+import io
 import os
 import re
 import shutil
@@ -189,6 +191,26 @@ def write_csv(frame: pd.DataFrame, target: str | Path) -> Path:
     return Path(target)
 
 
+def check_quoting(text: str, path: str | Path) -> None:
+    """Reject a CSV whose quoting is broken, naming the row where the bad field starts.
+
+    A quote that is never closed makes a lenient reader (pandas) take the rest of the file as one
+    field, so rows would silently disappear; the csv module in strict mode finds it.
+    """
+    from analysis.errors import InputError
+
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    start = 1
+    try:
+        for _ in reader:
+            start = reader.line_num + 1
+    except csv.Error as exc:
+        reason = ("a quote opened in this row is never closed, so every row after it would be lost"
+                  if "unexpected end of data" in str(exc) else f"badly quoted field ({exc})")
+        raise InputError.single(path, f"{reason}; quote a field as \"text\" and write a quote inside it as \"\"",
+                                row=start) from exc
+
+
 def read_csv(path: str | Path, **kwargs) -> pd.DataFrame:
     """Read a UTF-8 CSV, turning a decoding failure into a message that names the file."""
     import pandas as pd
@@ -202,7 +224,7 @@ def read_csv(path: str | Path, **kwargs) -> pd.DataFrame:
         raise InputError.single(path, "file is empty; expected a header row and data rows")
     raw = path.read_bytes()
     try:
-        raw.decode("utf-8")  # decode whole so the error offset is a file offset, not a buffer offset
+        check_quoting(raw.decode("utf-8"), path)  # decode whole so the error offset is a file offset
         return pd.read_csv(path, encoding="utf-8", **kwargs)
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1

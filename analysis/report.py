@@ -106,6 +106,7 @@ class Source:
     front: dict[str, Any] = field(default_factory=dict)
     provenance: dict[str, Any] | None = None
     provenance_path: Path | None = None
+    note: str | None = None  # why a placeholder has no notebook (from failed.json), shown on its page
 
     @property
     def out(self) -> str:
@@ -256,6 +257,12 @@ def discover(executed_dir: Path) -> list[Source]:
     duplicates = sorted({s for s in slugs if slugs.count(s) > 1})
     if duplicates:
         raise ReportError(f"{profiles_dir}: several notebooks normalise to the same name: {duplicates}")
+    failed = read_failed(executed_dir)
+    for entry in failed:
+        slug = nfc(Path(str(entry.get("notebook", ""))).stem)
+        if entry.get("kind") == "profile" and entry.get("municipality") and slug and slug not in slugs:
+            name = nfc(str(entry["municipality"]))
+            profiles.append(Source("profile", slug, None, name, {"title": name}, note=_failed_note(entry)))
     profiles.sort(key=lambda s: norwegian_key(s.name))
     others = []
     for kind, title in (("synthesis", "Cross-city synthesis"), ("tutorial", "Tutorial")):
@@ -263,8 +270,34 @@ def discover(executed_dir: Path) -> list[Source]:
         if path.is_file():
             others.append(_read_source(kind, path))
         else:
-            others.append(Source(kind, kind, None, title, {"title": title}))
+            note = next((_failed_note(e) for e in failed if e.get("kind") == kind), None)
+            others.append(Source(kind, kind, None, title, {"title": title}, note=note))
     return profiles + others
+
+
+def read_failed(executed_dir: Path) -> list[dict[str, Any]]:
+    """The notebooks the last build failed to execute (``failed.json``, written by ``pipeline.write_failed``)."""
+    path = executed_dir / "failed.json"
+    if not path.is_file():
+        return []
+    try:
+        entries = json.loads(path.read_text(encoding="utf-8")).get("failed", [])
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, AttributeError) as exc:
+        raise ReportError(f"{path}: cannot read the list of failed notebooks: {exc}") from exc
+    return [e for e in entries if isinstance(e, dict)]
+
+
+def _failed_note(entry: dict[str, Any]) -> str:
+    what = f"The profile of {entry['municipality']}" if entry.get("kind") == "profile" else f"The {entry.get('kind')}"
+    return f"{what} failed in this build; the log is {entry.get('log') or 'not available'}."
+
+
+def placeholder_html(source: Source) -> Markup:
+    """The body of a page whose notebook is missing: why (it failed, with its log) or that it was not executed."""
+    if source.note:
+        return Markup('<p class="u4ssc-placeholder u4ssc-failed">{}</p>').format(source.note)
+    return Markup('<p class="u4ssc-placeholder">This page is not part of this build: '
+                  "<code>{}</code> was not executed.</p>").format(f"{source.slug}.ipynb")
 
 
 @dataclass
@@ -501,8 +534,7 @@ def _render_nbconvert(sources: list[Source], out: Path, methodology: Path | None
     for s in sources:
         root = "../" if s.kind == "profile" else ""
         if s.path is None:
-            body = Markup('<p class="u4ssc-placeholder">This page is not part of this build: '
-                          "<code>{}</code> was not executed.</p>").format(f"{s.slug}.ipynb")
+            body = placeholder_html(s)
             footer = footer_html(env, None, "nbconvert", generated_at, None, f"{s.slug}.provenance.json")
         else:
             nb, front = clean_notebook(nbformat.read(s.path, as_version=4))
@@ -594,9 +626,7 @@ def _stage_quarto(sources: list[Source], staging: Path, methodology: Path | None
         if s.path is None:
             nb = nbformat.v4.new_notebook()
             nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-            nb.cells = [_raw_html_cell(str(Markup(
-                '<p class="u4ssc-placeholder">This page is not part of this build: <code>{}</code> was not executed.</p>'
-            ).format(f"{s.slug}.ipynb")))]
+            nb.cells = [_raw_html_cell(str(placeholder_html(s)))]
             front, footer = {"title": s.title}, footer_html(env, None, "quarto", generated_at, None,
                                                               f"{s.slug}.provenance.json")
         else:
