@@ -118,6 +118,28 @@ def execute(kind: str, parameters: dict[str, Any], target: Path, timeout: int = 
     return target
 
 
+VOLATILE_PROVENANCE = ("executed_at",)
+"""Keys of a ``provenance.json`` that change from run to run (the time of the run)."""
+
+
+def without_volatile(nb):
+    """A copy of an executed notebook without the fields that change from run to run with the same inputs.
+
+    They are the timings papermill and the kernel record (``metadata.papermill`` of the notebook and
+    of every cell, the cells' ``metadata.execution``) and the id papermill gives the injected
+    parameters cell (random). Everything else, outputs included, is the same in two builds.
+    """
+    import copy
+    nb = copy.deepcopy(nb)
+    nb.metadata.pop("papermill", None)
+    for cell in nb.cells:
+        cell.metadata.pop("papermill", None)
+        cell.metadata.pop("execution", None)
+        if "injected-parameters" in cell.metadata.get("tags", []):
+            cell.pop("id", None)
+    return nb
+
+
 # --- warm kernels -------------------------------------------------------------------------------
 
 _ENGINE = "u4ssc-warm"
@@ -589,7 +611,7 @@ def run_workflow(targets: list[str], cores: int = 2, extra: list[str] | None = N
             finally:
                 bar.close()
     interrupted = interrupted or code in (-signal.SIGINT, INTERRUPTED)
-    result = WorkflowResult(code if code >= 0 else 128 - code, log, interrupted)
+    result = WorkflowResult(INTERRUPTED if interrupted else code if code >= 0 else 128 - code, log, interrupted)
     if code:
         result.cause = log.errors[:12]
         failed = {j.municipality for j in log.failed("profile")}
