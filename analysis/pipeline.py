@@ -533,7 +533,7 @@ class Progress:
         if self.tty:
             from tqdm import tqdm
             if self.bar is None and total:
-                self.bar = tqdm(total=total, desc="profiles", unit="municipality", file=self.stream, leave=True)
+                self.bar = tqdm(total=total, desc="profiles", unit="profile", file=self.stream, leave=True)
             if self.bar is not None and job.rule == "profile":
                 self.bar.n = done
                 self.bar.set_postfix_str(f"{what} {job.state}", refresh=True)
