@@ -11,6 +11,12 @@ and before every notebook its namespace, execution counter, warning registry and
 reset, so each notebook sees the same clean state as in a fresh kernel, without paying for kernel
 start-up and the imports (pandas, scipy, matplotlib) each time. A notebook that fails, or a kernel
 that dies, retires the kernel; the next notebook gets a fresh one.
+
+Whole builds (``run_workflow``, ``build_all``) hold a build lock per working directory, first
+clear what an interrupted build left (stale Snakemake lock, temporary files), follow Snakemake's
+output to show progress per municipality and to know which jobs finished or failed, and say
+afterwards what failed and why (``summary``), recording failed notebooks for the site
+(``write_failed``).
 """
 
 from __future__ import annotations
@@ -406,7 +412,8 @@ def recover(workdir: Path, config: dict[str, Any] | None = None) -> list[str]:
                     "is running there; an earlier build was interrupted)")
     out = workdir / str((config or {}).get("out", EXECUTED))
     logs = workdir / str((config or {}).get("logs", LOGS))
-    removed = [p for folder in (out, logs, paths.PROCESSED) for p in remove_leftovers(folder)]
+    shared = [paths.PROCESSED] if workdir.resolve() == paths.ROOT.resolve() else []  # builds elsewhere share it
+    removed = [p for folder in (out, logs, *shared) for p in remove_leftovers(folder)]
     site = workdir / "reports" / "site"
     for kind in ("tmp", "old", "staging"):
         for path in site.parent.glob(f".{site.name}.{kind}-*"):
@@ -541,7 +548,7 @@ class Progress:
                 self.write(f"failed: {what} (log: {job.log})")
         elif job.rule == "profile":
             self.write(f"profiles: {done} of {total} done ({what} {job.state})")
-        else:
+        elif job.rule in log.planned and job.rule not in ("all", "profiles"):  # not the aggregating rules
             self.write(f"{job.rule}: {job.state}" + (f" (log: {job.log})" if job.state == "failed" else ""))
 
     def write(self, text: str) -> None:
