@@ -525,22 +525,22 @@ class WorkflowLog:
 class Progress:
     """Per-municipality progress of a build: a tqdm bar on a terminal, plain lines otherwise."""
 
-    def __init__(self, stream=None, enabled: bool = True):
+    def __init__(self, stream=None):
         self.stream = stream or sys.stderr
-        self.tty = enabled and hasattr(self.stream, "isatty") and self.stream.isatty()
-        self.enabled = enabled
+        self.tty = hasattr(self.stream, "isatty") and self.stream.isatty()
         self.bar = None
 
     def update(self, log: WorkflowLog, job: Job | None) -> None:
+        """Show what the line just read changed (``job``: the job it finished or failed, if any)."""
         total = log.planned.get("profile", 0)
-        done = len(log.finished("profile")) + len(log.failed("profile"))
-        if not self.enabled or job is None:
+        if self.tty and self.bar is None and total:  # the bar appears as soon as the jobs are planned
+            from tqdm import tqdm
+            self.bar = tqdm(total=total, desc="profiles", unit="profile", file=self.stream, leave=True)
+        if job is None:
             return
+        done = len(log.finished("profile")) + len(log.failed("profile"))
         what = job.municipality or job.rule
         if self.tty:
-            from tqdm import tqdm
-            if self.bar is None and total:
-                self.bar = tqdm(total=total, desc="profiles", unit="profile", file=self.stream, leave=True)
             if self.bar is not None and job.rule == "profile":
                 self.bar.n = done
                 self.bar.set_postfix_str(f"{what} {job.state}", refresh=True)
@@ -575,7 +575,7 @@ class WorkflowResult:
 
 def run_workflow(targets: list[str], cores: int = 2, extra: list[str] | None = None,
                  config: dict[str, Any] | None = None, directory: Path | None = None, quiet: bool = False,
-                 wait: bool = False, progress: bool = True) -> WorkflowResult:
+                 wait: bool = False) -> WorkflowResult:
     """Run the workflow for ``targets`` under the build lock, after clearing what an interrupted build left.
 
     Keeps going past a failed job, re-runs outputs a killed job left incomplete
@@ -600,7 +600,7 @@ def run_workflow(targets: list[str], cores: int = 2, extra: list[str] | None = N
         (workdir / str((config or {}).get("out", EXECUTED)) / FAILED).unlink(missing_ok=True)
         log_path = workdir / str((config or {}).get("logs", LOGS)) / WORKFLOW_LOG
         log_path.parent.mkdir(parents=True, exist_ok=True)
-        bar = Progress(enabled=progress)
+        bar = Progress()
         interrupted = False
         with open(log_path, "w", encoding="utf-8") as record, subprocess.Popen(
                 cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, encoding="utf-8",

@@ -439,3 +439,22 @@ def test_two_clean_builds_are_identical_but_for_documented_volatile_fields(tmp_p
         a, b = (json.loads((root / path.relative_to(one)).read_text(encoding="utf-8")) for root in (one, two))
         assert {k: v for k, v in a.items() if k not in pipeline.VOLATILE_PROVENANCE} == \
             {k: v for k, v in b.items() if k not in pipeline.VOLATILE_PROVENANCE}
+
+
+def test_progress_on_a_terminal_is_a_bar_with_the_failures_above_it():
+    import io
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    stream = Terminal()
+    progress = pipeline.Progress(stream)
+    log = pipeline.WorkflowLog()
+    for line in SNAKEMAKE_OUTPUT.splitlines(keepends=True):
+        progress.update(log, log.feed(line))
+    progress.close()
+    text = stream.getvalue()
+    assert "profiles:  67%" in text and "2/3" in text and "Aukra finished" in text
+    assert "failed: Bodø (log: reports/logs/profile/Bodø.log)\n" in text
+    assert "failed: tutorial (log: reports/logs/tutorial.log)\n" in text
