@@ -174,17 +174,22 @@ def _cmd_diff(args: argparse.Namespace) -> int:
 
 def _cmd_all(args: argparse.Namespace) -> int:
     from analysis import build, pipeline
-    build.build()
-    _cmd_check_params(args)
-    config = None
+    config = {"municipalities": args.municipalities} if args.municipalities else {}
     if args.panel != "u4ssc17":
-        config = {"panel": args.panel, "out": f"reports/{args.panel}/executed", "logs": f"reports/{args.panel}/logs",
-                  "site": f"reports/{args.panel}/site"}
-    code = pipeline.snakemake(["all"], cores=args.cores, config=config)
-    if code:
-        print(f"error: the workflow failed (exit {code}); see reports/logs/ for the failed notebooks",
-              file=sys.stderr)
-    return code
+        config.update(panel=args.panel, out=f"reports/{args.panel}/executed", logs=f"reports/{args.panel}/logs",
+                      site=f"reports/{args.panel}/site")
+    config = config or None
+    try:
+        with pipeline.build_lock(paths.ROOT, wait=args.wait):
+            build.build()
+            _cmd_check_params(args)
+            return pipeline.build_all(cores=args.cores, config=config)
+    except pipeline.BuildRunning as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("error: the build was interrupted; run the same command again to resume", file=sys.stderr)
+        return pipeline.INTERRUPTED
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
@@ -236,6 +241,17 @@ def _cmd_survey_ingest(args: argparse.Namespace) -> int:
     return 0
 
 
+def _positive(text: str) -> int:
+    """A whole number of at least 1 (an argparse type)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, not {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected at least 1, not {value}")
+    return value
+
+
 def parser() -> argparse.ArgumentParser:
     """The argument parser with every sub-command."""
     top = argparse.ArgumentParser(prog="python -m analysis", description=__doc__)
@@ -260,10 +276,10 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", type=Path, help="workbook path (default: <municipality>_u4ssc_template.xlsx)")
     p.set_defaults(func=_cmd_template)
 
-    p = sub.add_parser("ingest", help="validate a filled workbook or CSV and store it in data/processed")
+    p = sub.add_parser("ingest", help="validate a filled workbook or CSV and store it in data/external/city_supplied")
     p.add_argument("file", type=Path, help="filled template (.xlsx) or CSV with columns municipality, "
                                            "data_point_id, value, year, source [, unit, comment, status]")
-    p.add_argument("--out", type=Path, default=None, help="output folder (default: data/processed/city_supplied)")
+    p.add_argument("--out", type=Path, default=None, help="output folder (default: data/external/city_supplied)")
     p.add_argument("--accept-partial", action="store_true",
                    help="write the valid rows even if some are rejected (default: reject the whole file)")
     p.set_defaults(func=_cmd_ingest)
@@ -300,7 +316,10 @@ def parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_diff)
 
     p = sub.add_parser("all", help="the main job: data, every profile, the synthesis, the tutorial and the website")
-    p.add_argument("--cores", type=int, default=2, help="notebooks executed in parallel (default 2)")
+    p.add_argument("--cores", type=_positive, default=2, help="notebooks executed in parallel (default 2)")
+    p.add_argument("--wait", action="store_true", help="wait for another running build instead of refusing")
+    p.add_argument("--municipalities", metavar="A,B",
+                   help="build these profiles only (comma-separated; default: every municipality)")
     p.add_argument("--panel", choices=["u4ssc17", "norway"], default="u4ssc17",
                    help="u4ssc17 (default): the 17 municipalities into reports/site; norway: every municipality of "
                         "Norway into reports/norway/site")

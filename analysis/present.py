@@ -14,7 +14,7 @@ import seaborn as sns
 from matplotlib.patches import Patch
 
 from analysis import scoring, sdg, simulate
-from analysis.files import atomic_path, write_csv
+from analysis.files import FIXED_TIME, atomic_folder, atomic_path, fix_zip_times, needs_neutralising, write_csv
 
 SIM_CLASS = "u4ssc-sim"
 TABLE_CLASS = "u4ssc-table"
@@ -148,40 +148,60 @@ def _excel_value(value: object) -> object:
     return value
 
 
+def _excel_cell(ws, value: object, font=None):
+    """A write-only cell; text that would start a formula is stored as a plain string (data type 's')."""
+    from openpyxl.cell import WriteOnlyCell
+
+    value = _excel_value(value)
+    if font is None and not needs_neutralising(value):
+        return value
+    cell = WriteOnlyCell(ws, value=value)
+    if needs_neutralising(value):
+        cell.data_type = "s"  # openpyxl would make '=…' a formula ('f'); Excel shows a stored string as text
+    if font is not None:
+        cell.font = font
+    return cell
+
+
 def write_workbook(tables: Mapping[str, pd.DataFrame], target: Path) -> Path:
     """All tables as sheets of one Excel workbook (header row in bold, no index), written atomically.
 
     openpyxl's write-only mode streams the rows to the file: the same cell values as
-    ``DataFrame.to_excel`` at a fraction of its time (no per-cell formatting objects).
+    ``DataFrame.to_excel`` at a fraction of its time (no per-cell formatting objects). Text
+    starting with ``=``, ``+``, ``-``, ``@``, tab or carriage return is stored as a string, never
+    as a formula. The workbook's timestamps and the zip entries' dates are fixed
+    (``files.FIXED_TIME``), so the same tables give a byte-identical file.
     """
     from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
 
     with atomic_path(target) as tmp:
         wb = Workbook(write_only=True)
+        wb.properties.created = wb.properties.modified = FIXED_TIME
         bold = Font(bold=True)
         for name, frame in tables.items():
             ws = wb.create_sheet(title=name[:31])
-            header = []
-            for column in frame.columns:
-                cell = WriteOnlyCell(ws, value=_excel_value(column))
-                cell.font = bold
-                header.append(cell)
-            ws.append(header)
+            ws.append([_excel_cell(ws, column, bold) for column in frame.columns])
             columns = [frame.iloc[:, j].astype(object).tolist() for j in range(frame.shape[1])]
             for row in zip(*columns):
-                ws.append([_excel_value(v) for v in row])
+                ws.append([_excel_cell(ws, v) for v in row])
         wb.save(tmp)
+        fix_zip_times(tmp)
     return Path(target)
 
 
 def export_tables(tables: Mapping[str, pd.DataFrame], folder: Path, workbook: str = "tables.xlsx") -> list[Path]:
-    """Write every table as CSV and all of them as sheets of one Excel workbook (atomically)."""
+    """Write every table as CSV and all of them as sheets of one Excel workbook, as one folder.
+
+    The folder is written whole or not at all (``files.atomic_folder``): a full disk or a killed
+    build leaves the previous folder, never a few of its files.
+    """
     folder = Path(folder)
-    written = [write_csv(frame, folder / f"{name}.csv") for name, frame in tables.items()]
-    written.append(write_workbook(tables, folder / workbook))
-    return written
+    with atomic_folder(folder) as tmp:
+        for name, frame in tables.items():
+            write_csv(frame, tmp / f"{name}.csv")
+        write_workbook(tables, tmp / workbook)
+    return [folder / f"{name}.csv" for name in tables] + [folder / workbook]
 
 
 def plot_dimension_scores(comparison: pd.DataFrame, municipality: str) -> plt.Figure:

@@ -33,7 +33,7 @@ def data_sha256(files: list[Path] | None = None) -> str:
     """One hash over every input file's bytes (raw data, ingested city data, national statistics snapshots), in a fixed order."""
     if files is None:
         from analysis.national import snapshot
-        files = sorted(paths.RAW.glob("*.csv")) + sorted((paths.PROCESSED / "city_supplied").glob("*.csv")) \
+        files = sorted(paths.RAW.glob("*.csv")) + sorted(paths.CITY_SUPPLIED.glob("*.csv")) \
             + snapshot.files()
     digest = hashlib.sha256()
     for file in files:
