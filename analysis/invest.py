@@ -89,6 +89,8 @@ def load_themes(path: str | Path | None = None, cat: pd.DataFrame | None = None)
             if key in _LOADED_THEMES:
                 return _LOADED_THEMES[key].copy()
     frame = read_csv(path, dtype=str, keep_default_na=False)
+    if frame.empty:
+        raise InputError.single(path, "no data rows below the header")
     frame = validate_themes(frame, path, cat)
     if key is not None:
         _LOADED_THEMES.clear()
@@ -120,7 +122,7 @@ def validate_themes(frame: pd.DataFrame, file: str | Path = "themes",
                                     f"the KPI registry (data/raw/kpi_catalogue.csv), e.g. "
                                     f"'{cat['data_point_id'].iloc[0]}'"))
         for target in catalogue.split_targets(row["sdg_targets"] or None):
-            if not SDG_TARGET.match(target):
+            if not SDG_TARGET.match(target) or not 1 <= int(target.split(".")[0]) <= 17:
                 problems.append(Problem(file, r, "sdg_targets",
                                         f"'{target}' is not an SDG target; expected e.g. '6.4' or "
                                         f"'11.a', several separated by ';'"))

@@ -475,7 +475,8 @@ def resolve(name: str, known: list[str] | pd.Series, file: str = "parameters",
                             column=column, label=label)
 
 
-def attribute(names: "pd.Series", years: "pd.Series", file: str, rows: "pd.Series | None" = None) -> "pd.DataFrame":
+def attribute(names: "pd.Series", years: "pd.Series", file: str, rows: "pd.Series | None" = None,
+              column: str = "municipality") -> "pd.DataFrame":
     """The municipality each input row belongs to today: label, kommunenummer, the number valid in its year and a note.
 
     ``names`` are numbers or names as written in the input, ``years`` the years of the values (the
@@ -496,7 +497,7 @@ def attribute(names: "pd.Series", years: "pd.Series", file: str, rows: "pd.Serie
         if key not in cache:
             row = int(rows.iloc[pos]) if rows is not None else file_row(pos)
             try:
-                e = reg.resolve(key[0], key[1], file=file, row=row, column="municipality")
+                e = reg.resolve(key[0], key[1], file=file, row=row, column=column)
             except InputError as exc:
                 problems += exc.problems
                 cache[key] = None

@@ -348,13 +348,58 @@ def map_labels(published: pd.DataFrame, aliases: pd.DataFrame, file: str | Path)
     return pd.Series(ids, index=published.index, name="data_point_id")
 
 
+def raw_schemas(cat: pd.DataFrame) -> dict[str, pa.DataFrameSchema]:
+    """pandera schemas of the published values as transcribed and of the two alias tables."""
+    from analysis.validation import check
+
+    text = pa.Column(str, nullable=False, checks=check(lambda s: s.str.strip().ne(""), "empty; a value is required"))
+    number = check(lambda s: pd.to_numeric(s, errors="coerce").pipe(lambda v: s.isna() | (v.notna() & np.isfinite(v))),
+                   "not a finite number")
+    ids = check(lambda s: s.isin(set(cat["data_point_id"])), f"unknown data point id; expected an id of {paths.CATALOGUE.name}")
+    units = check(lambda s: s.isin(set(cat["unit"])), f"not a unit of {paths.CATALOGUE.name}")
+    return {
+        "published": pa.DataFrameSchema({
+            "city": text, "report": text, "data_point": text, "category": text,
+            "report_date": pa.Column(str, nullable=False, checks=check(lambda s: s.str.fullmatch(r"(19|20)\d\d-(0[1-9]|1[0-2])"),
+                                                                       "expected the report's month as YYYY-MM")),
+            "value": pa.Column(str, nullable=True, checks=number), "unit": pa.Column(str, nullable=True),
+            "value_text": pa.Column(str, nullable=True),
+            "status": pa.Column(str, nullable=False, checks=check(lambda s: s.isin(STATUSES), f"expected one of {list(STATUSES)}")),
+            "source_url": pa.Column(str, nullable=False, checks=check(lambda s: s.str.match(r"https?://"),
+                                                                      "expected the page's URL (http:// or https://)")),
+            "notes": pa.Column(str, nullable=True),
+        }),
+        "label_aliases": pa.DataFrameSchema({"label": text, "category": pa.Column(str, nullable=True),
+                                             "data_point_id": pa.Column(str, nullable=False, checks=ids)},
+                                            unique=["label", "category"], report_duplicates="exclude_first"),
+        "unit_aliases": pa.DataFrameSchema({"printed_unit": text, "registry_unit": pa.Column(str, nullable=False, checks=units)},
+                                           unique=["printed_unit", "registry_unit"], report_duplicates="exclude_first"),
+    }
+
+
+def _checked(path: Path, schema: pa.DataFrameSchema) -> pd.DataFrame:
+    """A raw CSV read as text and checked against its schema (every problem at once; no rows is an error)."""
+    from analysis.validation import problems as schema_problems
+
+    frame = read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
+    if frame.empty:
+        raise InputError.single(path, "no data rows below the header")
+    found = schema_problems(frame, schema, path)
+    if found:
+        raise InputError(found)
+    return frame
+
+
 def load_published(path: Path | None = None, aliases_path: Path | None = None,
                    cat: pd.DataFrame | None = None) -> pd.DataFrame:
     """The published U4SSC values as tidy observations, validated against the registry."""
     path = Path(path or paths.PUBLISHED)
     cat = catalogue.load() if cat is None else cat
+    schemas = raw_schemas(cat)
+    _checked(path, schemas["published"])
+    aliases = _checked(Path(aliases_path or paths.LABEL_ALIASES), schemas["label_aliases"])
+    _checked(paths.UNIT_ALIASES, schemas["unit_aliases"])
     raw = read_csv(path, dtype={"value_text": str, "unit": str})
-    aliases = read_csv(aliases_path or paths.LABEL_ALIASES, dtype=str)
     unit_pairs, conversions = load_unit_aliases(), load_unit_conversions()
     ids = map_labels(raw, aliases, path)
     registry_unit = ids.map(cat.set_index("data_point_id")["unit"])
@@ -386,7 +431,7 @@ def load_published(path: Path | None = None, aliases_path: Path | None = None,
         values.append(value)
         notes.append("; ".join(note) if note else pd.NA)
     year = pd.to_datetime(raw["report_date"], format="%Y-%m").dt.year
-    who = municipalities.attribute(raw["city"], year, str(path))
+    who = municipalities.attribute(raw["city"], year, str(path), column="city")
     for i in who.index[who["mapping_note"].fillna("").ne("")]:
         notes[i] = "; ".join(n for n in (notes[i] if isinstance(notes[i], str) else None, who.at[i, "mapping_note"]) if n)
     tidy_frame = pd.DataFrame({

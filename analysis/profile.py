@@ -225,6 +225,24 @@ class Profile:
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
 
 
+_JOINT: dict[str, pd.DataFrame] = {}
+"""The panel's joint programmes of the last parameter set, kept in the process: every profile of a warm kernel
+shares them (computing them ranks every municipality, seconds for all of Norway)."""
+
+
+def joint_programmes(a: Assessment, values: dict[str, Any], themes: pd.DataFrame) -> pd.DataFrame:
+    """``invest.joint_programmes`` of the panel, computed once per assessment, investment and peer parameters."""
+    from analysis import assess as assess_module
+    from analysis import invest, params
+
+    key = json.dumps([params.assessment_key(values), assess_module.fingerprint(), values["invest"],
+                      values["peer_group"]], sort_keys=True)
+    if key not in _JOINT:
+        _JOINT.clear()
+        _JOINT[key] = invest.joint_programmes(a, themes=themes)
+    return _JOINT[key]
+
+
 def build(values: dict[str, Any] | None = None, output_dir: Path | None = None,
           municipality: str | None = None) -> Profile:
     """Assemble one municipality's profile from validated parameters; write its tables and provenance.
@@ -267,7 +285,8 @@ def build(values: dict[str, Any] | None = None, output_dir: Path | None = None,
         trends=own_trends.reset_index(drop=True), gaps=gaps,
         opportunities=opportunities,
         what_if=invest.what_if(a, name, themes=themes, ranked=opportunities),
-        recommendations=recommend.recommendations(a, name, opportunities, themes, gaps=gaps),
+        recommendations=recommend.recommendations(a, name, opportunities, themes, gaps=gaps,
+                                                  joint=joint_programmes(a, values, themes)),
     )
     prof.what_if_note = prof.what_if.attrs.get("reason", "")
     prof.coverage_note = coverage_note(prof)

@@ -43,6 +43,8 @@ def load(path: Path | None = None, cat: pd.DataFrame | None = None) -> pd.DataFr
     cat = catalogue.load() if cat is None else cat
     text = {c: str for c in ("rule", "source", "rationale", "worst_rule", "worst_source", *YEAR_COLUMNS)}
     frame = read_csv(path, dtype=text)
+    if frame.empty:
+        raise InputError.single(path, "no data rows below the header")
     missing = [c for c in COLUMNS if c not in frame.columns]
     if missing:
         raise InputError.single(path, f"missing columns {missing}; expected {list(COLUMNS)}")
@@ -59,9 +61,10 @@ def load(path: Path | None = None, cat: pd.DataFrame | None = None) -> pd.DataFr
                                 f"deadline {int(years['deadline'][i])} must be after baseline_year "
                                 f"{int(years['baseline_year'][i])}"))
     for column in ("target", "worst"):
-        bad = pd.to_numeric(frame[column], errors="coerce").isna() & frame[column].notna()
+        number = pd.to_numeric(frame[column], errors="coerce")
+        bad = (number.isna() | ~np.isfinite(number)) & frame[column].notna()
         for i in frame.index[bad]:
-            problems.append(Problem(str(path), file_row(i), column, f"'{frame.at[i, column]}' is not a number"))
+            problems.append(Problem(str(path), file_row(i), column, f"'{frame.at[i, column]}' is not a finite number"))
     for i, row in frame.iterrows():
         r = file_row(i)
         if row["data_point_id"] not in known:

@@ -60,8 +60,8 @@ def raw() -> pd.DataFrame:
     ("rule", "rule", "best_peers_mean:three", "best_peers_mean:<k>"),
     ("cited", "source_class", "made_up", "expected one of"),
     ("cited", "data_point_id", "XX: Y: Z: 9Q", "unknown data point id"),
-    ("cited", "target", "abc", "not a number"),
-    ("cited", "worst", "lots", "not a number"),
+    ("cited", "target", "abc", "not a finite number"),
+    ("cited", "worst", "lots", "not a finite number"),
 ])
 def test_bad_cell_names_file_row_and_column(cat, tmp_copy, raw, kind, column, value, message):
     i = first_rule_row(raw) if kind == "rule" else first_cited_row(raw)
