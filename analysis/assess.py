@@ -104,9 +104,11 @@ def stage_dir(values: dict[str, Any], root: Path | None = None) -> Path:
 
 
 def fingerprint() -> str:
-    """Hash of what an assessment is computed from: processed observations, the raw tables and the package code."""
-    files = ([paths.PROCESSED / "observations.csv"] + sorted(paths.RAW.glob("*.csv"))
-             + sorted((paths.ROOT / "analysis").glob("*.py")))
+    """Hash of what an assessment is computed from: the processed observations, the raw tables and the modules it reads."""
+    from analysis.pipeline import ASSESSMENT_INPUTS, ASSESSMENT_MODULES
+
+    files = ([paths.PROCESSED / "observations.csv"] + [paths.RAW / name for name in ASSESSMENT_INPUTS]
+             + [paths.ROOT / "analysis" / f"{m}.py" for m in ASSESSMENT_MODULES])
     digest = hashlib.sha256()
     for file in files:
         digest.update(file.name.encode("utf-8"))

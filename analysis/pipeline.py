@@ -822,8 +822,17 @@ def missing_profiles(targets: list[str], config: dict[str, Any] | None = None,
     return [m for m in wanted if not (out / "profiles" / f"{m}.ipynb").exists()]
 
 
+OBSERVATION_INPUTS = ("kpi_catalogue.csv", "published_observations.csv", "published_observations_addendum.csv",
+                      "label_aliases.csv", "unit_aliases.csv", "unit_conversions.csv", "municipalities.csv",
+                      "norway_municipalities_2020.csv", "norway_municipalities_2024.csv",
+                      "norway_municipality_changes.csv", "national_values_found.csv", "national_statistics_map.csv",
+                      "source_precedence.csv")
+"""The raw tables ``python -m analysis build`` reads into the observations (the workflow's ``processed`` inputs)."""
+ASSESSMENT_INPUTS = ("kpi_catalogue.csv", "targets.csv", "municipalities.csv", "norway_municipalities_2020.csv",
+                     "norway_municipalities_2024.csv", "norway_municipality_changes.csv", "source_precedence.csv")
+"""The raw tables an assessment reads besides the observations (its stage's inputs and fingerprint)."""
 ASSESSMENT_MODULES = ("assess", "build", "catalogue", "municipalities", "observations", "params", "paths", "scoring",
-                      "sdg", "simulate", "targets", "trends", "validation", "errors", "files")
+                      "sdg", "simulate", "targets", "trends", "validation", "errors", "files", "precedence")
 """The modules an assessment stage is computed by (its code inputs in the workflow)."""
 
 

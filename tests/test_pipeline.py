@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -483,3 +484,32 @@ def test_progress_on_a_terminal_is_a_bar_with_the_failures_above_it():
     assert "profiles:  67%" in text and "2/3" in text and "Aukra finished" in text
     assert "failed: Bodø (log: reports/logs/profile/Bodø.log)\n" in text
     assert "failed: tutorial (log: reports/logs/tutorial.log)\n" in text
+
+
+def _job_inputs(directory, config) -> dict[str, list[str]]:
+    """Per rule, the input files of its job in a forced dry run (Snakemake prints each job's inputs)."""
+    import subprocess
+    import sys
+    exe = Path(sys.executable).parent / "snakemake"
+    done = subprocess.run([str(exe), "profiles", "--snakefile", str(pipeline.SNAKEFILE), "--directory", str(directory),
+                           "--cores", "1", "--dry-run", "--forceall", "--config",
+                           *(f"{k}={v}" for k, v in config.items())], capture_output=True, text=True, check=True)
+    inputs, rule = {}, None
+    for line in done.stdout.splitlines():
+        if line.startswith(("rule ", "localrule ")):
+            rule = line.split()[1].rstrip(":")
+        elif line.strip().startswith("input:") and rule:
+            inputs[rule] = [Path(p.strip()).name for p in line.split(":", 1)[1].split(",")]
+    return inputs
+
+
+def test_each_stage_depends_only_on_its_inputs(tmp_path):
+    """Changing one input re-runs only what depends on it: the assessment stage reads the targets but not the
+    investment themes or the profile notebook, so a change there re-runs the profiles and not the assessment."""
+    jobs = _job_inputs(tmp_path, {"municipalities": "Aukra", "out": "executed", "logs": "logs"})
+    assert {"processed", "assessment", "profile"} <= set(jobs)
+    assert "targets.csv" in jobs["assessment"] and "observations.csv" in jobs["assessment"]
+    assert "investment_themes.csv" not in jobs["assessment"] and "profile.py" not in jobs["assessment"]
+    assert "investment_themes.csv" not in jobs["processed"] and "targets.csv" not in jobs["processed"]
+    assert "published_observations.csv" in jobs["processed"]
+    assert {"investment_themes.csv", "targets.csv", "profile.py", "meta.json"} <= set(jobs["profile"])
