@@ -73,7 +73,9 @@ def test_run_on_a_pipe_prints_its_stages_without_control_characters():
                                  *(f"--set={o}" for o in overrides)], cwd=ROOT, capture_output=True, text=True,
                                 encoding="utf-8", timeout=600)
     finally:
-        shutil.rmtree(run_folder("Aukra", overrides), ignore_errors=True)  # the run's own folder, not the main job's
+        from analysis import params
+        folder = run_folder(params.load("Aukra", overrides), params.load("Aukra"))
+        shutil.rmtree(folder, ignore_errors=True)  # the run's own folder, not the main job's
     assert result.returncode == 0, result.stderr
     for stream in (result.stdout, result.stderr):
         assert not CONTROL.search(stream), repr(stream)
