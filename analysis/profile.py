@@ -160,7 +160,7 @@ def build(values: dict[str, Any] | None = None, output_dir: Path | None = None,
     package, never scraped from cells.
     """
     from analysis import assess as assess_module
-    from analysis import invest, params, recommend
+    from analysis import invest, params, recommend, summary
     from analysis import municipalities as panel_module
 
     values = params.given(values, municipality)
@@ -194,6 +194,7 @@ def build(values: dict[str, Any] | None = None, output_dir: Path | None = None,
         recommendations=recommend.recommendations(a, name, opportunities, themes, gaps=gaps),
     )
     prof.provenance.update(kommunenummer=entity.kommunenummer, slug=entity.slug)
+    prof.provenance["headline"] = summary.from_profile(prof).headline()  # the index page's line for it
     prof.tables = {"baseline": prof.baseline, "dimensions": prof.dimensions, "categories": prof.categories,
                    "sdg_goals": prof.sdg_goals, "trends": prof.trends, "data_gaps": prof.gaps,
                    "opportunities": prof.opportunities, "what_if": prof.what_if,

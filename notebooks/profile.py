@@ -28,7 +28,7 @@ output_dir = "reports/executed"
 # %% tags=["remove-cell"]
 from IPython.display import HTML, Markdown, display
 
-from analysis import invest, present, profile
+from analysis import invest, present, profile, summary
 
 prof = profile.build(values, output_dir or None, municipality=municipality)
 p = prof.provenance
@@ -48,6 +48,10 @@ display(Markdown(
     f"{'included' if p['parameters']['include_simulated'] else 'excluded'}, seed {p['parameters']['seed']}, "
     f"peer group: {', '.join(prof.peers)} ({len(prof.peers)} municipalities). "
     f"Data `{p['data_sha256'][:12]}`, code `{p['code_version']}`."))
+
+# %%
+# NBVAL_CHECK_OUTPUT
+summary.from_profile(prof)  # the executive summary (analysis/summary.py): findings in words and the band grid
 
 # %% [markdown]
 # ## Dimension scores against peers
