@@ -58,8 +58,11 @@ def name(text: str, lang: str) -> str:
 
 
 def number(value: float, lang: str, decimals: int = 0) -> str:
-    """A number rounded to ``decimals`` with the locale's separators ('95 424', '2,5')."""
-    fmt = "#,##0" + ("." + "0" * decimals if decimals else "")
+    """A number to at most ``decimals`` places with the locale's separators ('95 424', '2,5').
+
+    Thousands are grouped from 10 000 on, so that years and four-digit numbers stay whole ('2024').
+    """
+    fmt = ("#,##0" if abs(float(value)) >= 10_000 else "0") + ("." + "#" * decimals if decimals else "")
     return format_decimal(round(float(value), decimals), format=fmt, locale=check_lang(lang))
 
 

@@ -216,3 +216,59 @@ def plot_sdg_dashboard(goals: pd.DataFrame, municipality: str) -> plt.Figure:
               loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=5, fontsize="x-small", frameon=False)
     fig.tight_layout()
     return fig
+
+
+def _empty(column: pd.Series) -> bool:
+    """A column with nothing to show (all missing or blank)."""
+    return bool(column.isna().all() or column.astype(str).str.strip().isin(["", "<NA>", "nan", "None"]).all())
+
+
+def _cell(value: object, decimals: int, lang: str) -> tuple[str, bool]:
+    """A cell's text in ``lang`` and whether it is a number (right-aligned)."""
+    from analysis import i18n
+
+    numeric = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_))
+    if not numeric or lang == "en" or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+        return number(value, decimals), numeric
+    return i18n.number(float(value), lang, decimals), True
+
+
+def key_table(frame: pd.DataFrame, kind: str, lang: str = "en", caption: str | None = None,
+              max_rows: int | None = None) -> str:
+    """A profile table's key columns (analysis.labels) with human labels, units and per-column rounding.
+
+    Rows resting on simulated values are marked from the whole frame, before columns are dropped;
+    key columns with nothing in them are left out; the other columns are named behind a toggle
+    (they are in the downloads). The table scrolls sideways inside its box on a narrow screen.
+    """
+    from analysis import i18n, labels
+
+    marked = rests_on_simulated(frame)
+    columns = [c for c in labels.key_columns(kind, list(frame.columns)) if not _empty(frame[c])]
+    rest = [c for c in frame.columns if c not in columns]
+    shown = frame.head(max_rows) if max_rows else frame
+    parts = ['<div class="u4ssc-table-wrap" style="overflow-x:auto">', f'<table class="{TABLE_CLASS}">']
+    if caption:
+        parts.append(f"<caption>{html.escape(caption)}</caption>")
+    parts.append("<thead><tr>" + "".join(f'<th scope="col">{html.escape(labels.label(c, lang))}</th>'
+                                         for c in columns) + "</tr></thead><tbody>")
+    places = [labels.decimals(c) for c in columns]
+    for i, row in zip(shown.index, shown[columns].itertuples(index=False)):
+        cls = f' class="{SIM_CLASS}" title="simulated value"' if marked[i] else ""
+        cells = []
+        for value, d in zip(row, places):
+            text, numeric = _cell(value, d, lang)
+            align = ' style="text-align:right"' if numeric else ""
+            cells.append(f"<td{align}>{html.escape(text)}</td>")
+        parts.append(f"<tr{cls}>{''.join(cells)}</tr>")
+    parts.append("</tbody></table></div>")
+    if marked.loc[shown.index].any():
+        parts.append(f'<p class="u4ssc-legend"><span class="{SIM_CLASS}">'
+                     f'{html.escape(i18n.message("table.legend", lang))}</span></p>')
+    if max_rows and len(frame) > max_rows:
+        parts.append(f"<p>{html.escape(i18n.message('table.more_rows', lang, n=len(frame) - max_rows))}</p>")
+    if rest:
+        names = html.escape(", ".join(labels.label(c, lang) for c in rest))
+        parts.append(f"<details><summary>{html.escape(i18n.message('table.other_columns', lang, n=len(rest)))}"
+                     f"</summary><p>{names}</p></details>")
+    return "\n".join(parts)

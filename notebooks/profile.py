@@ -60,7 +60,7 @@ summary.from_profile(prof)  # the executive summary (analysis/summary.py): findi
 
 # %%
 # NBVAL_CHECK_OUTPUT
-display(HTML(present.table_html(prof.dimensions, decimals=1)))
+display(HTML(present.key_table(prof.dimensions, "dimensions")))
 
 # %%
 fig = present.plot_dimension_scores(prof.dimensions, prof.municipality)
@@ -78,9 +78,8 @@ fig = present.plot_category_achievement(prof.categories, prof.municipality)
 # focus on data points in the 0–33 % and 33–66 % bands.
 
 # %%
-columns = ["data_point_id", "data_point_name", "value", "registry_unit", "target", "achievement", "band", "source_type"]
-display(HTML(present.table_html(prof.strengths[columns], caption="Strengths")))
-display(HTML(present.table_html(prof.weaknesses[columns], caption="Weaknesses")))
+display(HTML(present.key_table(prof.strengths, "data_points", caption="Strengths")))
+display(HTML(present.key_table(prof.weaknesses, "data_points", caption="Weaknesses")))
 
 # %% [markdown]
 # ## SDG dashboard
@@ -98,7 +97,7 @@ display(HTML(present.table_html(prof.sdg_goals.drop(columns="municipality"), dec
 
 # %%
 # NBVAL_CHECK_OUTPUT
-display(HTML(present.table_html(prof.baseline, decimals=2)))
+display(HTML(present.key_table(prof.baseline, "baseline")))
 
 # %% [markdown]
 # ## Trends
@@ -106,7 +105,7 @@ display(HTML(present.table_html(prof.baseline, decimals=2)))
 # and the year the target is reached at the observed compound growth (NTNU's projection).
 
 # %%
-display(HTML(present.table_html(prof.trends, decimals=2, max_rows=40)))
+display(HTML(present.key_table(prof.trends, "trends", max_rows=40)))
 
 # %% [markdown]
 # ## Data-collection plan
@@ -114,7 +113,7 @@ display(HTML(present.table_html(prof.trends, decimals=2, max_rows=40)))
 # more SDG targets first. Simulated values count as gaps.
 
 # %%
-display(HTML(present.table_html(prof.gaps, max_rows=30)))
+display(HTML(present.key_table(prof.gaps, "data_gaps", max_rows=30)))
 
 # %% [markdown]
 # ## Investment and innovation opportunities
@@ -129,13 +128,13 @@ display(HTML(present.table_html(prof.gaps, max_rows=30)))
 
 # %%
 # NBVAL_CHECK_OUTPUT
-display(HTML(present.table_html(invest.cards(prof.opportunities), decimals=2)))
+display(HTML(present.key_table(invest.cards(prof.opportunities), "opportunities")))
 
 # %% [markdown]
 # What would change if the top opportunity closed its gaps to target:
 
 # %%
-display(HTML(present.table_html(prof.what_if, decimals=1)))
+display(HTML(present.key_table(prof.what_if, "what_if")))
 
 # %% [markdown]
 # ## Recommendations
@@ -145,7 +144,7 @@ display(HTML(present.table_html(prof.what_if, decimals=1)))
 # and a cost class.
 
 # %%
-display(HTML(present.table_html(prof.recommendations.drop(columns="rule"))))
+display(HTML(present.key_table(prof.recommendations, "recommendations")))
 
 # %% [markdown]
 # ## Downloads
