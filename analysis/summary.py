@@ -91,14 +91,16 @@ class Summary:
         """The summary in words, one finding per sentence."""
         lang = self.lang
         out = [i18n.message("summary.overall", lang, municipality=self.municipality, score=self._score(self.overall),
-                            band=i18n.name(self.overall.band, lang), n_scored=self.n_scored),
+                            band=i18n.name(self.overall.band, lang),
+                            n_scored=i18n.number(self.n_scored, lang)),
                i18n.message("summary.dimensions", lang, items=i18n.join(map(self._result, self.dimensions), lang)),
                i18n.message("summary.strongest", lang, items=i18n.join(map(self._result, self.strongest), lang)),
                i18n.message("summary.weakest", lang, items=i18n.join(map(self._result, self.weakest), lang)),
                (i18n.message("summary.themes", lang, items=i18n.join(map(self._theme, self.themes), lang))
                 if self.themes else i18n.message("summary.no_themes", lang)),
                i18n.message("summary.evidence", lang, share=i18n.percent(self.real_share, lang),
-                            n_values=self.n_values, n_real=self.n_real, n_simulated=self.n_simulated)]
+                            n_values=i18n.number(self.n_values, lang), n_real=i18n.number(self.n_real, lang),
+                            n_simulated=i18n.number(self.n_simulated, lang))]
         if simulate.is_mostly_simulated(self.n_real, self.n_simulated):
             out.append(i18n.message("summary.mostly_simulated", lang))
         return out
