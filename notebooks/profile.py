@@ -63,14 +63,17 @@ summary.from_profile(prof)  # the executive summary (analysis/summary.py): findi
 display(HTML(present.key_table(prof.dimensions, "dimensions")))
 
 # %%
-fig = present.plot_dimension_scores(prof.dimensions, prof.municipality)
+present.described(present.plot_dimension_scores(prof.dimensions, prof.municipality),
+                  *present.dimension_finding(prof.dimensions, prof.municipality))
 
 # %% [markdown]
 # ## Category scores
-# U4SSC category scores coloured by band; hatched bars rest mostly on simulated values.
+# U4SSC category scores coloured by band (colour-blind-safe colours, band edges marked); hatched
+# bars rest mostly on simulated values.
 
 # %%
-fig = present.plot_category_achievement(prof.categories, prof.municipality)
+present.described(present.plot_category_achievement(prof.categories, prof.municipality),
+                  *present.category_finding(prof.categories, prof.municipality))
 
 # %% [markdown]
 # ## Strengths and weaknesses
