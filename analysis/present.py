@@ -270,12 +270,13 @@ def _cell(value: object, decimals: int, lang: str) -> tuple[str, bool]:
 
 
 def key_table(frame: pd.DataFrame, kind: str, lang: str = "en", caption: str | None = None,
-              max_rows: int | None = None) -> str:
+              max_rows: int | None = None, legend: bool = False) -> str:
     """A profile table's key columns (analysis.labels) with human labels, units and per-column rounding.
 
     Rows resting on simulated values are marked from the whole frame, before columns are dropped;
     key columns with nothing in them are left out; the other columns are named behind a toggle
-    (they are in the downloads). The table scrolls sideways inside its box on a narrow screen.
+    (they are in the downloads). The table scrolls sideways inside its box on a narrow screen. The
+    simulated legend is the page's (analysis.report adds one per page); ``legend`` adds one here too.
     """
     from analysis import i18n, labels
 
@@ -298,7 +299,7 @@ def key_table(frame: pd.DataFrame, kind: str, lang: str = "en", caption: str | N
             cells.append(f"<td{align}>{html.escape(text)}</td>")
         parts.append(f"<tr{cls}>{''.join(cells)}</tr>")
     parts.append("</tbody></table></div>")
-    if marked.loc[shown.index].any():
+    if legend and marked.loc[shown.index].any():
         parts.append(f'<p class="u4ssc-legend"><span class="{SIM_CLASS}">'
                      f'{html.escape(i18n.message("table.legend", lang))}</span></p>')
     if max_rows and len(frame) > max_rows:
@@ -337,7 +338,7 @@ def _pct(x: float) -> str:
 
 
 def dimension_finding(comparison: pd.DataFrame, municipality: str) -> tuple[str, str]:
-    """(alt text, caption) of the dimension chart: every bar in words; the highest, the lowest and those below the peer median."""
+    """(alt text, caption) of the dimension chart: every bar in words; highest, lowest, those below the peer median."""
     rows = comparison.dropna(subset=["mean_achievement"]).sort_values(["mean_achievement", "dimension"],
                                                                       ascending=[False, True], kind="mergesort")
     alt = (f"Horizontal bar chart of {municipality}'s mean achievement of target per dimension (0–100 %), with the "

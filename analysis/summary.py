@@ -24,7 +24,7 @@ OBSERVED = ("published", "city-supplied")
 
 @dataclass(frozen=True)
 class Result:
-    """One group's U4SSC score (Σ points / 4n, in %) with its band; ``simulated`` when it rests mostly on simulated values."""
+    """One group's U4SSC score (Σ points / 4n, in %) and band; ``simulated``: resting mostly on simulated values."""
 
     name: str
     score: float | None

@@ -53,7 +53,8 @@ def test_key_table_marks_simulated_rows_even_when_the_flag_column_is_not_shown()
         rests_on_simulated=[True, False]), "baseline")
     rows = re.findall(r"<tr( class=\"u4ssc-sim\"[^>]*)?><td", page)
     assert rows == [' class="u4ssc-sim" title="simulated value"', ""]
-    assert "u4ssc-legend" in page
+    assert "u4ssc-legend" not in page  # one legend per page, the page's
+    assert "u4ssc-legend" in present.key_table(frame(), "baseline", legend=True)
 
 
 def test_key_table_in_norwegian():
