@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import re
+from pathlib import Path
 
+import nbformat
 import pandas as pd
 import pytest
 
-from analysis import i18n, invest, summary
+from analysis import i18n, invest, profile, summary
 
 
 def group(rows: list[tuple], keys: list[str]) -> pd.DataFrame:
@@ -121,3 +124,23 @@ def test_html_has_a_summary_section_and_a_grid_of_every_group():
     assert len(tiles) == len(DIMS) + len(SUBS) + len(CATS)
     assert tiles[0] == "#EF8A62"  # Economy, 33–66 %
     assert page.count('class="u4ssc-sim"') == 1  # Waste (2 of 2 simulated); 2 of 4 is not over half
+
+
+def test_golden_profiles_open_with_a_summary_and_describe_their_figures():
+    for path in sorted((Path(__file__).parent / "golden").glob("profile_*.ipynb")):
+        nb = nbformat.read(path, as_version=4)
+        outputs = [o.get("data", {}).get("text/html", "") for c in nb.cells if c.cell_type == "code"
+                   for o in c.get("outputs", [])]
+        summaries = [i for i, h in enumerate(outputs) if '<section class="u4ssc-summary" id="summary"' in h]
+        assert len(summaries) == 1, path.name
+        assert not any("<table" in h for h in outputs[:summaries[0]]), path.name  # before every table
+        figures = [h for h in outputs if "<img" in h]
+        assert len(figures) >= 2, path.name
+        assert all(re.search(r'alt="Horizontal bar chart[^"]{40,}"', h) and "<figcaption>" in h for h in figures)
+
+
+def test_profile_writes_the_headline_into_its_provenance(tmp_path):
+    prof = profile.build(municipality="Aukra", output_dir=tmp_path)
+    written = json.loads((tmp_path / "profiles" / f"{prof.provenance['slug']}.provenance.json").read_text("utf-8"))
+    assert written["headline"] == summary.from_profile(prof).headline()
+    assert written["headline"].startswith("Aukra: ") and " overall (" in written["headline"]
