@@ -148,11 +148,30 @@ class Summary:
                 f'{"".join(columns)}</div><figcaption>{html.escape(i18n.message("summary.legend", self.lang))} '
                 f"{legend}<br>{caption}</figcaption></figure>")
 
+    def _items(self) -> str:
+        return "<ul>" + "".join(f"<li>{html.escape(s)}</li>" for s in self.sentences()) + "</ul>"
+
     def _repr_html_(self) -> str:
-        items = "".join(f"<li>{html.escape(s)}</li>" for s in self.sentences())
         return (f'<section class="u4ssc-summary" id="summary" lang="{self.lang}">'
-                f'<h2>{html.escape(i18n.message("summary.title", self.lang))}</h2><ul>{items}</ul>'
+                f'<h2>{html.escape(i18n.message("summary.title", self.lang))}</h2>{self._items()}'
                 f"{self.grid_html()}</section>")
+
+
+@dataclass(frozen=True)
+class Bilingual:
+    """A summary with the same findings in a second language behind a toggle (the reader switches language)."""
+
+    primary: Summary
+    other: Summary
+
+    def _repr_html_(self) -> str:
+        other = self.other
+        toggle = (f'<details lang="{other.lang}"><summary>'
+                  f'{html.escape(i18n.message("summary.in_this_language", other.lang))}</summary>'
+                  f"{other._items()}</details>")
+        page = self.primary._repr_html_()
+        at = page.rindex("<figure")  # the sentences, then the other language's, then the grid
+        return page[:at] + toggle + page[at:]
 
 
 def _results(frame: pd.DataFrame, level: str, name: str, parent: list[str] | None = None,
@@ -210,6 +229,12 @@ def summarise(municipality: str, overall: pd.DataFrame, dimensions: pd.DataFrame
         weakest=tuple(_results(weakest, "category", "category", qualifier="qualifier")),
         themes=tuple(Theme(int(r.ws_rank), str(r.theme_name), str(r.stability)) for r in ranked.itertuples()),
         n_real=n_real, n_simulated=int(len(used) - n_real), lang=lang)
+
+
+def bilingual(prof: Any, lang: str = "en") -> Bilingual:
+    """The profile's summary in ``lang`` with the other language behind a toggle."""
+    other = next(x for x in i18n.LANGUAGES if x != lang)
+    return Bilingual(from_profile(prof, lang), from_profile(prof, other))
 
 
 def from_profile(prof: Any, lang: str = "en") -> Summary:

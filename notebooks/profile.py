@@ -51,7 +51,7 @@ display(Markdown(
 
 # %%
 # NBVAL_CHECK_OUTPUT
-summary.from_profile(prof)  # the executive summary (analysis/summary.py): findings in words and the band grid
+summary.bilingual(prof)  # the executive summary (analysis/summary.py), with its Norwegian text behind a toggle
 
 # %% [markdown]
 # ## Dimension scores against peers

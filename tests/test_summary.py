@@ -144,3 +144,11 @@ def test_profile_writes_the_headline_into_its_provenance(tmp_path):
     written = json.loads((tmp_path / "profiles" / f"{prof.provenance['slug']}.provenance.json").read_text("utf-8"))
     assert written["headline"] == summary.from_profile(prof).headline()
     assert written["headline"].startswith("Aukra: ") and " overall (" in written["headline"]
+
+
+def test_bilingual_summary_carries_the_other_language_behind_a_toggle():
+    page = summary.Bilingual(make("en"), make("nb"))._repr_html_()
+    toggle = re.search(r'<details lang="nb"><summary>Sammendrag på norsk \(bokmål\)</summary><ul>(.*?)</ul>'
+                       r"</details>", page)
+    assert toggle and "Tromsø har en samlet U4SSC-skår på 56\u00a0%" in toggle.group(1)
+    assert page.index("</details>") < page.index("<figure") and page.count("<figure") == 1
