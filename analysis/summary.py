@@ -19,7 +19,6 @@ import pandas as pd
 from analysis import i18n, invest, palette, scoring, simulate
 
 TOP = 3
-OBSERVED = ("published", "city-supplied")
 
 
 @dataclass(frozen=True)
@@ -216,7 +215,7 @@ def summarise(municipality: str, overall: pd.DataFrame, dimensions: pd.DataFrame
     weakest = _ranked(cats[~cats.index.isin(strongest.index)], best=False).head(top)
     ranked = opportunities[opportunities["status"] == invest.RANKED].sort_values("ws_rank", kind="mergesort").head(top)
     used = baseline[baseline["achievement"].notna()]  # the values the scores rest on
-    n_real = int(used["source_type"].isin(OBSERVED).sum())
+    n_real = int(used["source_type"].isin(invest.OBSERVED).sum())
     row = overall.iloc[0]
     return Summary(
         municipality=municipality,
