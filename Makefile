@@ -5,19 +5,30 @@ VENV := .venv
 PY := $(VENV)/bin/python
 CORES ?= 2
 
-.PHONY: all setup data report check-site test test-fast bench golden clean
+.PHONY: all setup lab data report check-site test test-fast bench golden clean
 
 all: setup
 	$(PY) -m analysis all --cores $(CORES)
 
 setup: $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml
+# .jupyter/ holds the Jupyter configuration of the repository (jupytext's contents manager, and .py
+# notebooks opening as notebooks on a double click in JupyterLab); it is installed into the venv.
+JUPYTER_CONFIG := .jupyter/jupyter_server_config.json .jupyter/labconfig/default_setting_overrides.json
+
+$(VENV)/.installed: pyproject.toml $(JUPYTER_CONFIG)
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e ".[test]"
 	$(PY) -m ipykernel install --sys-prefix --name python3 >/dev/null
+	mkdir -p $(VENV)/etc/jupyter/labconfig
+	cp .jupyter/jupyter_server_config.json $(VENV)/etc/jupyter/
+	cp .jupyter/labconfig/default_setting_overrides.json $(VENV)/etc/jupyter/labconfig/
 	touch $@
+
+# JupyterLab on the repository: double-click notebooks/profile.py, change the parameters cell, run.
+lab: setup
+	$(VENV)/bin/jupyter lab --ServerApp.root_dir="$(CURDIR)" $(if $(filter 0,$(shell id -u)),--allow-root)
 
 data: setup
 	$(PY) -m analysis build

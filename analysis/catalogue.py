@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from pathlib import Path
 
@@ -45,8 +46,14 @@ DIMENSIONS = tuple(STRUCTURE)
 REQUIRED_COLUMNS = (
     "kpi_code", "data_point_id", "dimension", "sub_dimension", "category", "kpi_name",
     "data_point_name", "core_or_advanced", "unit", "direction", "definition_short",
-    "sdg_targets", "u4ssc_target", "target_source", "source_url", "notes",
+    "sdg_targets", "u4ssc_target", "target_source", "source_url", "notes", "sdg_source",
 )
+
+SDG_TARGET = re.compile(r"^(\d{1,2})\.([1-9]|[1-9]\d|[a-z])$")
+"""An SDG target number such as 11.6 or 11.a (goal 1–17)."""
+N_GOALS = 17
+CITED_SDG = re.compile(r"(?:SDG|target|indicator)s?\s+(?:target\s+|indicator\s+)?(\d{1,2}\.[0-9a-z]{1,2})(?:\.\d+)?")
+"""An SDG target or indicator named in prose ("SDG target 9.c", "indicator 17.8.1" → 17.8)."""
 
 YES_NO_UNIT = "Yes/No"
 
@@ -81,6 +88,7 @@ def validate(frame: pd.DataFrame, file: str | Path = "catalogue") -> pd.DataFram
         if pd.notna(row["direction"]) and row["direction"] not in DIRECTIONS:
             problems.append(Problem(file, file_row(i), "direction",
                                     f"'{row['direction']}' is not allowed; expected one of {list(DIRECTIONS)}"))
+        problems.extend(_sdg_problems(row, file, file_row(i)))
         if pd.notna(row["core_or_advanced"]) and row["core_or_advanced"] not in LEVELS:
             problems.append(Problem(file, file_row(i), "core_or_advanced",
                                     f"'{row['core_or_advanced']}'; expected one of {list(LEVELS)}"))
@@ -91,6 +99,32 @@ def validate(frame: pd.DataFrame, file: str | Path = "catalogue") -> pd.DataFram
     if problems:
         raise InputError(problems)
     return frame
+
+
+def _sdg_problems(row: pd.Series, file: str, r: int) -> list[Problem]:
+    """Every data point links to at least one valid SDG target, and says where the link comes from."""
+    targets = split_targets(row["sdg_targets"])
+    if not targets:
+        return [Problem(file, r, "sdg_targets", "empty; every data point links to at least one SDG target "
+                                                "(e.g. '11.6'), with its source in sdg_source")]
+    found = []
+    for target in targets:
+        m = SDG_TARGET.match(target)
+        if not m or not 1 <= int(m.group(1)) <= N_GOALS:
+            found.append(Problem(file, r, "sdg_targets", f"'{target}' is not an SDG target; expected e.g. '11.6' or "
+                                                         f"'11.a' with a goal from 1 to {N_GOALS}"))
+    source = row["sdg_source"]
+    if source is None or pd.isna(source) or not str(source).strip():
+        found.append(Problem(file, r, "sdg_source", "empty; name the U4SSC page that gives the SDG link, or "
+                                                    "write 'reading: …' for the project's own reading"))
+    return found
+
+
+def cited_sdg_targets(text: object) -> set[str]:
+    """The SDG targets a piece of prose names (targets.csv rationales and sources), as target numbers."""
+    if text is None or pd.isna(text):
+        return set()
+    return set(CITED_SDG.findall(str(text)))
 
 
 def load(path: str | Path | None = None) -> pd.DataFrame:

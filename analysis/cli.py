@@ -83,20 +83,61 @@ def run_folder(values: dict, default: dict) -> Path:
     return paths.REPORTS / "runs" / f"{registry().entity(values['municipality']).slug}-{params.digest(values, ())}"
 
 
+RUN_STAGES = ["validate", "assess", "notebook", "site"]
+"""The stages of ``run``; the notebook's time is split into its table and figure cells afterwards."""
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
-    from analysis import build, params, pipeline, report
-    overrides = params.parse_set(args.set)
-    model = params.resolve(args.municipality, overrides)
-    values = model.canonical()
-    build.build()  # the run reads the current raw and ingested data
+    from analysis import progress
+    stages = progress.Stages(RUN_STAGES if not args.no_report else RUN_STAGES[:-1])
+    with stages.stage("validate"):  # parameters, then the current raw and ingested data
+        from analysis import assess, build, params, pipeline
+        model = params.resolve(args.municipality, params.parse_set(args.set))
+        values = model.canonical()
+        build.build()
+    with stages.stage("assess"):  # the panel assessment stage, for the notebook's kernel to read
+        assess.stage(values)
     folder = run_folder(values, params.load(values["municipality"]))
     target = pipeline.executed_path("profile", values["municipality"], folder)
-    pipeline.execute("profile", pipeline.notebook_parameters(model, target), target)
-    print(f"executed profile of {pipeline.label(values['municipality'])} with {args.set or 'default parameters'}: {target}")
+    with stages.stage("notebook"):
+        pipeline.execute("profile", pipeline.notebook_parameters(model, target), target)
+    import nbformat
+    split = progress.notebook_split(nbformat.read(target, as_version=4))
+    stages.note(f"tables and text cells {split['tables']:.1f} s, figure cells {split['figures']:.1f} s "
+                "(the rest is the kernel's start and imports)")
+    print(f"executed profile of {pipeline.label(values['municipality'])} with {args.set or 'default parameters'}: "
+          f"{target}")
     if not args.no_report:
+        from analysis import report
         site = paths.REPORTS / "site" if folder == paths.REPORTS / "executed" else folder / "site"
-        result = report.render_site(folder, site)
+        with stages.stage("site"):
+            result = report.render_site(folder, site)
         print(f"site rendered with {result['renderer']}: {site / 'index.html'}")
+    stages.note(stages.summary())
+    if args.set:
+        print(f"what changed against the main job: python -m analysis diff {folder.name}")
+    return 0
+
+
+def _cmd_diff(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    from analysis import diff
+    after = diff.load_run(diff.resolve(args.run), None)
+    before_folder = diff.resolve(args.other)
+    before = diff.load_run(before_folder, diff.MAIN if args.other == diff.MAIN else None)
+    changes = diff.compare(after, before)
+    console = Console(highlight=False, width=None if sys.stdout.isatty() else 140)
+    n_params = int((changes["section"] == "parameters").sum())
+    console.print(f"{after.name} against {before.name}: {n_params} parameter(s) differ, "
+                  f"{len(changes) - n_params} result(s) changed", markup=False)
+    if len(changes):
+        table, more = diff.terminal_table(changes, limit=args.limit)
+        console.print(table)
+        if more:
+            console.print(f"... and {more} more changes on the page", markup=False)
+    page = diff.write_page(changes, after, before)
+    console.print(f"wrote {page}", markup=False, soft_wrap=True)
     return 0
 
 
@@ -123,20 +164,23 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
 
 GOLDEN = {
-    "profile_Karmøy": ("profile", "Karmøy", {"include_simulated": False}),
-    "profile_Asker": ("profile", "Asker", {}),
-    "synthesis": ("synthesis", None, {"synthesis": {"draws": 500}}),
-    "tutorial": ("tutorial", "Karmøy", {}),
+    "profile_Karmøy": ("profile", "Karmøy", {"include_simulated": False}, {}),
+    "profile_Asker": ("profile", "Asker", {}, {}),
+    "synthesis": ("synthesis", None, {"synthesis": {"draws": 500}}, {}),
+    "tutorial": ("tutorial", "Karmøy", {}, {"solutions": True}),  # the exercises checked with their reference answers
 }
 """Golden notebooks re-executed by nbval in the test suite: small, deterministic runs."""
 
 
 def _cmd_golden(args: argparse.Namespace) -> int:
-    from analysis import params, pipeline
-    for name, (kind, municipality, overrides) in GOLDEN.items():
+    from analysis import params, pipeline, progress
+    stages = progress.Stages(list(GOLDEN))
+    for name, (kind, municipality, overrides, extra) in GOLDEN.items():
         target = args.out / f"{name}.ipynb"
-        pipeline.execute(kind, {"values": params.load(municipality, overrides), "output_dir": ""}, target)
+        with stages.stage(name):
+            pipeline.execute(kind, {"values": params.load(municipality, overrides), "output_dir": "", **extra}, target)
         print(f"regenerated {target}")
+    stages.note(stages.summary())
     return 0
 
 
@@ -213,6 +257,13 @@ def parser() -> argparse.ArgumentParser:
                    help="override a parameter, e.g. --set target_set=national --set weights.environment=2")
     p.add_argument("--no-report", action="store_true", help="do not re-render the website")
     p.set_defaults(func=_cmd_run)
+
+    p = sub.add_parser("diff", help="what changed between two runs: parameters, scores, bands, SDG colours and ranks")
+    p.add_argument("run", help="a run folder under reports/runs/ (its name, the start of its name, or a path)")
+    p.add_argument("other", nargs="?", default="main",
+                   help="the run to compare with: another run, or 'main' for reports/executed (default)")
+    p.add_argument("--limit", type=int, default=25, help="result rows shown in the terminal (default 25)")
+    p.set_defaults(func=_cmd_diff)
 
     p = sub.add_parser("all", help="the main job: data, every profile, the synthesis, the tutorial and the website")
     p.add_argument("--cores", type=int, default=2, help="notebooks executed in parallel (default 2)")

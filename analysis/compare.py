@@ -15,14 +15,31 @@ Conventions (every function returns a tidy frame; nothing is computed on too few
   marked in every figure: a result resting on simulated cells demonstrates the method, it is not
   evidence about a municipality.
 - Effect sizes: epsilon-squared ``ε² = H / (n − 1)`` for Kruskal–Wallis (Tomczak & Tomczak 2014,
-  ``H / ((n² − 1)/(n + 1))``), and the rank-biserial correlation ``r = 2·U_a/(n_a·n_b) − 1``
-  for Mann–Whitney (+1: every value of group a above every value of group b).
+  ``H / ((n² − 1)/(n + 1))``) and beside it its small-sample correction ``η²_H = (H − k + 1) / (n − k)``
+  (it subtracts H's expectation under the null, k − 1, so small panels do not inflate it; negative
+  values mean "no effect"); the rank-biserial correlation ``r = 2·U_a/(n_a·n_b) − 1`` for
+  Mann–Whitney (+1: every value of group a above every value of group b) with a percentile
+  bootstrap interval.
+- **p-values on small groups** (``method`` column): Kruskal–Wallis uses its χ² approximation only
+  when every group has at least :data:`ASYMPTOTIC_MIN_GROUP` (5) values, Mann–Whitney its normal
+  approximation only when both groups have at least :data:`ASYMPTOTIC_MIN_GROUP`, Spearman's t
+  approximation only from :data:`ASYMPTOTIC_MIN_PAIRS` (10) pairs. Below that the p-value is a
+  permutation p-value (``scipy.stats.permutation_test``, :data:`N_PERMUTATIONS` resamples, seeded),
+  exact (every distinct relabelling) when there are no more relabellings than resamples.
+- **Findings versus demonstrations**: :func:`real_values` keeps the published, city-supplied and
+  national-statistics values. Only tests on those, with at least :data:`MIN_REAL_MUNICIPALITIES`
+  municipalities, are findings (``min_n``); on simulated cells the same functions demonstrate the
+  method (the simulator has no county effect, so a county test on simulated cells tests a null
+  that is true by construction).
+- **Correlations over a pre-declared set of pairs** (:func:`declared_pairs`): pairs of data points
+  of the same U4SSC category by default, not every pair, so that BH correction leaves some power.
 """
 
 from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
+from math import factorial, lgamma
 from dataclasses import dataclass, field
 from itertools import combinations
 
@@ -42,6 +59,15 @@ from statsmodels.stats.multitest import multipletests
 from analysis import observations
 
 SOURCE_ORDER = ("published", "city-supplied", "simulated")
+SIMULATED = "simulated"
+ASYMPTOTIC_MIN_GROUP = 5
+"""Smallest group for which Kruskal–Wallis and Mann–Whitney use their large-sample approximations."""
+ASYMPTOTIC_MIN_PAIRS = 10
+"""Fewest pairs for which Spearman's rho uses its t approximation."""
+N_PERMUTATIONS = 9999
+"""Resamples of a permutation test (an exact test when there are no more distinct relabellings)."""
+MIN_REAL_MUNICIPALITIES = 8
+"""Fewest municipalities with real values for a test or correlation to count as a finding."""
 SOURCE_COLOURS = {"none": "#f0f0f0", "published": "#1b7837", "city-supplied": "#2166ac", "simulated": "#d9a441"}
 VALUE = "achievement_raw"
 ACHIEVEMENT_UNIT = "achievement (% of target, capped 0–100)"
@@ -160,13 +186,74 @@ def _bh(p: pd.Series) -> pd.Series:
     return q
 
 
+def real_values(frame: pd.DataFrame) -> pd.DataFrame:
+    """Rows whose value is real (published, city-supplied, national statistics): the basis of findings."""
+    return frame[frame["source_type"].ne(SIMULATED)] if "source_type" in frame else frame[frame["n_simulated"].eq(0)]
+
+
+def _permutations(sizes: Sequence[int]) -> float:
+    """Number of distinct relabellings of groups of ``sizes`` (multinomial coefficient), as a float."""
+    return float(np.exp(lgamma(sum(sizes) + 1) - sum(lgamma(n + 1) for n in sizes)))
+
+
+def _method(n_relabellings: float) -> str:
+    return "exact" if n_relabellings <= N_PERMUTATIONS else f"permutation ({N_PERMUTATIONS} resamples)"
+
+
+def kruskal_h(*samples: np.ndarray, axis: int = -1) -> np.ndarray:
+    """Kruskal–Wallis H with tie correction along ``axis`` (vectorised, the statistic of scipy.stats.kruskal)."""
+    pooled = np.concatenate(samples, axis=axis)
+    return _h_of_ranks(stats.rankdata(pooled, axis=axis), [s.shape[axis] for s in samples],
+                       _tie_factor(np.concatenate([np.ravel(x) for x in samples])), axis)
+
+
+def _tie_factor(values: np.ndarray) -> float:
+    """Kruskal–Wallis tie correction ``1 − Σ(t³ − t)/(n³ − n)`` (the same for every relabelling)."""
+    _, counts = np.unique(values, return_counts=True)
+    n = len(values)
+    return 1.0 - float((counts ** 3 - counts).sum()) / (n ** 3 - n)
+
+
+def _h_of_ranks(ranks: np.ndarray, sizes: Sequence[int], ties: float, axis: int = -1) -> np.ndarray:
+    n = ranks.shape[axis]
+    edges = np.cumsum([0, *sizes])
+    cumulative = np.cumsum(ranks, axis=axis)
+    totals = np.take(cumulative, edges[1:] - 1, axis=axis)
+    sums = np.diff(totals, axis=axis, prepend=0.0)
+    h = 12.0 / (n * (n + 1)) * np.sum(sums ** 2 / np.asarray(sizes, dtype=float), axis=axis) - 3.0 * (n + 1)
+    return h / ties
+
+
+def kruskal_test(samples: Sequence[np.ndarray], seed: int = 0) -> tuple[float, float, str]:
+    """H, p and the method: χ² approximation with every group ≥ ASYMPTOTIC_MIN_GROUP, else permutation/exact.
+
+    The permutation test relabels the pooled ranks (relabelling values or their ranks is the same
+    test; ranks make each resample a sum).
+    """
+    h = float(kruskal_h(*samples))
+    sizes = [len(x) for x in samples]
+    if min(sizes) >= ASYMPTOTIC_MIN_GROUP:
+        return h, float(stats.chi2.sf(h, len(samples) - 1)), "χ² approximation"
+    ties = _tie_factor(np.concatenate(samples))
+    ranks = stats.rankdata(np.concatenate(samples))
+    split = np.split(ranks, np.cumsum(sizes)[:-1])
+
+    def statistic(*parts: np.ndarray, axis: int = -1) -> np.ndarray:
+        return _h_of_ranks(np.concatenate(parts, axis=axis), sizes, ties, axis)
+
+    res = stats.permutation_test(split, statistic, permutation_type="independent", vectorized=True,
+                                 n_resamples=N_PERMUTATIONS, alternative="greater", rng=seed)
+    return h, float(res.pvalue), _method(_permutations(sizes))
+
+
 def kruskal_table(frame: pd.DataFrame, groups: pd.Series, unit: str = "data_point_id", value: str = VALUE,
-                  min_per_group: int = 2) -> pd.DataFrame:
+                  min_per_group: int = 2, min_n: int = 0, seed: int = 0) -> pd.DataFrame:
     """Kruskal–Wallis per ``unit`` across the groups of ``groups`` (municipality → label).
 
     Groups with fewer than ``min_per_group`` values of a unit are left out of its test and listed
-    in ``excluded_groups``. Columns: unit, n, n_groups, n_per_group, excluded_groups, H, p,
-    epsilon_squared, q, median_by_group, share_simulated, reason.
+    in ``excluded_groups``; a unit with fewer than ``min_n`` values in all is not tested. Columns:
+    unit, n, n_groups, n_per_group, excluded_groups, H, p, q, method, epsilon_squared,
+    eta_squared_h, median_by_group, share_simulated, reason.
     """
     data = _group_frame(frame, groups, unit, value)
     rows = []
@@ -179,7 +266,7 @@ def kruskal_table(frame: pd.DataFrame, groups: pd.Series, unit: str = "data_poin
         used = sub[sub["group"].isin(kept.index)]
         row = {unit: key, "n": int(len(used)), "n_groups": int(len(kept)), "n_per_group": _n_per_group(counts),
                "excluded_groups": ", ".join(counts.index[counts < min_per_group]),
-               "H": np.nan, "p": np.nan, "epsilon_squared": np.nan,
+               "H": np.nan, "p": np.nan, "method": "", "epsilon_squared": np.nan, "eta_squared_h": np.nan,
                "median_by_group": "; ".join(f"{g}={used.loc[used['group'] == g, value].median():.1f}"
                                             for g in kept.index),
                "share_simulated": float(used["simulated"].mean()) if len(used) else np.nan, "reason": ""}
@@ -187,35 +274,71 @@ def kruskal_table(frame: pd.DataFrame, groups: pd.Series, unit: str = "data_poin
             row["reason"] = "no values (not reported, or no goalposts to orient it)"
         elif len(kept) < 2:
             row["reason"] = f"fewer than 2 groups with at least {min_per_group} values"
+        elif len(used) < min_n:
+            row["reason"] = f"{len(used)} municipalities (< {min_n})"
         elif np.ptp(used[value].to_numpy()) == 0:
             row["reason"] = "all values identical"
         else:
-            h, p = stats.kruskal(*samples)
-            row.update(H=float(h), p=float(p), epsilon_squared=float(h / (len(used) - 1)))
+            h, p, method = kruskal_test(samples, seed)
+            n, k = len(used), len(kept)
+            row.update(H=h, p=p, method=method, epsilon_squared=h / (n - 1),
+                       eta_squared_h=(h - k + 1) / (n - k) if n > k else np.nan)
         rows.append(row)
-    out = pd.DataFrame(rows, columns=[unit, "n", "n_groups", "n_per_group", "excluded_groups", "H", "p",
-                                      "epsilon_squared", "median_by_group", "share_simulated", "reason"])
+    out = pd.DataFrame(rows, columns=[unit, "n", "n_groups", "n_per_group", "excluded_groups", "H", "p", "method",
+                                      "epsilon_squared", "eta_squared_h", "median_by_group", "share_simulated",
+                                      "reason"])
     out.insert(out.columns.get_loc("p") + 1, "q", _bh(out["p"]))
     return out
 
 
-def group_tests(scored: pd.DataFrame, groups: pd.Series, min_per_group: int = 2, value: str = VALUE) -> pd.DataFrame:
-    """Kruskal–Wallis per data point on the direction-aware achievement, with ε², n per group and BH q."""
-    return kruskal_table(scored, groups, "data_point_id", value, min_per_group)
+def group_tests(scored: pd.DataFrame, groups: pd.Series, min_per_group: int = 2, value: str = VALUE,
+                min_n: int = 0, seed: int = 0) -> pd.DataFrame:
+    """Kruskal–Wallis per data point on the direction-aware achievement, with ε², η²_H, n per group and BH q."""
+    return kruskal_table(scored, groups, "data_point_id", value, min_per_group, min_n, seed)
 
 
 def dimension_group_tests(dimension_scores: pd.DataFrame, groups: pd.Series, min_per_group: int = 2,
-                          value: str = "mean_achievement") -> pd.DataFrame:
+                          value: str = "mean_achievement", min_n: int = 0, seed: int = 0) -> pd.DataFrame:
     """The same tests on dimension scores (``Assessment.levels['dimension']``), BH across dimensions."""
-    return kruskal_table(dimension_scores, groups, "dimension", value, min_per_group)
+    return kruskal_table(dimension_scores, groups, "dimension", value, min_per_group, min_n, seed)
+
+
+def mann_whitney_u(xa: np.ndarray, xb: np.ndarray, axis: int = -1) -> np.ndarray:
+    """Mann–Whitney's U of group a (average ranks for ties), vectorised along ``axis``."""
+    ranks = stats.rankdata(np.concatenate([xa, xb], axis=axis), axis=axis)
+    n_a = xa.shape[axis]
+    return np.take(ranks, range(n_a), axis=axis).sum(axis=axis) - n_a * (n_a + 1) / 2.0
+
+
+def _u_distance(xa: np.ndarray, xb: np.ndarray, axis: int = -1) -> np.ndarray:
+    """|U − n_a·n_b/2|: large for a difference in either direction (the two-sided permutation statistic)."""
+    return np.abs(mann_whitney_u(xa, xb, axis) - xa.shape[axis] * xb.shape[axis] / 2.0)
+
+
+def mann_whitney_test(xa: np.ndarray, xb: np.ndarray, seed: int = 0) -> tuple[float, float, str]:
+    """U of group a, two-sided p and the method: normal approximation with both groups ≥ ASYMPTOTIC_MIN_GROUP."""
+    if min(len(xa), len(xb)) >= ASYMPTOTIC_MIN_GROUP:
+        res = stats.mannwhitneyu(xa, xb, alternative="two-sided", method="asymptotic")
+        return float(res.statistic), float(res.pvalue), "normal approximation"
+    res = stats.permutation_test((xa, xb), _u_distance, permutation_type="independent", vectorized=True,
+                                 n_resamples=N_PERMUTATIONS, alternative="greater", rng=seed)
+    return float(mann_whitney_u(xa, xb)), float(res.pvalue), _method(_permutations([len(xa), len(xb)]))
+
+
+def rank_biserial(xa: np.ndarray, xb: np.ndarray, axis: int = -1) -> np.ndarray:
+    """Rank-biserial correlation ``2·U_a/(n_a·n_b) − 1`` (vectorised along ``axis``)."""
+    return 2.0 * mann_whitney_u(xa, xb, axis) / (xa.shape[axis] * xb.shape[axis]) - 1.0
 
 
 def two_group_test(frame: pd.DataFrame, groups: pd.Series, a: str | None = None, b: str | None = None,
-                   unit: str = "data_point_id", value: str = VALUE, min_per_group: int = 2) -> pd.DataFrame:
-    """Mann–Whitney U (two-sided, scipy) per ``unit`` between groups ``a`` and ``b``, with rank-biserial r and BH q.
+                   unit: str = "data_point_id", value: str = VALUE, min_per_group: int = 2, min_n: int = 0,
+                   seed: int = 0, n_resamples: int = 2000) -> pd.DataFrame:
+    """Mann–Whitney U (two-sided) per ``unit`` between groups ``a`` and ``b``, with rank-biserial r, its CI and BH q.
 
-    If ``a``/``b`` are not given, ``groups`` must hold exactly two labels (sorted: a, b).
-    Columns: unit, group_a, group_b, n_a, n_b, U, p, q, rank_biserial, median_a, median_b,
+    If ``a``/``b`` are not given, ``groups`` must hold exactly two labels (sorted: a, b). p-values
+    follow the small-sample rule of the module docstring; the 95 % interval of r is a percentile
+    bootstrap within each group (``n_resamples``, seeded). Columns: unit, group_a, group_b, n_a,
+    n_b, U, p, q, method, rank_biserial, r_ci_low, r_ci_high, median_a, median_b,
     share_simulated, reason.
     """
     labels = sorted(groups.dropna().unique())
@@ -233,20 +356,26 @@ def two_group_test(frame: pd.DataFrame, groups: pd.Series, a: str | None = None,
         xa = sub.loc[sub["group"] == a, value].to_numpy()
         xb = sub.loc[sub["group"] == b, value].to_numpy()
         row = {unit: key, "group_a": a, "group_b": b, "n_a": len(xa), "n_b": len(xb), "U": np.nan, "p": np.nan,
-               "rank_biserial": np.nan, "median_a": np.median(xa) if len(xa) else np.nan,
-               "median_b": np.median(xb) if len(xb) else np.nan,
+               "method": "", "rank_biserial": np.nan, "r_ci_low": np.nan, "r_ci_high": np.nan,
+               "median_a": np.median(xa) if len(xa) else np.nan, "median_b": np.median(xb) if len(xb) else np.nan,
                "share_simulated": float(sub["simulated"].mean()) if len(sub) else np.nan, "reason": ""}
         if min(len(xa), len(xb)) < min_per_group:
             row["reason"] = f"fewer than {min_per_group} values in a group"
+        elif len(xa) + len(xb) < min_n:
+            row["reason"] = f"{len(xa) + len(xb)} municipalities (< {min_n})"
         elif np.ptp(np.concatenate([xa, xb])) == 0:
             row["reason"] = "all values identical"
         else:
-            res = stats.mannwhitneyu(xa, xb, alternative="two-sided")
-            row.update(U=float(res.statistic), p=float(res.pvalue),
-                       rank_biserial=float(2.0 * res.statistic / (len(xa) * len(xb)) - 1.0))
+            u, p, method = mann_whitney_test(xa, xb, seed)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                ci = stats.bootstrap((xa, xb), rank_biserial, n_resamples=n_resamples, method="percentile",
+                                     vectorized=True, rng=np.random.default_rng(seed)).confidence_interval
+            row.update(U=u, p=p, method=method, rank_biserial=float(rank_biserial(xa, xb)),
+                       r_ci_low=float(ci.low), r_ci_high=float(ci.high))
         rows.append(row)
-    out = pd.DataFrame(rows, columns=[unit, "group_a", "group_b", "n_a", "n_b", "U", "p", "rank_biserial",
-                                      "median_a", "median_b", "share_simulated", "reason"])
+    out = pd.DataFrame(rows, columns=[unit, "group_a", "group_b", "n_a", "n_b", "U", "p", "method", "rank_biserial",
+                                      "r_ci_low", "r_ci_high", "median_a", "median_b", "share_simulated", "reason"])
     out.insert(out.columns.get_loc("p") + 1, "q", _bh(out["p"]))
     return out
 
@@ -255,33 +384,99 @@ def two_group_test(frame: pd.DataFrame, groups: pd.Series, a: str | None = None,
 # correlations
 
 
-def correlations(scored: pd.DataFrame, min_pairs: int = 5, value: str = VALUE) -> pd.DataFrame:
-    """Spearman's rho between every pair of data points over the municipalities reporting both.
+PAIR_SETS = ("within_category", "all")
 
-    One row per pair (a < b). Columns: data_point_a, data_point_b, n, n_with_simulated (pairs
-    in which either value is simulated), rho, p, q (BH over the pairs tested), reason.
+
+def declared_pairs(cat: pd.DataFrame, data_points: Sequence[str], pair_set: str = "within_category"
+                   ) -> list[tuple[str, str]]:
+    """The pre-declared pairs of data points to correlate (a < b): same U4SSC category, or every pair.
+
+    Declaring the pairs before looking at the data keeps the Benjamini–Hochberg correction over a
+    set small enough to have power (5 565 pairs at n = 17 have none).
+    """
+    dps = sorted(set(data_points))
+    if pair_set == "all":
+        return list(combinations(dps, 2))
+    if pair_set != "within_category":
+        raise ValueError(f"unknown pair set '{pair_set}'; expected one of {list(PAIR_SETS)}")
+    category = cat.set_index("data_point_id")["category"]
+    key = cat.set_index("data_point_id")[["dimension", "sub_dimension", "category"]].apply(tuple, axis=1)
+    return [(a, b) for a, b in combinations(dps, 2) if a in category.index and b in category.index
+            and key[a] == key[b]]
+
+
+def pairs_with_overlap(frame: pd.DataFrame, min_n: int, value: str = VALUE) -> list[tuple[str, str]]:
+    """Pairs of data points (a < b) that at least ``min_n`` municipalities report both (with a ``value``).
+
+    A pre-declared set in the sense of :func:`declared_pairs`: it depends on who reports what, not
+    on the values.
+    """
+    have = frame[frame[value].notna()]
+    wide = pd.crosstab(have["municipality"], have["data_point_id"]).clip(upper=1)
+    common = wide.T @ wide
+    cols = list(common.columns)
+    return [(cols[i], cols[j]) for i, j in combinations(range(len(cols)), 2) if common.iat[i, j] >= min_n]
+
+
+def spearman_rho(x: np.ndarray, y: np.ndarray, axis: int = -1) -> np.ndarray:
+    """Spearman's rho along ``axis`` (Pearson correlation of the average ranks; vectorised)."""
+    rx, ry = stats.rankdata(x, axis=axis), stats.rankdata(y, axis=axis)
+    rx = rx - rx.mean(axis=axis, keepdims=True)
+    ry = ry - ry.mean(axis=axis, keepdims=True)
+    return (rx * ry).sum(axis=axis) / np.sqrt((rx ** 2).sum(axis=axis) * (ry ** 2).sum(axis=axis))
+
+
+def spearman_test(x: np.ndarray, y: np.ndarray, seed: int = 0) -> tuple[float, float, str]:
+    """rho, two-sided p and the method: t approximation from ASYMPTOTIC_MIN_PAIRS pairs, else permutation/exact."""
+    rho = float(spearman_rho(x, y))
+    if len(x) >= ASYMPTOTIC_MIN_PAIRS:
+        return rho, float(stats.spearmanr(x, y).pvalue), "t approximation"
+    res = stats.permutation_test((x,), lambda u, axis=-1: spearman_rho(u, np.broadcast_to(y, u.shape), axis),
+                                 permutation_type="pairings", vectorized=True, n_resamples=N_PERMUTATIONS,
+                                 alternative="two-sided", rng=seed)
+    return rho, float(res.pvalue), _method(float(factorial(len(x))))
+
+
+def correlations(scored: pd.DataFrame, cat: pd.DataFrame | None = None, pair_set: str = "within_category",
+                 min_pairs: int = 5, value: str = VALUE, seed: int = 0,
+                 pairs: Sequence[tuple[str, str]] | None = None) -> pd.DataFrame:
+    """Spearman's rho over the municipalities reporting both data points of each pre-declared pair.
+
+    The pairs are ``pairs`` if given, else :func:`declared_pairs` of ``cat`` and ``pair_set``
+    (``cat`` may be omitted with ``pair_set="all"``). One row per pair (a < b). Columns:
+    data_point_a, data_point_b, n, n_with_simulated (pairs in which either value is simulated),
+    rho, p, q (BH over the pairs tested), method, reason, share_simulated (n_with_simulated / n).
     """
     wide = scored.pivot_table(index="municipality", columns="data_point_id", values=value, aggfunc="first")
     sim = simulated_mask(scored, wide)
+    if pairs is None:
+        if cat is None and pair_set != "all":
+            raise ValueError("correlations need the registry (cat) to declare within-category pairs")
+        pairs = declared_pairs(cat if cat is not None else pd.DataFrame(), wide.columns, pair_set)
     present = wide.notna().to_numpy()
     x, s = wide.to_numpy(dtype=float), sim.to_numpy()
-    cols = list(wide.columns)
+    index = {c: i for i, c in enumerate(wide.columns)}
     rows = []
-    for i, j in combinations(range(len(cols)), 2):
-        both = present[:, i] & present[:, j]
+    for a, b in pairs:
+        i, j = index.get(a), index.get(b)
+        both = present[:, i] & present[:, j] if i is not None and j is not None else np.zeros(len(wide), bool)
         n = int(both.sum())
-        row = {"data_point_a": cols[i], "data_point_b": cols[j], "n": n,
-               "n_with_simulated": int((both & (s[:, i] | s[:, j])).sum()), "rho": np.nan, "p": np.nan, "reason": ""}
+        row = {"data_point_a": a, "data_point_b": b, "n": n,
+               "n_with_simulated": int((both & (s[:, i] | s[:, j])).sum()) if n else 0,
+               "rho": np.nan, "p": np.nan, "method": "", "reason": ""}
         if n < min_pairs:
             row["reason"] = f"fewer than {min_pairs} municipalities report both"
         elif np.ptp(x[both, i]) == 0 or np.ptp(x[both, j]) == 0:
             row["reason"] = "no variation in one of the data points"
         else:
-            res = stats.spearmanr(x[both, i], x[both, j])
-            row.update(rho=float(res.statistic), p=float(res.pvalue))
+            rho, p, method = spearman_test(x[both, i], x[both, j], seed)
+            row.update(rho=rho, p=p, method=method)
         rows.append(row)
-    out = pd.DataFrame(rows, columns=["data_point_a", "data_point_b", "n", "n_with_simulated", "rho", "p", "reason"])
+    out = pd.DataFrame(rows, columns=["data_point_a", "data_point_b", "n", "n_with_simulated", "rho", "p", "method",
+                                      "reason"])
     out.insert(out.columns.get_loc("p") + 1, "q", _bh(out["p"]))
+    # lets analysis.present mark a pair resting mostly on simulated values
+    out["share_simulated"] = (out["n_with_simulated"] / out["n"].where(out["n"] > 0)).astype(float)
     return out
 
 

@@ -64,6 +64,9 @@ OBSERVED = ("published", "city-supplied")
 AT_TARGET = 100.0 - 1e-9
 SDG_TARGET = re.compile(r"^\d{1,2}\.[0-9a-z]{1,2}$")
 RANKED, NO_GAP, NOT_SCORED, FILTERED = "ranked", "no gap", "not scored", "below evidence filter"
+WHAT_IF_COLUMNS = ("municipality", "theme_id", "dimension", "u4ssc_score_before", "u4ssc_score_after",
+                   "mean_achievement_before", "mean_achievement_after", "u4ssc_score_change",
+                   "mean_achievement_change", "n_data_points_closed")
 _LOADED_THEMES: dict[tuple, pd.DataFrame] = {}
 """The last themes file validated (key: path, modification time, size, registry ids)."""
 
@@ -721,17 +724,20 @@ def what_if(a: Any, municipality: str, theme_id: str | None = None,
     """Dimension and overall scores before and after the theme closes its gaps (default: the top theme).
 
     ``ranked``: the municipality's ``opportunities`` (or ``profile_table``) when already computed;
-    the default theme is then its first ranked theme, without ranking again.
+    the default theme is then its first ranked theme, without ranking again. When no theme has a
+    gap to close (no scored value at all, as in a published-only run of a municipality without
+    data, or every scored value at target) the result is empty and ``attrs["reason"]`` says why.
     """
     m = _resolve(a, municipality)
     th = _themes(themes, a.catalogue)
     if theme_id is None:
         ranked = opportunities(a, m, th) if ranked is None else ranked
-        ranked = ranked[ranked["status"] == RANKED]
-        if ranked.empty:
-            raise InputError.single("arguments", f"no theme has a gap to close for {m}", column="theme_id",
-                                    label="key")
-        theme_id = str(ranked["theme_id"].iloc[0])
+        open_ = ranked[ranked["status"] == RANKED]
+        if open_.empty:
+            out = pd.DataFrame(columns=list(WHAT_IF_COLUMNS))
+            out.attrs["reason"] = _nothing_to_close(m, ranked)
+            return out
+        theme_id = str(open_["theme_id"].iloc[0])
     if theme_id not in set(th["theme_id"]):
         raise InputError.single("arguments", f"unknown theme '{theme_id}'; expected one of "
                                              f"{sorted(set(th['theme_id']))}", column="theme_id", label="key")
@@ -761,7 +767,17 @@ def what_if(a: Any, municipality: str, theme_id: str | None = None,
     closed = moved["data_point_id"].map(dim_of).value_counts()
     out["n_data_points_closed"] = out["dimension"].map(closed).fillna(0).astype(int)
     out.loc[out["dimension"] == "Overall", "n_data_points_closed"] = len(moved)
-    return out
+    out.attrs["reason"] = ""
+    return out[list(WHAT_IF_COLUMNS)]
+
+
+def _nothing_to_close(municipality: str, ranked: pd.DataFrame) -> str:
+    """Why no theme can be closed: no theme has a scored data point, or every scored one is at target."""
+    if ranked["status"].eq(NO_GAP).any():
+        return (f"No what-if for {municipality}: every scored data point of every theme is already at "
+                "its target, so no theme has a gap to close.")
+    return (f"No what-if for {municipality}: no theme has a scored data point (no value with goalposts), "
+            "so there is no gap to close; the data-collection plan lists the values to collect first.")
 
 
 # ----------------------------------------------------------------------------- across municipalities

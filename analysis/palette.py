@@ -20,6 +20,7 @@ BAND_HEX: dict[str, str] = {
     scoring.BAND_LABELS[2]: "#67A9CF",  # light blue
     scoring.BAND_LABELS[3]: "#2166AC",  # blue
     scoring.NO_DATA: "#DDDDDD",         # light grey
+    scoring.INSUFFICIENT: "#DDDDDD",    # light grey: too few data points for a score (its label says so)
 }
 # Machado, Oliveira and Fernandes (2009), severity 1.0, applied to linear RGB.
 CVD_MATRICES: dict[str, np.ndarray] = {

@@ -381,6 +381,21 @@ def assessment_key(values: Mapping[str, Any]) -> str:
     return digest({k: values[k] for k in ASSESSMENT_KEYS}, ())
 
 
+def overrides(values: Mapping[str, Any], base: Mapping[str, Any] | None = None) -> list[str]:
+    """Every value that differs from ``base`` (default: the main job's values for the same municipality), as
+    ``dotted.key=value`` with JSON values: what a re-run changed, for its "Run" line and provenance."""
+    base = load(values.get("municipality")) if base is None else base
+
+    def leaves(node: Any, prefix: str = "") -> dict[str, Any]:
+        if isinstance(node, Mapping) and node:
+            return {k: v for key, sub in node.items() for k, v in leaves(sub, f"{prefix}{key}.").items()}
+        return {prefix.rstrip("."): node}
+
+    now, then = leaves(values), leaves(base)
+    return [f"{k}={json.dumps(now.get(k), ensure_ascii=False)}" for k in sorted(set(now) | set(then))
+            if now.get(k) != then.get(k)]
+
+
 def digest(values: Mapping[str, Any], exclude: tuple[str, ...] = ("municipality",)) -> str:
     """Short SHA-256 of resolved values (canonical JSON) without ``exclude``: names a run folder or a cached stage."""
     relevant = {k: v for k, v in values.items() if k not in exclude}
@@ -406,3 +421,20 @@ def field_descriptions(model: type[BaseModel] = Parameters, prefix: str = "") ->
         if isinstance(annotation, type) and issubclass(annotation, BaseModel):
             out.update(field_descriptions(annotation, key + "."))
     return out
+
+
+def keys_table() -> str:
+    """The Markdown table of every key, its default (params/defaults.yaml) and description, for docs/parameters.md."""
+    defaults = load()
+    sections = {name for name, info in Parameters.model_fields.items()
+                if isinstance(info.annotation, type) and issubclass(info.annotation, BaseModel)}
+    rows = ["| key | default | meaning |", "|---|---|---|"]
+    for key, text in field_descriptions().items():
+        if key in sections:
+            continue  # a section: its keys follow
+        node: Any = defaults
+        for part in key.split("."):
+            node = node.get(part) if isinstance(node, dict) else None
+        shown = "—" if node is None else json.dumps(node, ensure_ascii=False)
+        rows.append(f"| `{key}` | `{shown}` | {text} |")
+    return "\n".join(rows)

@@ -20,3 +20,9 @@ LABEL_ALIASES = RAW / "label_aliases.csv"
 UNIT_ALIASES = RAW / "unit_aliases.csv"
 TARGETS = RAW / "targets.csv"
 THEMES = RAW / "investment_themes.csv"
+
+
+def from_root(path: str | Path) -> Path:
+    """A path as given, or relative to the repository root: outputs land in the same place wherever a notebook runs."""
+    path = Path(path)
+    return path if path.is_absolute() else ROOT / path

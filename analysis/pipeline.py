@@ -63,6 +63,25 @@ def executed_path(kind: str, municipality: str | None = None, output_dir: Path |
     return out / "profiles" / f"{registry().resolve(str(municipality).split('-', 1)[0]).slug}.ipynb"
 
 
+_SOCKETS: list[str] = []
+
+
+def kernel_transport() -> dict[str, str]:
+    """Transport of the kernels we start: local IPC sockets in a private temporary folder (TCP on Windows).
+
+    With TCP and no CurveZMQ keys ipykernel warns that the traffic is unencrypted; kernels here only
+    talk to this process, so Unix sockets (mode 0700 folder, one socket prefix per kernel) fit better.
+    """
+    if os.name == "nt":
+        return {}
+    with _POOL_LOCK:
+        if not _SOCKETS:
+            folder = tempfile.mkdtemp(prefix="u4ssc-kernels-")
+            atexit.register(shutil.rmtree, folder, True)
+            _SOCKETS.append(folder)
+    return {"transport": "ipc", "ip": os.path.join(_SOCKETS[0], f"k{os.urandom(6).hex()}")}
+
+
 def source_notebook(kind: str):
     """The notebook of ``kind`` read from its paired jupytext ``.py`` source."""
     import jupytext
@@ -102,9 +121,11 @@ def execute(kind: str, parameters: dict[str, Any], target: Path, timeout: int = 
         try:
             def run(tmp: Path) -> None:
                 if km is None:
+                    from traitlets.config import Config
                     papermill.execute_notebook(
                         str(src), str(tmp), parameters=parameters, cwd=str(paths.ROOT), kernel_name="python3",
-                        execution_timeout=timeout, progress_bar=False, request_save_on_cell_execute=False)
+                        execution_timeout=timeout, progress_bar=False, request_save_on_cell_execute=False,
+                        config=Config({"KernelManager": kernel_transport()}))
                 else:  # no cwd: papermill would chdir the whole (threaded) process; the kernel already runs in ROOT
                     papermill.execute_notebook(
                         str(src), str(tmp), parameters=parameters, kernel_name="python3", engine_name=_warm_engine(),
@@ -188,7 +209,7 @@ class KernelPool:
         from jupyter_client.manager import AsyncKernelManager
         from jupyter_core.utils import run_sync
 
-        km = AsyncKernelManager(kernel_name="python3")
+        km = AsyncKernelManager(kernel_name="python3", **kernel_transport())
         run_sync(km.start_kernel)(cwd=str(paths.ROOT))
         with self._lock:
             self._all.append(km)

@@ -23,6 +23,9 @@ SIM_CLASS = "u4ssc-sim"
 TABLE_CLASS = "u4ssc-table"
 BANNER_CLASS = "u4ssc-banner"
 SIM_HATCH = "///"
+GP_SIM_CLASS = "u4ssc-gp-sim"
+GP_SIM_MARK = "†"
+GP_SIM_TITLE = "real value; target or worst derived from simulated peer values"
 # Titles are placed with an explicit y=1.0 (the position matplotlib's automatic placement chooses for
 # these axes, which have no top tick labels): the automatic placement measures every tick label again
 # at each draw, about a third of a figure's rendering time.
@@ -49,42 +52,66 @@ def number(x: object, decimals: int = 2) -> str:
 
 
 def rests_on_simulated(frame: pd.DataFrame) -> pd.Series:
-    """Rows that show a simulated value, or a result resting mostly on simulated values.
+    """Rows that show a simulated value, or a group result resting mostly on simulated values.
 
     Recognised columns: ``source_type`` (one value), ``n_simulated`` with ``n_scored`` (a group of
-    values), ``share_simulated`` (a share) and ``rests_on_simulated`` (a flag set by the producer).
+    values), ``share_simulated`` (a share) and ``rests_on_simulated_year`` (a trend drawn through a
+    simulated year). A real value scored against goalposts derived from simulated peers is *not*
+    simulated: :func:`goalposts_simulated` marks it separately.
     """
     marked = pd.Series(False, index=frame.index)
     if "source_type" in frame.columns:
         marked |= frame["source_type"].eq("simulated")
+    if "rests_on_simulated_year" in frame.columns:
+        marked |= frame["rests_on_simulated_year"].astype("boolean").fillna(False).astype(bool)
     if {"n_simulated", "n_scored"} <= set(frame.columns):
         marked |= frame["n_simulated"] * 2 > frame["n_scored"]
     if "share_simulated" in frame.columns:
         marked |= frame["share_simulated"].fillna(0) > 0.5
-    if "rests_on_simulated" in frame.columns:
-        marked |= frame["rests_on_simulated"].fillna(False).astype(bool)
     return marked
+
+
+def goalposts_simulated(frame: pd.DataFrame) -> pd.Series:
+    """Rows whose own value is not simulated but whose target or worst was derived from simulated peer values."""
+    if "goalposts_from_simulated" not in frame.columns:
+        return pd.Series(False, index=frame.index)
+    flag = frame["goalposts_from_simulated"].astype("boolean").fillna(False).astype(bool)
+    return flag & ~rests_on_simulated(frame)
 
 
 def table_html(frame: pd.DataFrame, caption: str | None = None, decimals: int = 2,
                labels: Mapping[str, str] | None = None, max_rows: int | None = None) -> str:
-    """An HTML table (every cell escaped) whose rows resting on simulated values carry the simulated class."""
+    """An HTML table (every cell escaped): simulated rows carry the simulated class; real values scored
+    against goalposts from simulated peers carry a separate, smaller mark (class and a dagger)."""
     labels = labels or {}
     shown = frame.head(max_rows) if max_rows else frame
     simulated = rests_on_simulated(shown)
+    gp_simulated = goalposts_simulated(shown)
+    columns = list(shown.columns)
+    mark_at = next((columns.index(c) for c in ("achievement", "target", "value") if c in columns), 0)
     parts = [f'<table class="{TABLE_CLASS}">']
     if caption:
         parts.append(f"<caption>{html.escape(caption)}</caption>")
     parts.append("<thead><tr>" + "".join(f"<th>{html.escape(labels.get(c, str(c)))}</th>" for c in shown.columns)
                  + "</tr></thead><tbody>")
     for i, row in shown.iterrows():
-        cls = f' class="{SIM_CLASS}" title="simulated value"' if simulated[i] else ""
-        cells = "".join(f"<td>{html.escape(number(v, decimals))}</td>" for v in row.to_numpy())
-        parts.append(f"<tr{cls}>{cells}</tr>")
+        cells = [html.escape(number(v, decimals)) for v in row.to_numpy()]
+        if simulated[i]:
+            cls = f' class="{SIM_CLASS}" title="simulated value"'
+        elif gp_simulated[i]:
+            cls = f' class="{GP_SIM_CLASS}" title="{GP_SIM_TITLE}"'
+            cells[mark_at] += f'<sup class="{GP_SIM_CLASS}">{GP_SIM_MARK}</sup>'
+        else:
+            cls = ""
+        parts.append(f"<tr{cls}>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
     parts.append("</tbody></table>")
     if simulated.any():
         parts.append(f'<p class="u4ssc-legend"><span class="{SIM_CLASS}">italic, hatched rows</span> show '
                      f"<strong>simulated</strong> values or results resting mostly on them, not published data.</p>")
+    if gp_simulated.any():
+        parts.append(f'<p class="u4ssc-legend"><sup class="{GP_SIM_CLASS}">{GP_SIM_MARK}</sup> the value is '
+                     f"real (published or city-supplied), but its target or worst was derived from simulated "
+                     f"peer values, so its score is a demonstration.</p>")
     if max_rows and len(frame) > max_rows:
         parts.append(f"<p>… {len(frame) - max_rows} more rows in the downloadable table.</p>")
     return "\n".join(parts)
@@ -169,6 +196,9 @@ def plot_dimension_scores(comparison: pd.DataFrame, municipality: str) -> plt.Fi
     for bar, is_sim in zip(bars, sim):
         if is_sim:
             bar.set_hatch(SIM_HATCH)
+    for i, (score, band) in enumerate(zip(comparison["mean_achievement"], comparison["u4ssc_band"])):
+        if pd.isna(score):
+            ax.text(1, i, band, va="center", fontsize="x-small", color="dimgrey")
     ax.hlines(y, comparison["peer_min"], comparison["peer_max"], color="black", linewidth=1.2, label="peer range")
     ax.plot(comparison["peer_median"], y, "k|", markersize=16, markeredgewidth=2, label="peer median")
     ax.set_yticks(y, comparison["dimension"].str.replace(" and ", "\nand ", regex=False), fontsize=11)
@@ -185,6 +215,13 @@ def plot_dimension_scores(comparison: pd.DataFrame, municipality: str) -> plt.Fi
     return fig
 
 
+def _bands(groups: pd.DataFrame) -> pd.Series:
+    """The groups' bands: ``u4ssc_band`` as scoring.aggregate set it (with 'insufficient data'), else from the score."""
+    if "u4ssc_band" in groups.columns:
+        return groups["u4ssc_band"]
+    return pd.Series(scoring.band(groups["u4ssc_score"]), index=groups.index)
+
+
 def _category_labels(own: pd.DataFrame) -> pd.Series:
     """Category names, with the sub-dimension beside a name that occurs in several (Water and Sanitation)."""
     repeated = own["category"].duplicated(keep=False)
@@ -199,7 +236,7 @@ def plot_category_achievement(categories: pd.DataFrame, municipality: str) -> pl
     11-point text stays readable when the page is 390 px wide.
     """
     own = categories[categories["municipality"] == municipality].reset_index(drop=True)
-    own = own.assign(label=_category_labels(own), band=scoring.band(own["u4ssc_score"]))
+    own = own.assign(label=_category_labels(own), band=_bands(own))
     new_dimension = own["dimension"].ne(own["dimension"].shift())
     y = np.arange(len(own)) + new_dimension.cumsum().to_numpy()  # one row for each dimension's name
     fig, ax = plt.subplots(figsize=(5.5, 0.3 * (len(own) + new_dimension.sum()) + 1.9))
@@ -209,7 +246,8 @@ def plot_category_achievement(categories: pd.DataFrame, municipality: str) -> pl
         if n and n_sim > n / 2:
             bar.set_hatch(SIM_HATCH)
     for row, r in zip(y, own.itertuples()):
-        score = "no data" if pd.isna(r.u4ssc_score) else f"{r.u4ssc_score:.0f} %"
+        score = (f"{r.u4ssc_score:.0f} %" if pd.notna(r.u4ssc_score)
+                 else f"{r.band} ({r.n_scored} scored)" if r.n_scored else r.band)
         ax.text(1, row, f"{r.label}: {score}", ha="left", va="center", fontsize=10,
                 bbox={"facecolor": "white", "alpha": 0.8, "edgecolor": "none", "pad": 0.8})
     for row, name in zip(y[new_dimension.to_numpy()] - 1, own.loc[new_dimension, "dimension"]):
@@ -236,20 +274,34 @@ def plot_category_achievement(categories: pd.DataFrame, municipality: str) -> pl
 
 
 def plot_sdg_dashboard(goals: pd.DataFrame, municipality: str) -> plt.Figure:
-    """One tile per SDG goal coloured by the two-worst rule, with the number of scored data points."""
+    """One tile per SDG goal (all 17), coloured from its targets; hatched when mostly simulated, † when real
+    values are scored against goalposts from simulated peers; grey where no data point links or none is scored."""
     own = goals[goals["municipality"] == municipality].sort_values("sdg_goal")
-    fig, ax = plt.subplots(figsize=(7, 1.6))
+    fig, ax = plt.subplots(figsize=(9, 1.9))
+    mostly_simulated = own["n_simulated"] * 2 > own["n_scored"]
     for i, row in enumerate(own.itertuples()):
-        ax.add_patch(plt.Rectangle((i, 0), 0.92, 1, color=sdg.COLOUR_HEX[row.colour]))
-        ax.text(i + 0.46, 0.62, f"SDG {row.sdg_goal}", ha="center", va="center", fontsize=8, weight="bold")
-        ax.text(i + 0.46, 0.3, f"{row.n_scored}/{row.n_linked}", ha="center", va="center", fontsize=7)
+        tile = plt.Rectangle((i, 0), 0.92, 1, facecolor=sdg.COLOUR_HEX[row.colour], edgecolor="white")
+        if row.n_scored and mostly_simulated.iloc[i]:
+            tile.set_hatch(SIM_HATCH)
+        ax.add_patch(tile)
+        ax.text(i + 0.46, 0.66, f"SDG {row.sdg_goal}", ha="center", va="center", fontsize=7, weight="bold")
+        label = f"{row.n_scored}/{row.n_linked}" if row.n_linked else "no link"
+        mark = GP_SIM_MARK if getattr(row, "n_goalposts_simulated", 0) else ""
+        ax.text(i + 0.46, 0.3, label + mark, ha="center", va="center", fontsize=6.5)
     ax.set_xlim(0, max(len(own), 1))
     ax.set_ylim(0, 1)
     ax.axis("off")
-    ax.set_title(y=1.0, label=f"{municipality}: SDG dashboard (tile: goal; numbers: data points scored / linked)")
-    ax.legend([Patch(color=sdg.COLOUR_HEX[c]) for c in (*sdg.COLOURS, "grey")],
-              ["red < 33 %", "orange 33–66 %", "yellow 66–95 %", "green ≥ 95 %", "no data"],
-              loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=5, fontsize="x-small", frameon=False)
+    ax.set_title(y=1.0, label=f"{municipality}: SDG dashboard (tile: goal, coloured from its SDG targets; "
+                              "numbers: data points scored / linked)", fontsize="small")
+    handles = [Patch(color=sdg.COLOUR_HEX[c]) for c in (*sdg.COLOURS, "grey")]
+    names = ["red < 33 %", "orange 33–66 %", "yellow 66–95 %", "green ≥ 95 %", "no data or no link"]
+    if (mostly_simulated & own["n_scored"].gt(0)).any():
+        handles.append(Patch(facecolor="white", edgecolor="black", hatch=SIM_HATCH))
+        names.append("mostly simulated")
+    if "n_goalposts_simulated" in own and own["n_goalposts_simulated"].gt(0).any():
+        handles.append(Patch(facecolor="white", edgecolor="white"))
+        names.append(f"{GP_SIM_MARK} real values, goalposts from simulated peers")
+    ax.legend(handles, names, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=4, fontsize="x-small", frameon=False)
     fig.tight_layout()
     return fig
 
@@ -273,15 +325,17 @@ def key_table(frame: pd.DataFrame, kind: str, lang: str = "en", caption: str | N
               max_rows: int | None = None, legend: bool = False) -> str:
     """A profile table's key columns (analysis.labels) with human labels, units and per-column rounding.
 
-    Rows resting on simulated values are marked from the whole frame, before columns are dropped;
+    Rows resting on simulated values (and real values scored against goalposts from simulated peers,
+    with a dagger) are marked from the whole frame, before columns are dropped;
     key columns with nothing in them are left out; the other columns are named behind a toggle
     (they are in the downloads). The table scrolls sideways inside its box on a narrow screen. The
     simulated legend is the page's (analysis.report adds one per page); ``legend`` adds one here too.
     """
     from analysis import i18n, labels
 
-    marked = rests_on_simulated(frame)
+    marked, gp_marked = rests_on_simulated(frame), goalposts_simulated(frame)
     columns = [c for c in labels.key_columns(kind, list(frame.columns)) if not _empty(frame[c])]
+    mark_at = next((columns.index(c) for c in ("achievement", "target", "value") if c in columns), 0)
     rest = [c for c in frame.columns if c not in columns]
     shown = frame.head(max_rows) if max_rows else frame
     parts = ['<div class="u4ssc-table-wrap" style="overflow-x:auto">', f'<table class="{TABLE_CLASS}">']
@@ -291,12 +345,14 @@ def key_table(frame: pd.DataFrame, kind: str, lang: str = "en", caption: str | N
                                          for c in columns) + "</tr></thead><tbody>")
     places = [labels.decimals(c) for c in columns]
     for i, row in zip(shown.index, shown[columns].itertuples(index=False)):
-        cls = f' class="{SIM_CLASS}" title="simulated value"' if marked[i] else ""
+        cls = (f' class="{SIM_CLASS}" title="simulated value"' if marked[i]
+               else f' class="{GP_SIM_CLASS}" title="{GP_SIM_TITLE}"' if gp_marked[i] else "")
         cells = []
-        for value, d in zip(row, places):
+        for j, (value, d) in enumerate(zip(row, places)):
             text, numeric = _cell(value, d, lang)
             align = ' style="text-align:right"' if numeric else ""
-            cells.append(f"<td{align}>{html.escape(text)}</td>")
+            dagger = f'<sup class="{GP_SIM_CLASS}">{GP_SIM_MARK}</sup>' if gp_marked[i] and j == mark_at else ""
+            cells.append(f"<td{align}>{html.escape(text)}{dagger}</td>")
         parts.append(f"<tr{cls}>{''.join(cells)}</tr>")
     parts.append("</tbody></table></div>")
     if legend and marked.loc[shown.index].any():
@@ -359,10 +415,10 @@ def dimension_finding(comparison: pd.DataFrame, municipality: str) -> tuple[str,
 def category_finding(categories: pd.DataFrame, municipality: str) -> tuple[str, str]:
     """(alt text, caption) of the category chart: every category's score and band; the count per band and the lowest."""
     own = categories[categories["municipality"] == municipality].reset_index(drop=True)
-    own = own.assign(label=_category_labels(own), band=scoring.band(own["u4ssc_score"]))
+    own = own.assign(label=_category_labels(own), band=_bands(own))
     alt = ("Horizontal bar chart of the U4SSC score of each category, coloured by band, with band edges at 33, 66 and "
            "95 %: " + "; ".join(f"{r.label} {_pct(r.u4ssc_score)} ({r.band})" if pd.notna(r.u4ssc_score)
-                                 else f"{r.label} no data" for r in own.itertuples()) + ".")
+                                 else f"{r.label} {r.band}" for r in own.itertuples()) + ".")
     scored = own[own["u4ssc_score"].notna()]
     if scored.empty:
         return alt, f"{municipality} has no scored category."

@@ -21,8 +21,8 @@ from analysis.errors import InputError
 from analysis.files import write_text
 
 BASELINE_COLUMNS = ["dimension", "category", "data_point_id", "data_point_name", "core_or_advanced", "value",
-                    "registry_unit", "year", "target", "target_origin", "achievement", "band", "peer_rank",
-                    "peer_percentile", "source_type", "rests_on_simulated", "source"]
+                    "registry_unit", "year", "target", "target_origin", "worst", "worst_rule", "achievement", "band", "peer_rank",
+                    "peer_percentile", "source_type", "goalposts_from_simulated", "source"]
 
 
 def data_sha256(files: list[Path] | None = None) -> str:
@@ -96,7 +96,8 @@ def peer_comparison(a: Assessment, municipality: str, group: list[str], level: s
     keys = [c for c in ("dimension", "sub_dimension", "category") if c in scores.columns]
     own = scores[scores["municipality"] == municipality].set_index(keys)
     peer = scores[scores["municipality"].isin(group)].groupby(keys)["mean_achievement"]
-    out = own[["mean_achievement", "u4ssc_score", "u4ssc_band", "coverage", "n_scored", "n_simulated"]].join(
+    out = own[["mean_achievement", "u4ssc_score", "u4ssc_band", "coverage", "sufficient", "n_scored",
+               "n_simulated"]].join(
         pd.DataFrame({"peer_median": peer.median(), "peer_min": peer.min(), "peer_max": peer.max(),
                       "n_peers": peer.count()}))
     return out.reset_index()
@@ -123,6 +124,44 @@ def data_gaps(a: Assessment, municipality: str) -> pd.DataFrame:
                  "sdg_targets", "dimension", "category", "unit"]].reset_index(drop=True)
 
 
+def overall_table(a: Assessment, municipality: str, group: list[str]) -> pd.DataFrame:
+    """The municipality's overall index (this project's weighted mean of dimension scores) with its ranks.
+
+    One row: the index, the dimension weights used, the number of dimensions with data, and the
+    rank (1 = highest index) among the whole panel and among the peer group.
+    """
+    frame = a.overall[a.overall["index"].notna()]
+    peers = frame[frame["municipality"].isin(group)]
+
+    def rank_of(scores: pd.DataFrame) -> Any:
+        ranks = scores.set_index("municipality")["index"].rank(ascending=False, method="min")
+        return int(ranks[municipality]) if municipality in ranks.index else pd.NA
+
+    own = frame[frame["municipality"] == municipality]
+    row = {
+        "index": float(own["index"].iloc[0]) if len(own) else np.nan,
+        "n_dimensions": int(own["n_dimensions"].iloc[0]) if len(own) else 0,
+        **{f"weight_{k}": float(v) for k, v in sorted(a.params.get("weights", {}).items())},
+        "rank": rank_of(frame), "n_ranked": len(frame),
+        "peer_rank": rank_of(peers), "n_peers": len(peers),
+    }
+    return pd.DataFrame([row]).astype({"rank": "Int64", "peer_rank": "Int64"})
+
+
+def coverage_note(prof: Profile) -> str:
+    """What the profile rests on in one sentence: values scored, values missing, and where the plan is."""
+    n_total = len(prof.assessment.catalogue)
+    n_real = n_total - len(prof.gaps)
+    n_scored = int(prof.baseline["achievement"].notna().sum())
+    n_simulated = int(prof.baseline.loc[prof.baseline["achievement"].notna(), "source_type"].eq("simulated").sum())
+    text = (f"{prof.municipality} has a published or city-supplied value for {n_real} of the {n_total} data points; "
+            f"{n_scored} data points are scored ({n_simulated} of them simulated). ")
+    if n_scored == 0:
+        return text + ("No data point can be scored, so every score, band and SDG colour below reads "
+                       "\"no data\" or \"insufficient data\"; the data-collection plan lists what to collect first.")
+    return text + f"The {len(prof.gaps)} data points without a real value are listed in the data-collection plan."
+
+
 def mix_row(a: Assessment, municipality: str) -> dict[str, Any]:
     """Counts of published, city-supplied and simulated scored values for one municipality."""
     return simulate.mix_counts(a.observations).set_index("municipality").loc[municipality].to_dict()
@@ -138,6 +177,7 @@ class Profile:
     provenance: dict[str, Any]
     baseline: pd.DataFrame
     dimensions: pd.DataFrame
+    overall: pd.DataFrame
     categories: pd.DataFrame
     strengths: pd.DataFrame
     weaknesses: pd.DataFrame
@@ -147,6 +187,8 @@ class Profile:
     opportunities: pd.DataFrame
     what_if: pd.DataFrame
     recommendations: pd.DataFrame
+    what_if_note: str = ""
+    coverage_note: str = ""
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
 
 
@@ -185,6 +227,7 @@ def build(values: dict[str, Any] | None = None, output_dir: Path | None = None,
         municipality=name, assessment=a, peers=group, provenance=provenance(a, name),
         baseline=baseline_table(a, name, group),
         dimensions=peer_comparison(a, name, group, "dimension"),
+        overall=overall_table(a, name, group),
         categories=a.levels["category"][a.levels["category"]["municipality"] == name].reset_index(drop=True),
         strengths=strengths, weaknesses=weaknesses,
         sdg_goals=a.sdg_goals[a.sdg_goals["municipality"] == name].reset_index(drop=True),
@@ -193,14 +236,19 @@ def build(values: dict[str, Any] | None = None, output_dir: Path | None = None,
         what_if=invest.what_if(a, name, themes=themes, ranked=opportunities),
         recommendations=recommend.recommendations(a, name, opportunities, themes, gaps=gaps),
     )
-    prof.provenance.update(kommunenummer=entity.kommunenummer, slug=entity.slug)
+    prof.what_if_note = prof.what_if.attrs.get("reason", "")
+    prof.coverage_note = coverage_note(prof)
+    prof.provenance.update(kommunenummer=entity.kommunenummer, slug=entity.slug, overrides=params.overrides(values))
+    index = prof.overall["index"].iloc[0]
+    prof.provenance["overall_index"] = None if pd.isna(index) else round(float(index), 6)
     prof.provenance["headline"] = summary.from_profile(prof).headline()  # the index page's line for it
-    prof.tables = {"baseline": prof.baseline, "dimensions": prof.dimensions, "categories": prof.categories,
+    prof.tables = {"baseline": prof.baseline, "overall": prof.overall, "dimensions": prof.dimensions,
+                   "categories": prof.categories,
                    "sdg_goals": prof.sdg_goals, "trends": prof.trends, "data_gaps": prof.gaps,
                    "opportunities": prof.opportunities, "what_if": prof.what_if,
                    "recommendations": prof.recommendations}
     if output_dir is not None:
-        write_outputs(prof, Path(output_dir))
+        write_outputs(prof, paths.from_root(output_dir))
     return prof
 
 

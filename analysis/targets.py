@@ -19,7 +19,8 @@ from analysis import catalogue, paths
 from analysis.errors import InputError, Problem, file_row
 from analysis.files import read_csv
 
-COLUMNS = ("target_set", "data_point_id", "target", "worst", "rule", "source_class", "rationale", "source")
+COLUMNS = ("target_set", "data_point_id", "target", "worst", "rule", "source_class", "rationale", "source",
+           "worst_rule", "worst_source")
 YEAR_COLUMNS = ("baseline_year", "deadline")
 """Optional columns (whole years, may be empty); a file without them reads as all empty."""
 FIRST_YEAR, LAST_YEAR = 1900, 2100
@@ -28,13 +29,19 @@ RULE = re.compile(r"^best_peers_mean:([1-9]\d*)$")
 DEFAULT_SET = "default"
 LOW_PERCENTILE, HIGH_PERCENTILE = 2.5, 97.5
 """SDSN's lower bound: the 2.5th percentile of the panel (97.5th when lower is better)."""
+MIN_PERCENTILE_VALUES = 3
+"""The fewest panel values a percentile worst is taken from."""
+WORST_RULES = ("zero", "percentile", "reference")
+"""How ``worst`` is obtained (docs/targets.md): ``zero``, the natural bound 0 of a higher-is-better ratio
+scale (U4SSC's "performance as a percentage of the target"; never for lower-is-better); ``percentile``,
+SDSN's 2.5th/97.5th percentile of the run's panel; ``reference``, a sourced value in ``worst``."""
 
 
 def load(path: Path | None = None, cat: pd.DataFrame | None = None) -> pd.DataFrame:
     """Read and validate every target set; rows naming a rule must leave ``target`` empty and vice versa."""
     path = Path(path or paths.TARGETS)
     cat = catalogue.load() if cat is None else cat
-    text = {c: str for c in ("rule", "source", "rationale", *YEAR_COLUMNS)}
+    text = {c: str for c in ("rule", "source", "rationale", "worst_rule", "worst_source", *YEAR_COLUMNS)}
     frame = read_csv(path, dtype=text)
     missing = [c for c in COLUMNS if c not in frame.columns]
     if missing:
@@ -44,6 +51,7 @@ def load(path: Path | None = None, cat: pd.DataFrame | None = None) -> pd.DataFr
             frame[column] = np.nan
     problems: list[Problem] = []
     known = set(cat["data_point_id"])
+    cat_direction = cat.set_index("data_point_id")["direction"].to_dict()
     years = {column: _years(frame, column, path, problems) for column in YEAR_COLUMNS}
     order = years["baseline_year"].notna() & years["deadline"].notna() & (years["deadline"] <= years["baseline_year"])
     for i in frame.index[order]:
@@ -65,6 +73,7 @@ def load(path: Path | None = None, cat: pd.DataFrame | None = None) -> pd.DataFr
             problems.append(Problem(str(path), r, "target", "give either a cited target or a rule, not both or neither"))
         if not has_rule and not (isinstance(row["source"], str) and row["source"].strip()):
             problems.append(Problem(str(path), r, "source", "a cited target needs a source"))
+        problems.extend(_worst_rule_problems(row, cat_direction.get(row["data_point_id"]), str(path), r))
         if row["source_class"] not in SOURCE_CLASSES:
             problems.append(Problem(str(path), r, "source_class",
                                     f"'{row['source_class']}'; expected one of {list(SOURCE_CLASSES)}"))
@@ -77,6 +86,32 @@ def load(path: Path | None = None, cat: pd.DataFrame | None = None) -> pd.DataFr
     for column in YEAR_COLUMNS:
         frame[column] = years[column].astype("Int64")
     return frame
+
+
+def _worst_rule_problems(row: pd.Series, direction: str | None, path: str, r: int) -> list[Problem]:
+    """A row's worst rule must be known and agree with its ``worst`` cell, its source and its direction."""
+    rule, worst = row["worst_rule"], pd.to_numeric(row["worst"], errors="coerce")
+    if pd.notna(row["worst"]) and pd.isna(worst):
+        return []  # not a number: reported once, by the number check
+    if rule not in WORST_RULES:
+        shown = "empty" if pd.isna(rule) or not str(rule).strip() else f"'{rule}'"
+        return [Problem(path, r, "worst_rule", f"{shown}; expected one of {list(WORST_RULES)}")]
+    if rule == "zero" and direction == "lower_is_better":
+        return [Problem(path, r, "worst_rule", "'zero' is not a worst for a lower-is-better data point "
+                                               "(0 is its best end); use 'percentile' or a sourced 'reference'")]
+    if rule == "zero" and worst != 0:
+        return [Problem(path, r, "worst", f"'{row['worst']}'; the rule 'zero' needs worst 0")]
+    if rule == "percentile" and pd.notna(row["worst"]):
+        return [Problem(path, r, "worst", f"'{row['worst']}'; the rule 'percentile' takes worst from the panel, "
+                                          "leave it empty")]
+    if rule == "reference":
+        found = []
+        if pd.isna(worst):
+            found.append(Problem(path, r, "worst", "empty; the rule 'reference' needs a worst value"))
+        if not (isinstance(row["worst_source"], str) and row["worst_source"].strip()):
+            found.append(Problem(path, r, "worst_source", "empty; a reference worst needs its source"))
+        return found
+    return []
 
 
 def _years(frame: pd.DataFrame, column: str, path: Path, problems: list[Problem]) -> pd.Series:
@@ -113,59 +148,45 @@ def goalposts(selected: pd.DataFrame, panel_values: pd.DataFrame, cat: pd.DataFr
     The set's name, ``baseline_year`` and ``deadline`` are carried through for ``analysis.trends``.
     A rule ``best_peers_mean:k`` needs at least k municipalities reporting; otherwise the data point
     has no target and drops out of the scores, as U4SSC drops data points without a benchmark.
-    An empty ``worst`` is the panel's 2.5th percentile (97.5th when lower is better), needing
-    at least three values; the SDSN city editions bound their scale the same way.
+    The worst follows the row's ``worst_rule`` (:func:`percentile_worst` for ``percentile``).
+    When the worst does not lie beyond the target because every panel value meets the target,
+    ``all_meet_target`` is set and those values score 100 % (``scoring.score_data_points``).
     """
     info = cat.set_index("data_point_id")[["direction", "unit"]]
     gp = selected.set_index("data_point_id").join(info, how="inner")
-    stats = panel_values.groupby("data_point_id")["value"]
-    n = stats.size().reindex(gp.index).fillna(0).astype(int)
-    lower = gp["direction"].eq("lower_is_better")
-    target = gp["target"].copy()
-    target_origin = pd.Series(np.where(target.notna(), "cited", ""), index=gp.index, dtype=object)
-    k = gp["rule"].str.extract(RULE, expand=False).astype(float)
+    if "worst_rule" not in gp:  # a selection built by hand: a given worst is a reference, else the percentile
+        gp["worst_rule"] = np.where(gp["worst"].notna(), "reference", "percentile")
+    values_of = {dp: frame for dp, frame in panel_values.groupby("data_point_id")}
     simulated = panel_values["source_type"].eq("simulated") if "source_type" in panel_values.columns else \
         pd.Series(False, index=panel_values.index)
-    target_simulated = pd.Series(0, index=gp.index, dtype=int)
-    for dp in gp.index[k.notna()]:
-        rows = panel_values["data_point_id"] == dp
-        values, sims = panel_values.loc[rows, "value"].to_numpy(), simulated[rows].to_numpy()
-        kk = int(k[dp])
-        if len(values) >= kk:
-            order = np.argsort(values if lower[dp] else -values, kind="mergesort")[:kk]
-            target[dp] = values[order].mean()
-            target_simulated[dp] = int(sims[order].sum())
-            note = f", {target_simulated[dp]} of them simulated" if target_simulated[dp] else ""
-            target_origin[dp] = f"mean of best {kk} of {len(values)} peers{note}"
-        else:
-            target_origin[dp] = f"no target: rule needs {kk} peers, {len(values)} report"
-    worst = gp["worst"].copy()
-    worst_origin = pd.Series(np.where(worst.notna(), "given", ""), index=gp.index, dtype=object)
-    q_low = stats.quantile(LOW_PERCENTILE / 100).reindex(gp.index)
-    q_high = stats.quantile(HIGH_PERCENTILE / 100).reindex(gp.index)
-    derive = worst.isna() & (n >= 3)
-    worst[derive & lower] = q_high[derive & lower]
-    worst[derive & ~lower] = q_low[derive & ~lower]
-    band = gp["direction"].eq("target_band") & worst.isna()
-    worst[band] = 0.0  # a ratio's natural bound: distance |1 - 0| is the worst a ratio of 1 can miss by
+    n = panel_values.groupby("data_point_id").size().reindex(gp.index).fillna(0).astype(int)
     n_sim = simulated.groupby(panel_values["data_point_id"]).sum().reindex(gp.index).fillna(0).astype(int)
-    worst_simulated = pd.Series(np.where(derive & worst.notna(), n_sim, 0), index=gp.index)
-    worst_origin[derive & worst.notna()] = "panel percentile" + np.where(
-        worst_simulated > 0, ", from " + worst_simulated.astype(str) + " simulated of " + n.astype(str) + " values",
-        "")[derive & worst.notna()]
-    worst_origin[band] = "natural bound 0"
-    degenerate = target.notna() & worst.notna() & (
-        (lower & (worst <= target)) | (gp["direction"].eq("higher_is_better") & (worst >= target)))
-    worst[degenerate] = np.nan
-    worst_origin[degenerate] = "no spread: panel worst does not differ from target"
+    k = gp["rule"].str.extract(RULE, expand=False).astype(float)
+    rows = []
+    for dp, row in gp.iterrows():
+        panel = values_of.get(dp)
+        values = panel["value"].to_numpy(dtype=float) if panel is not None else np.array([])
+        sims = simulated[panel.index].to_numpy() if panel is not None else np.array([], dtype=bool)
+        target, target_origin, target_sim = row["target"], "cited" if pd.notna(row["target"]) else "", 0
+        if pd.notna(k[dp]):
+            target, target_origin, target_sim = _peer_target(values, sims, int(k[dp]), row["direction"])
+        worst, worst_origin, from_panel, all_meet = _worst(row, target, values)
+        worst_sim = int(n_sim[dp]) if from_panel and pd.notna(worst) else 0
+        if worst_sim:
+            worst_origin += f", from {worst_sim} simulated of {int(n[dp])} values"
+        rows.append((dp, target, target_origin, target_sim, worst, worst_origin, worst_sim, all_meet))
+    parts = pd.DataFrame(rows, columns=["data_point_id", "target", "target_origin", "target_simulated", "worst",
+                                        "worst_origin", "worst_simulated", "all_meet_target"]).set_index("data_point_id")
     out = pd.DataFrame({
         "data_point_id": gp.index,
         "direction": gp["direction"],
-        "target": target,
-        "worst": worst,
-        "target_origin": target_origin,
-        "goalposts_from_simulated": (target_simulated > 0) | (worst_simulated > 0),
-        "worst_origin": worst_origin.replace("", "missing"),
+        "target": parts["target"].astype(float),
+        "worst": parts["worst"].astype(float),
+        "target_origin": parts["target_origin"],
+        "goalposts_from_simulated": (parts["target_simulated"] > 0) | (parts["worst_simulated"] > 0),
+        "worst_rule": gp["worst_rule"],
+        "worst_origin": parts["worst_origin"].replace("", "missing"),
+        "all_meet_target": parts["all_meet_target"].astype(bool),
         "source_class": gp["source_class"],
         "target_source": gp["source"],
         "n_panel": n,
@@ -173,8 +194,79 @@ def goalposts(selected: pd.DataFrame, panel_values: pd.DataFrame, cat: pd.DataFr
         "baseline_year": _year_column(gp, "baseline_year"),
         "deadline": _year_column(gp, "deadline"),
     }).reset_index(drop=True)
-    out["has_goalposts"] = out["target"].notna() & out["worst"].notna()
+    out["has_goalposts"] = out["target"].notna() & (out["worst"].notna() | out["all_meet_target"])
     return out
+
+
+def _peer_target(values: np.ndarray, sims: np.ndarray, k: int, direction: str) -> tuple[float, str, int]:
+    """The rule ``best_peers_mean:k``: the mean of the k best values, its origin text and how many are simulated."""
+    if len(values) < k:
+        return np.nan, f"no target: rule needs {k} peers, {len(values)} report", 0
+    order = np.argsort(values if direction == "lower_is_better" else -values, kind="mergesort")[:k]
+    n_sim = int(sims[order].sum())
+    note = f", {n_sim} of them simulated" if n_sim else ""
+    return float(values[order].mean()), f"mean of best {k} of {len(values)} peers{note}", n_sim
+
+
+def beyond(worst: float, target: float, direction: str) -> bool:
+    """Whether ``worst`` lies on the bad side of ``target`` (so the goalposts span a scale)."""
+    if direction == "lower_is_better":
+        return worst > target
+    return worst < target
+
+
+def meets(values: np.ndarray, target: float, direction: str) -> np.ndarray:
+    """Which values meet the target exactly or better (the band: equal to it)."""
+    if direction == "lower_is_better":
+        return values <= target
+    if direction == "target_band":
+        return values == target
+    return values >= target
+
+
+def percentile_worst(values: np.ndarray, target: float, direction: str) -> tuple[float, str]:
+    """SDSN's worst from the panel: the 2.5th percentile (97.5th when lower is better) of at least three values.
+
+    For a target band it is the target minus the 97.5th percentile of the distances from the target.
+    If that bound is not beyond the target (at most 2.5 % of values miss it), the panel's worst
+    value is used instead; if that is not beyond either, every value meets the target: NaN.
+    """
+    if len(values) < MIN_PERCENTILE_VALUES:
+        return np.nan, f"no worst: the percentile needs {MIN_PERCENTILE_VALUES} values, {len(values)} report"
+    if direction == "target_band":
+        distance = np.abs(values - target)
+        q, extreme = np.percentile(distance, HIGH_PERCENTILE), distance.max()
+        candidates = ((target - q, f"target − {HIGH_PERCENTILE:g}th percentile of distances"),
+                      (target - extreme, "target − largest distance in the panel"))
+    elif direction == "lower_is_better":
+        candidates = ((np.percentile(values, HIGH_PERCENTILE), f"panel {HIGH_PERCENTILE:g}th percentile"),
+                      (values.max(), "panel's worst value (the percentile meets the target)"))
+    else:
+        candidates = ((np.percentile(values, LOW_PERCENTILE), f"panel {LOW_PERCENTILE:g}th percentile"),
+                      (values.min(), "panel's worst value (the percentile meets the target)"))
+    for worst, origin in candidates:
+        if beyond(float(worst), target, "higher_is_better" if direction == "target_band" else direction):
+            return float(worst), origin
+    return np.nan, "every panel value meets the target"
+
+
+def _worst(row: pd.Series, target: float, values: np.ndarray) -> tuple[float, str, bool, bool]:
+    """The worst by the row's rule: value, origin, whether it came from the panel, and whether all meet the target."""
+    direction, rule = row["direction"], row["worst_rule"]
+    if pd.isna(target) or direction == "descriptive":
+        return (np.nan, "no target", False, False) if pd.isna(target) else (np.nan, "descriptive", False, False)
+    if rule == "percentile":
+        worst, origin = percentile_worst(values, target, direction)
+        all_meet = pd.isna(worst) and origin == "every panel value meets the target"
+        return worst, origin, True, all_meet
+    worst = float(row["worst"])
+    origin = "natural bound 0" if rule == "zero" else "reference"
+    if beyond(worst, target, "higher_is_better" if direction == "target_band" else direction) or \
+            (direction == "target_band" and worst != target):
+        return worst, origin, False, False
+    if len(values) and meets(values, target, direction).all():
+        return np.nan, "every panel value meets the target", False, True
+    return np.nan, f"no spread: the {origin} worst {worst:g} is not beyond the target {target:g}", False, False
 
 
 def _year_column(frame: pd.DataFrame, column: str) -> pd.Series:
@@ -182,3 +274,21 @@ def _year_column(frame: pd.DataFrame, column: str) -> pd.Series:
     if column not in frame:
         return pd.Series(pd.NA, index=frame.index, dtype="Int64")
     return pd.to_numeric(frame[column]).astype("Int64")
+
+
+RULE_TABLE_START = "<!-- worst-rule table: generated by analysis.targets.rule_table, checked by tests/test_targets.py -->"
+RULE_TABLE_END = "<!-- end of worst-rule table -->"
+
+
+def rule_table(targets: pd.DataFrame, cat: pd.DataFrame, target_set: str = DEFAULT_SET) -> str:
+    """The target and worst rule of every data point of a set as a Markdown table (for docs/targets.md)."""
+    info = cat.set_index("data_point_id")[["data_point_name", "direction", "unit"]]
+    rows = select(targets, target_set).set_index("data_point_id").join(info, how="inner")
+    rows = rows.loc[[d for d in cat["data_point_id"] if d in rows.index]]
+    lines = ["| data point | name | direction | unit | target | worst rule | worst |", "|---|---|---|---|---|---|---|"]
+    for dp, r in rows.iterrows():
+        target = r["rule"] if isinstance(r["rule"], str) and r["rule"] else f"{r['target']:g}"
+        worst = {"zero": "0", "percentile": "from the panel"}.get(r["worst_rule"], f"{r['worst']:g}")
+        lines.append(f"| `{dp}` | {r['data_point_name']} | {r['direction'].replace('_', ' ')} | {r['unit']} | "
+                     f"{target} | {r['worst_rule']} | {worst} |")
+    return "\n".join([RULE_TABLE_START, "", *lines, "", RULE_TABLE_END])

@@ -16,6 +16,17 @@ parameters say otherwise)
 ``target_set``
     ``default`` or ``national`` (analysis/targets.py; the national set overrides a few targets).
     The nominal option follows the ``target_set`` parameter.
+``outliers``
+    ``none`` or ``coinr``: COINr's default outlier treatment applied per data point to the oriented
+    (uncapped) achievement across the municipalities, before capping and normalising
+    (:func:`treat_outliers`): a data point passes when ``|skew| < 2`` or ``kurtosis < 3.5``
+    (sample skewness and excess kurtosis with small-sample adjustment, as COINr's ``skew`` /
+    ``kurt``); otherwise its most extreme value on the side of the skew is winsorised (set to
+    the next value), one point at a time, up to 5 points, until it passes; if it still fails,
+    the original values are log-transformed instead (COINr's ``log_CT_plus``,
+    ``log(x − min + 0.01·(max − min))``, mirrored for negative skew), rescaled onto the data
+    point's original range so that its goalposts still apply. The achievement is an increasing
+    affine transform of the oriented value, so treating it treats the value.
 ``normalisation``
     ``goalposts``: the project's achievement ``100·(x − worst)/(target − worst)`` capped to [0, 100]
     (analysis/scoring.py); ``minmax``: ``100·(a − min)/(max − min)`` over the municipalities
@@ -36,9 +47,24 @@ parameters say otherwise)
     → index, the latter weighted). The geometric mean floors values at :data:`GEOMETRIC_FLOOR`
     (1 on the 0–100 scale) so that a single 0 does not zero a whole dimension.
 weights
-    Dimension weights around the nominal ones (parameters ``weights``): ``dirichlet`` draws
-    ``w ~ Dirichlet(concentration · nominal share)`` (mean = nominal shares), ``uniform`` multiplies
-    each nominal weight by ``U(1 − spread, 1 + spread)``, ``fixed`` keeps the nominal weights.
+    Dimension weights around the nominal ones (parameters ``weights``): ``uniform`` (the default,
+    as JRC/COINr audits do) multiplies each nominal weight by ``U(1 − spread, 1 + spread)``,
+    ``spread`` = 0.25; ``dirichlet`` draws ``w ~ Dirichlet(concentration · nominal share)`` (mean =
+    nominal shares; concentration 10 gives about 43 % coefficient of variation per weight, far
+    more noise than ±25 %); ``fixed`` keeps the nominal weights.
+
+Leave one data point out (:func:`leave_one_out`): under the nominal choices, the index and the
+ranks with each data point removed in turn, and how far the ranks move (COINr's
+``remove_elements``).
+
+The same production scoring: every option matrix starts from ``Assessment.scored`` of
+:func:`analysis.assess.assess` (achievement by :func:`analysis.scoring.achievement`, capped as
+:func:`analysis.scoring.score_data_points` does); under the nominal choices (goalposts, no
+outlier treatment, drop, arithmetic) the dimension scores and the index are those of
+:func:`analysis.scoring.aggregate` and :func:`analysis.scoring.overall_index` (tested). A further
+assessment-level choice (for example a goalpost rule, being redesigned in analysis.targets) is
+added like ``target_set``: one more :func:`prepare` loop over its options and one more axis in
+``MATRIX_CHOICES``.
 
 Which municipalities are ranked: one set per analysis
 ------------------------------------------------------
@@ -106,15 +132,20 @@ from analysis import targets
 CHOICES: dict[str, tuple[str, ...]] = {
     "data": ("with_simulated", "published_only"),
     "target_set": (targets.DEFAULT_SET, "national"),
+    "outliers": ("none", "coinr"),
     "normalisation": ("goalposts", "minmax", "rank"),
     "missing": ("drop", "impute"),
     "aggregation": ("arithmetic", "geometric"),
 }
 """Discrete construction choices and their options (see the module docstring)."""
 DISCRETE = tuple(CHOICES)
-MATRIX_CHOICES = ("data", "target_set", "normalisation", "missing")
+MATRIX_CHOICES = ("data", "target_set", "outliers", "normalisation", "missing")
 """The choices that change the municipality × data point matrix (aggregation acts on it)."""
 GEOMETRIC_FLOOR = 1.0
+SKEW_LIMIT, KURTOSIS_LIMIT, WINSORISE_MAX = 2.0, 3.5, 5
+"""COINr's default outlier rule: pass if |skew| < 2 or kurtosis < 3.5; winsorise at most 5 points, else log."""
+DEFAULT_WEIGHTS = "uniform"
+DEFAULT_SPREAD = 0.25
 TIE_DECIMALS = 9
 WeightMode = Literal["dirichlet", "uniform", "fixed"]
 
@@ -123,9 +154,10 @@ WeightMode = Literal["dirichlet", "uniform", "fixed"]
 class Inputs:
     """Everything the Monte Carlo needs, precomputed once per panel and parameter set.
 
-    ``dimension_scores`` has shape (data, target_set, normalisation, missing, aggregation,
+    ``dimension_scores`` has shape (data, target_set, outliers, normalisation, missing, aggregation,
     municipality, dimension) following ``options``; ``scored`` keeps the tidy scored frames per
-    (data, target_set) for the per-draw oracle.
+    (data, target_set), with the outlier-treated achievement beside the plain one, for the per-draw
+    oracle; ``treatments`` says per (data, target set) and data point what the outlier rule did.
     """
 
     municipalities: list[str]
@@ -139,6 +171,7 @@ class Inputs:
     matrices: np.ndarray
     dimension_scores: np.ndarray
     share_simulated: pd.Series
+    treatments: pd.DataFrame
 
 
 # --------------------------------------------------------------------------------------------
@@ -158,11 +191,12 @@ def prepare(values: dict[str, Any], obs: pd.DataFrame | None = None,
     names: list[str] | None = None
     for data, target_set in product(data_options, target_sets):
         run = dict(values, include_simulated=(data == "with_simulated"), target_set=target_set)
-        result = assess_module.assess(run, obs=obs, **assess_kwargs)
+        result = (assess_module.stage(run) if obs is None and not assess_kwargs
+                  else assess_module.assess(run, obs=obs, **assess_kwargs))
         scored[(data, target_set)] = result.scored
         names = result.municipalities if names is None else names
-    nominal = {"data": "with_simulated" if values.get("include_simulated", False) else "published_only",
-               "target_set": values.get("target_set", targets.DEFAULT_SET)}
+    nominal = {"data": "with_simulated" if values["include_simulated"] else "published_only",
+               "target_set": values["target_set"]}
     return from_scored(scored, names or [], weights=params_module.dimension_weights(values), nominal=nominal)
 
 
@@ -187,7 +221,7 @@ def from_scored(scored: Mapping[tuple[str, str], pd.DataFrame], municipalities: 
     dp_dim = all_frames.drop_duplicates("data_point_id").set_index("data_point_id")["dimension"]
     dps = sorted(dp_dim.index, key=lambda d: (dims.index(dp_dim[d]), d))
     dimension_of = np.array([dims.index(dp_dim[d]) for d in dps])
-    options = {"data": data_opts, "target_set": target_opts,
+    options = {"data": data_opts, "target_set": target_opts, "outliers": CHOICES["outliers"],
                "normalisation": CHOICES["normalisation"], "missing": CHOICES["missing"],
                "aggregation": CHOICES["aggregation"]}
     nominal_choice = {name: opts[0] for name, opts in options.items()}
@@ -199,31 +233,99 @@ def from_scored(scored: Mapping[tuple[str, str], pd.DataFrame], municipalities: 
     nominal_weights = np.array([w.get(d.casefold(), 1.0) for d in dims])
     if nominal_weights.sum() <= 0:
         raise ValueError("dimension weights must not all be zero")
-    shape = (len(data_opts), len(target_opts), len(options["normalisation"]), len(options["missing"]))
+    shape = tuple(len(options[name]) for name in MATRIX_CHOICES)
     matrices = np.full(shape + (len(names), len(dps)), np.nan)
+    treatments = []
     for (i, data), (j, target_set) in product(enumerate(data_opts), enumerate(target_opts)):
-        capped = _matrix(frames[(data, target_set)], names, dps, "achievement")
-        raw = _matrix(frames[(data, target_set)], names, dps, "achievement_raw")
-        for k, norm in enumerate(options["normalisation"]):
-            normalised = normalise_matrix(capped, raw, norm)
-            for m, treatment in enumerate(options["missing"]):
-                matrices[i, j, k, m] = impute_matrix(normalised) if treatment == "impute" else normalised
+        frames[(data, target_set)], how = _with_treated(frames[(data, target_set)])
+        treatments.append(how.assign(data=data, target_set=target_set))
+        for o, outliers in enumerate(options["outliers"]):
+            suffix = "" if outliers == "none" else f"_{outliers}"
+            capped = _matrix(frames[(data, target_set)], names, dps, "achievement" + suffix)
+            raw = _matrix(frames[(data, target_set)], names, dps, "achievement_raw" + suffix)
+            for k, norm in enumerate(options["normalisation"]):
+                normalised = normalise_matrix(capped, raw, norm)
+                for m, treatment in enumerate(options["missing"]):
+                    matrices[i, j, o, k, m] = impute_matrix(normalised) if treatment == "impute" else normalised
     membership = np.eye(len(dims))[dimension_of]  # data point × dimension indicator
     dimension_scores = np.stack([_dimension_means(matrices, membership, agg) for agg in options["aggregation"]],
-                                axis=4)
+                                axis=len(MATRIX_CHOICES))
     nominal_frame = frames[(nominal_choice["data"], nominal_choice["target_set"])]
     with_score = nominal_frame[nominal_frame["achievement"].notna()]
     share = with_score["source_type"].eq("simulated").groupby(with_score["municipality"]).mean()
     return Inputs(municipalities=names, dimensions=dims, data_points=dps, dimension_of=dimension_of,
                   options=options, nominal=nominal_choice, nominal_weights=nominal_weights,
                   scored=frames, matrices=matrices, dimension_scores=dimension_scores,
-                  share_simulated=share.reindex(names).rename("share_simulated"))
+                  share_simulated=share.reindex(names).rename("share_simulated"),
+                  treatments=pd.concat(treatments, ignore_index=True)[TREATMENT_COLUMNS])
 
 
 def _scoreable(frame: pd.DataFrame) -> pd.DataFrame:
     keep = frame["direction"].notna() & frame["direction"].ne("descriptive")
     return frame.loc[keep, ["municipality", "data_point_id", "dimension", "source_type",
                             "achievement", "achievement_raw"]].reset_index(drop=True)
+
+
+TREATMENT_COLUMNS = ["data", "target_set", "data_point_id", "n", "skew", "kurtosis", "treatment", "n_winsorised",
+                     "skew_after", "kurtosis_after"]
+
+
+def skew_kurtosis(x: np.ndarray) -> tuple[float, float]:
+    """Sample skewness and excess kurtosis with the small-sample adjustment (Excel's SKEW and KURT, as COINr)."""
+    if len(x) < 4 or np.ptp(x) == 0:
+        return np.nan, np.nan
+    return float(stats.skew(x, bias=False)), float(stats.kurtosis(x, bias=False))
+
+
+def _passes(x: np.ndarray) -> bool:
+    skew, kurt = skew_kurtosis(x)
+    return bool(np.isnan(skew) or abs(skew) < SKEW_LIMIT or kurt < KURTOSIS_LIMIT)
+
+
+def treat_outliers(x: np.ndarray) -> tuple[np.ndarray, str, int]:
+    """COINr's default outlier treatment of one data point's values: (treated values, treatment, points winsorised).
+
+    Treatment is ``none`` (passes as it is), ``winsorised`` (1–5 points) or ``log`` (see the module docstring).
+    """
+    x = np.asarray(x, dtype=float)
+    if _passes(x):
+        return x.copy(), "none", 0
+    treated = x.copy()
+    for k in range(1, WINSORISE_MAX + 1):
+        skew, _ = skew_kurtosis(treated)
+        if skew > 0:
+            i = int(np.argmax(treated))
+            treated[i] = np.max(np.delete(treated, i))
+        else:
+            i = int(np.argmin(treated))
+            treated[i] = np.min(np.delete(treated, i))
+        if _passes(treated):
+            return treated, "winsorised", k
+    return log_rescaled(x), "log", 0
+
+
+def log_rescaled(x: np.ndarray) -> np.ndarray:
+    """``log_CT_plus`` (``log(x − min + a)``, a = 1 % of the range; mirrored for negative skew) rescaled to x's range."""
+    lo, hi = float(np.min(x)), float(np.max(x))
+    a = 0.01 * (hi - lo)
+    y = np.log(x - lo + a) if stats.skew(x) >= 0 else -np.log(hi + a - x)  # the sign needs no adjustment
+    return lo + (hi - lo) * (y - y.min()) / (y.max() - y.min())
+
+
+def _with_treated(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The frame with ``achievement_raw_coinr`` / ``achievement_coinr`` (treated, then capped), and what was done."""
+    out = frame.copy()
+    out["achievement_raw_coinr"] = out["achievement_raw"]
+    rows = []
+    for dp, index in out[out["achievement_raw"].notna()].groupby("data_point_id").groups.items():
+        x = out.loc[index, "achievement_raw"].to_numpy(dtype=float)
+        treated, how, k = treat_outliers(x)
+        out.loc[index, "achievement_raw_coinr"] = treated
+        before, after = skew_kurtosis(x), skew_kurtosis(treated)
+        rows.append({"data_point_id": dp, "n": len(x), "skew": before[0], "kurtosis": before[1], "treatment": how,
+                     "n_winsorised": k, "skew_after": after[0], "kurtosis_after": after[1]})
+    out["achievement_coinr"] = np.clip(out["achievement_raw_coinr"], 0.0, 100.0)  # scoring's cap
+    return out, pd.DataFrame(rows, columns=TREATMENT_COLUMNS[2:])
 
 
 def _matrix(frame: pd.DataFrame, names: list[str], dps: list[str], column: str) -> np.ndarray:
@@ -299,7 +401,8 @@ def weight_columns(inputs: Inputs) -> list[str]:
 
 
 def sample_design(inputs: Inputs, draws: int, seed: int, choices: Mapping[str, Sequence[str]] | None = None,
-                  weights: WeightMode = "dirichlet", concentration: float = 10.0, spread: float = 0.25) -> pd.DataFrame:
+                  weights: WeightMode = DEFAULT_WEIGHTS, concentration: float = 10.0,
+                  spread: float = DEFAULT_SPREAD) -> pd.DataFrame:
     """The per-draw log of choices: each discrete choice uniform over its allowed options, then weights.
 
     ``choices`` restricts options per choice (a one-element list fixes it); choices not named are
@@ -339,23 +442,39 @@ def _allowed(inputs: Inputs, choices: Mapping[str, Sequence[str]] | None) -> dic
 
 
 def draw_index(inputs: Inputs, log: pd.DataFrame) -> np.ndarray:
-    """Index value per draw × municipality for the choices in ``log`` (vectorised; NaN = no index)."""
+    """Index value per draw × municipality for the choices in ``log`` (vectorised; NaN = no index).
+
+    Draws are grouped by their combination of discrete options (at most a few hundred), so each
+    group is two small matrix products of its weights with that combination's dimension scores.
+    """
     codes = [pd.Categorical(log[name], categories=inputs.options[name]).codes for name in DISCRETE]
     if any((c < 0).any() for c in codes):
         raise ValueError("log holds options that the inputs do not have")
-    scores = inputs.dimension_scores[tuple(codes)]              # draws × municipality × dimension
-    weights = log[weight_columns(inputs)].to_numpy(dtype=float)  # draws × dimension
+    shape = inputs.dimension_scores.shape
+    scores = inputs.dimension_scores.reshape((-1,) + shape[len(DISCRETE):])  # combination × municipality × dimension
+    combo = np.ravel_multi_index(tuple(np.asarray(c, dtype=np.intp) for c in codes), shape[:len(DISCRETE)])
+    weights = log[weight_columns(inputs)].to_numpy(dtype=float)            # draws × dimension
+    geometric = log["aggregation"].to_numpy() == "geometric"
+    out = np.empty((len(log), shape[len(DISCRETE)]))
+    for c in np.unique(combo):
+        rows = np.flatnonzero(combo == c)
+        out[rows] = _weighted_index(scores[c], weights[rows], bool(geometric[rows[0]]))
+    return out
+
+
+def _weighted_index(scores: np.ndarray, weights: np.ndarray, geometric: bool) -> np.ndarray:
+    """Weighted arithmetic or geometric mean of municipality × dimension ``scores`` for each row of ``weights``.
+
+    Dimensions without a score drop out of a municipality's mean (its weights are renormalised);
+    a municipality whose scored dimensions all have weight 0 has no index (NaN).
+    """
     present = ~np.isnan(scores)
-    w = np.where(present, weights[:, None, :], 0.0)
-    total_weight = w.sum(axis=2)
-    arithmetic = np.einsum("kmd,kmd->km", np.where(present, scores, 0.0), w)
-    logs = np.log(np.clip(np.where(present, scores, 1.0), GEOMETRIC_FLOOR, None))
-    geometric = np.einsum("kmd,kmd->km", logs, w)
+    values = np.where(present, scores, 1.0)
+    values = np.log(np.clip(values, GEOMETRIC_FLOOR, None)) if geometric else values
+    total_weight = weights @ present.T.astype(float)                       # rows × municipality
     with np.errstate(invalid="ignore", divide="ignore"):
-        arithmetic = arithmetic / total_weight
-        geometric = np.exp(geometric / total_weight)
-    is_geometric = (log["aggregation"].to_numpy() == "geometric")[:, None]
-    index = np.where(is_geometric, geometric, arithmetic)
+        mean = (weights @ np.where(present, values, 0.0).T) / total_weight
+    index = np.exp(mean) if geometric else mean
     return np.where(total_weight > 0, index, np.nan)
 
 
@@ -366,7 +485,31 @@ def rank_index(index: np.ndarray, among: np.ndarray | None = None) -> np.ndarray
     """
     if among is not None:
         index = np.where(np.asarray(among, dtype=bool), index, np.nan)
+    rows = np.atleast_2d(index)
+    columns = ~np.isnan(rows).all(axis=0)
+    if not np.isnan(rows[:, columns]).any():   # the same set in every row: rank it without NaN handling
+        out = np.full(rows.shape, np.nan)
+        out[:, columns] = competition_ranks(np.round(rows[:, columns], TIE_DECIMALS))
+        return out.reshape(np.shape(index))
     return stats.rankdata(-np.round(index, TIE_DECIMALS), method="min", axis=-1, nan_policy="omit")
+
+
+def competition_ranks(values: np.ndarray) -> np.ndarray:
+    """Competition ranks of each row, highest value first (``rankdata(-x, method="min")`` without NaN, faster).
+
+    One argsort per row, then ties take the first position of their run; about twice as
+    fast as scipy.stats.rankdata on 10 000 × 357 draws (the benchmark's scale panel).
+    """
+    order = np.argsort(-values, axis=-1)  # the order within a tie does not change its rank
+    ordered = np.take_along_axis(values, order, axis=-1)
+    n = values.shape[-1]
+    first = np.ones(ordered.shape, dtype=bool)
+    first[..., 1:] = ordered[..., 1:] != ordered[..., :-1]
+    position = np.where(first, np.arange(1, n + 1, dtype=float), 0.0)
+    ranks = np.maximum.accumulate(position, axis=-1)
+    out = np.empty_like(ranks)
+    np.put_along_axis(out, order, ranks, axis=-1)
+    return out
 
 
 def draw_ranks(inputs: Inputs, log: pd.DataFrame, among: Sequence[str] | None = None) -> pd.DataFrame:
@@ -458,8 +601,8 @@ def _checked_index(inputs: Inputs, log: pd.DataFrame, ranked: np.ndarray) -> np.
 
 
 def monte_carlo_ranks(inputs: Inputs, draws: int, seed: int, choices: Mapping[str, Sequence[str]] | None = None,
-                      weights: WeightMode = "dirichlet", concentration: float = 10.0,
-                      spread: float = 0.25) -> tuple[pd.DataFrame, pd.DataFrame]:
+                      weights: WeightMode = DEFAULT_WEIGHTS, concentration: float = 10.0,
+                      spread: float = DEFAULT_SPREAD) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Rank bands per municipality over ``draws`` random construction choices, and the per-draw log.
 
     ``choices`` restricts options per choice; ``data`` is fixed at its nominal option unless given
@@ -508,9 +651,10 @@ def rank_bands(inputs: Inputs, ranks: np.ndarray, nominal: np.ndarray, reasons: 
     present = ~np.isnan(ranks)
     if len(ranks) and (present != present[0]).any():
         raise ValueError("the draws rank different sets of municipalities; rank bands would mix rankings")
-    with _quiet():
-        p5, median, p95 = np.nanpercentile(ranks, [5, 50, 95], axis=0)
     ranked = present[0] if len(ranks) else np.zeros(len(inputs.municipalities), dtype=bool)
+    p5, median, p95 = np.full((3, len(inputs.municipalities)), np.nan)
+    if len(ranks) and ranked.any():
+        p5[ranked], median[ranked], p95[ranked] = np.percentile(ranks[:, ranked], [5, 50, 95], axis=0)
     reasons = list(reasons) if reasons is not None else ["" if r else "no index" for r in ranked]
     share = inputs.share_simulated if share_simulated is None else share_simulated
     bands = pd.DataFrame({
@@ -539,8 +683,8 @@ DATA_SENSITIVITY_COLUMNS = [
 
 
 def data_sensitivity(inputs: Inputs, draws: int = 1000, seed: int = 0,
-                     choices: Mapping[str, Sequence[str]] | None = None, weights: WeightMode = "dirichlet",
-                     concentration: float = 10.0, spread: float = 0.25) -> pd.DataFrame:
+                     choices: Mapping[str, Sequence[str]] | None = None, weights: WeightMode = DEFAULT_WEIGHTS,
+                     concentration: float = 10.0, spread: float = DEFAULT_SPREAD) -> pd.DataFrame:
     """Rank with simulated values versus published values only, among the municipalities rankable under both.
 
     The compared set: municipalities with an index under both data options and every combination of
@@ -600,6 +744,52 @@ def _why_not_compared(reason: str, published: bool, simulated: bool) -> str:
 
 
 # --------------------------------------------------------------------------------------------
+# leave one data point out
+
+
+LEAVE_ONE_OUT_COLUMNS = ["data_point_id", "dimension", "n_reporting", "mean_abs_rank_shift", "max_abs_rank_shift",
+                         "n_rank_changed", "n_ranked"]
+
+
+def leave_one_out(inputs: Inputs, choices: Mapping[str, str] | None = None) -> pd.DataFrame:
+    """Ranks with each data point removed in turn, under the nominal choices (or ``choices``), against the full index.
+
+    Ranked are the municipalities with an index under the nominal choices and after every removal
+    (no single data point carries their whole index), so every comparison ranks the same set.
+    Columns (``LEAVE_ONE_OUT_COLUMNS``): data_point_id, dimension, n_reporting (municipalities with
+    a value of it), mean_abs_rank_shift, max_abs_rank_shift, n_rank_changed, n_ranked; the data
+    points that move the ranks most first.
+    """
+    reference = {**inputs.nominal, **dict(choices or {})}
+    matrix = inputs.matrices[tuple(inputs.options[name].index(reference[name]) for name in MATRIX_CHOICES)]
+    membership = np.eye(len(inputs.dimensions))[inputs.dimension_of]
+    n_dp = len(inputs.data_points)
+    without = np.repeat(membership[None], n_dp, axis=0)
+    without[np.arange(n_dp), np.arange(n_dp)] = 0.0                 # removal × data point × dimension
+    aggregation = reference["aggregation"]
+    full_scores = _dimension_means(matrix, membership, aggregation)[None]
+    removed = np.stack([_dimension_means(matrix, w, aggregation) for w in without])
+    weights = (inputs.nominal_weights / inputs.nominal_weights.sum())[None, :]
+    index = np.concatenate([_weighted_index(scores, weights, aggregation == "geometric")
+                            for scores in np.concatenate([full_scores, removed])])
+    ranked = ~np.isnan(index).any(axis=0)
+    ranks = rank_index(index, ranked)
+    shift = np.abs(ranks[1:] - ranks[:1])[:, ranked]
+    has = ~np.isnan(matrix)
+    out = pd.DataFrame({
+        "data_point_id": inputs.data_points,
+        "dimension": [inputs.dimensions[d] for d in inputs.dimension_of],
+        "n_reporting": has.sum(axis=0),
+        "mean_abs_rank_shift": shift.mean(axis=1) if ranked.any() else np.nan,
+        "max_abs_rank_shift": shift.max(axis=1) if ranked.any() else np.nan,
+        "n_rank_changed": (shift > 0).sum(axis=1),
+        "n_ranked": int(ranked.sum()),
+    }, columns=LEAVE_ONE_OUT_COLUMNS)
+    return out.sort_values(["mean_abs_rank_shift", "data_point_id"], ascending=[False, True], kind="mergesort",
+                           na_position="last").reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------------------------
 # oracle
 
 
@@ -615,6 +805,9 @@ def per_draw_loop(inputs: Inputs, log: pd.DataFrame, among: Sequence[str] | None
     for choice in log.to_dict("records"):
         frame = inputs.scored[(choice["data"], choice["target_set"])]
         frame = frame[frame["municipality"].isin(inputs.municipalities)]
+        suffix = "" if choice["outliers"] == "none" else f"_{choice['outliers']}"
+        frame = frame.assign(achievement=frame["achievement" + suffix],
+                             achievement_raw=frame["achievement_raw" + suffix])
         cells = _normalise_tidy(frame, choice["normalisation"])
         if choice["missing"] == "impute":
             cells = _impute_tidy(cells, inputs.municipalities)
@@ -685,8 +878,9 @@ SOBOL_COLUMNS = ["factor", "S1", "S1_conf", "ST", "ST_conf", "n_evaluations", "n
 
 
 def sobol_indices(inputs: Inputs, n_base: int = 256, seed: int = 0,
-                  choices: Mapping[str, Sequence[str]] | None = None, weights: WeightMode = "dirichlet",
-                  concentration: float = 10.0, spread: float = 0.25, num_resamples: int = 100) -> pd.DataFrame:
+                  choices: Mapping[str, Sequence[str]] | None = None, weights: WeightMode = DEFAULT_WEIGHTS,
+                  concentration: float = 10.0, spread: float = DEFAULT_SPREAD,
+                  num_resamples: int = 100) -> pd.DataFrame:
     """First-order and total Sobol indices of the mean absolute rank shift per construction choice (SALib).
 
     The choices and the ranked set are those of :func:`monte_carlo_ranks` with the same ``choices``

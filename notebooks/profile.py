@@ -46,8 +46,11 @@ display(HTML(present.banner(p["n_published"], p["n_city_supplied"], p["n_simulat
 display(Markdown(
     f"**Run:** target set `{p['parameters']['target_set']}`, simulated values "
     f"{'included' if p['parameters']['include_simulated'] else 'excluded'}, seed {p['parameters']['seed']}, "
+    f"dimension weights {', '.join(f'{k} {v:g}' for k, v in p['parameters']['weights'].items())}, "
     f"peer group: {', '.join(prof.peers)} ({len(prof.peers)} municipalities). "
-    f"Data `{p['data_sha256'][:12]}`, code `{p['code_version']}`."))
+    f"Data `{p['data_sha256'][:12]}`, code `{p['code_version']}`. "
+    f"Overrides: {', '.join(f'`{o}`' for o in p['overrides']) if p['overrides'] else 'none (default parameters)'}."))
+display(Markdown(f"**Coverage:** {prof.coverage_note}"))
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -57,6 +60,7 @@ summary.bilingual(prof)  # the executive summary (analysis/summary.py), with its
 # ## Dimension scores against peers
 # Mean achievement of target per dimension (a continuous 0–100 score), with the U4SSC score
 # (Σ points / 4n), its band and the coverage (data points scored / data points in the dimension).
+# A score needs at least half of its data points (`sufficient`); below that it reads "insufficient data".
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -65,6 +69,16 @@ display(HTML(present.key_table(prof.dimensions, "dimensions")))
 # %%
 present.described(present.plot_dimension_scores(prof.dimensions, prof.municipality),
                   *present.dimension_finding(prof.dimensions, prof.municipality))
+
+# %% [markdown]
+# ## Overall index
+# The weighted mean of the three dimensions' mean achievements with the weights of the parameter
+# `weights`, and its rank in the panel and among the peers (1 = highest). U4SSC itself reports no
+# overall index: this is the project's own construction, so it moves when the weights change.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+display(HTML(present.table_html(prof.overall, decimals=1)))
 
 # %% [markdown]
 # ## Category scores
@@ -86,8 +100,9 @@ display(HTML(present.key_table(prof.weaknesses, "data_points", caption="Weakness
 
 # %% [markdown]
 # ## SDG dashboard
-# Each goal takes its colour from its two worst data points (SDSN's rule), so an average cannot
-# hide a failing indicator.
+# All 17 goals. Each SDG target takes its colour from its two worst data points (SDSN's rule), so an
+# average cannot hide a failing indicator; each goal takes the lower median of its targets' colours
+# and names its two worst targets. Grey: no data point links to the goal, or none is scored.
 
 # %%
 fig = present.plot_sdg_dashboard(prof.sdg_goals, prof.municipality)
@@ -95,8 +110,9 @@ display(HTML(present.table_html(prof.sdg_goals.drop(columns="municipality"), dec
 
 # %% [markdown]
 # ## Baseline: every data point against target and peers
-# Value, unit and year; the target and achievement; the U4SSC band; the rank among the peer group
-# (1 = best) and the percentile; and where the value comes from.
+# Value, unit and year; the target, the worst value and the rule that gave it (`worst_rule`), and
+# the achievement; the U4SSC band; the rank among the peer group (1 = best) and the percentile; and
+# where the value comes from. A real value whose target or worst rests on simulated peers carries †.
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -105,7 +121,9 @@ display(HTML(present.key_table(prof.baseline, "baseline")))
 # %% [markdown]
 # ## Trends
 # Where several years exist: SDSN's arrows (required versus observed yearly gain to the deadline)
-# and the year the target is reached at the observed compound growth (NTNU's projection).
+# and the year the target is reached at the same observed yearly gain (one linear model, so an
+# arrow and its projected year never disagree). A value within 1 % of the goalpost span of its
+# target counts as reached. Rows resting on a simulated year are marked as simulated.
 
 # %%
 display(HTML(present.key_table(prof.trends, "trends", max_rows=40)))
@@ -137,7 +155,10 @@ display(HTML(present.key_table(invest.cards(prof.opportunities), "opportunities"
 # What would change if the top opportunity closed its gaps to target:
 
 # %%
-display(HTML(present.key_table(prof.what_if, "what_if")))
+if prof.what_if_note:
+    display(Markdown(prof.what_if_note))
+else:
+    display(HTML(present.key_table(prof.what_if, "what_if")))
 
 # %% [markdown]
 # ## Recommendations

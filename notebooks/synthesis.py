@@ -41,6 +41,16 @@ display(Markdown(
     f"`{p['parameters']['synthesis']['grouping']}`. Data `{p['data_sha256'][:12]}`, code `{p['code_version']}`."))
 
 # %% [markdown]
+# ## Parameters: the defaults for everyone
+
+# %%
+# NBVAL_CHECK_OUTPUT
+display(Markdown(synthesis.parameter_note(syn.parameter_differences)))
+if len(syn.parameter_differences):
+    display(HTML(present.table_html(syn.parameter_differences, decimals=1,
+                                    caption="Where a profile's own parameters differ from the synthesis")))
+
+# %% [markdown]
 # ## Coverage first
 # Which municipality reports which data point, and from which source. Every comparison below rests
 # on these cells; with published values alone, few data points are reported by more than one
@@ -52,7 +62,34 @@ display(HTML(present.table_html(syn.overlap.sort_values("n_published", ascending
                                 caption="Data points with the most published values")))
 
 # %% [markdown]
-# ## Achievement across municipalities
+# ## What the real data alone support
+# Only published, city-supplied and national-statistics values count here, and a test or a
+# correlation counts as a finding only with real values from at least 8 municipalities (Kruskal–Wallis
+# and Mann–Whitney with permutation or exact p-values where a group has fewer than 5 values,
+# Spearman over the pairs that enough municipalities report both, Benjamini–Hochberg q-values).
+
+# %%
+# NBVAL_CHECK_OUTPUT
+display(Markdown(synthesis.real_data_note(syn.real_support)))
+display(HTML(present.table_html(syn.real_support, caption="What the real data alone support")))
+for caption, frame in (("Group tests per data point on real values", syn.real_group_tests),
+                       ("Group tests per dimension on real values", syn.real_dimension_tests),
+                       ("First round of 12 against the later municipalities, real values", syn.real_first_round),
+                       ("Correlations on real values", syn.real_correlations)):
+    tested = frame[frame["p"].notna()]
+    if len(tested):
+        display(HTML(present.table_html(tested.sort_values("q"), decimals=3, caption=caption)))
+
+# %% [markdown]
+# ---
+# ## Demonstrations of the methods (not findings)
+# **Everything from here to the rankings rests mostly on simulated values.** The simulator has no
+# county effect, so a county test on simulated cells tests a null that is true by construction: a
+# small p-value there is a false positive of the random-number generator, not a difference between
+# municipalities. The tables show how each method works and what it would report on a complete panel.
+
+# %% [markdown]
+# ## Achievement across municipalities (demonstration)
 # Achievement of target (%) per municipality and data point, ordered by dimension and category;
 # simulated cells are marked.
 
@@ -61,9 +98,11 @@ fig = compare.plot_achievement_heatmap(a.scored, a.catalogue)
 fig = compare.plot_distributions(a.scored, a.catalogue, a.municipalities)
 
 # %% [markdown]
-# ## Do groups of municipalities differ?
-# Kruskal–Wallis per data point across the groups, with the effect size (ε²) beside every p-value
-# and Benjamini–Hochberg q-values across data points. Tests that cannot be run say why.
+# ## Do groups of municipalities differ? (demonstration)
+# Kruskal–Wallis per data point across the groups, with two effect sizes beside every p-value (ε²,
+# and η²_H, which corrects ε²'s small-sample bias) and Benjamini–Hochberg q-values across data
+# points. County groups have 1–6 municipalities, so p-values are permutation p-values (exact where
+# the relabellings can be counted; column `method`). Tests that cannot be run say why.
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -75,20 +114,42 @@ display(Markdown(f"{len(tested)} of {len(syn.group_tests)} data points could be 
 
 # %% [markdown]
 # The first round of twelve municipalities against those that joined later: Mann–Whitney U per
-# dimension, with the rank-biserial correlation as effect size.
+# dimension, with the rank-biserial correlation and its bootstrap interval as effect size
+# (demonstration: the dimension scores rest mostly on simulated values).
 
 # %%
 display(HTML(present.table_html(syn.first_round, decimals=3)))
 
 # %% [markdown]
-# ## Correlations between data points
-# Spearman's ρ for pairs reported by enough municipalities, with Benjamini–Hochberg q-values.
+# ## Correlations between data points (demonstration)
+# Spearman's ρ over a pre-declared set of pairs: the data points of the same U4SSC category, not
+# every pair (5 565 pairs at n = 17 leave no power after correction). Benjamini–Hochberg q-values
+# over that set.
 
 # %%
+display(Markdown(f"{int(syn.correlations['p'].notna().sum())} within-category pairs tested."))
 display(HTML(present.table_html(syn.correlations.sort_values("q").head(10), decimals=3)))
 
 # %% [markdown]
-# ## Dimension scores with bootstrap confidence intervals
+# ## Statistical audit of the framework (demonstration)
+# As COINr audits a composite indicator: Cronbach's α per dimension (do its data points measure
+# one thing?), each data point's correlation with its own dimension and the strongest other one
+# (a negative correlation pulls against the dimension), pairs of data points of one dimension
+# correlated above 0.9 (they count twice), and the dimensions against each other and the index.
+# On this panel the audit shows the simulator's correlation structure, not the municipalities'.
+
+# %%
+display(HTML(present.table_html(syn.alpha, decimals=2, caption="Cronbach's alpha per dimension")))
+display(HTML(present.table_html(syn.dimension_correlations, decimals=2,
+                                caption="Pearson's r between dimension scores and the index")))
+flagged = syn.audit_correlations[syn.audit_correlations["flag"] != ""]
+display(Markdown(f"{len(syn.audit_warnings)} data points are negatively correlated with their own dimension; "
+                 f"{int((flagged['flag'] == 'closer to another dimension').sum())} correlate more with another "
+                 f"dimension; {len(syn.collinear)} pairs are collinear (r > 0.9)."))
+display(HTML(present.table_html(flagged, decimals=2, max_rows=30, caption="Flagged data points")))
+
+# %% [markdown]
+# ## Dimension scores with bootstrap confidence intervals (demonstration)
 # Mean achievement per dimension with a 95 % bootstrap interval over the dimension's data points
 # (BCa where enough values exist, percentile otherwise; the method is given per row).
 
@@ -96,7 +157,7 @@ display(HTML(present.table_html(syn.correlations.sort_values("q").head(10), deci
 display(HTML(present.table_html(syn.bootstrap, decimals=1)))
 
 # %% [markdown]
-# ## Clusters of municipality profiles
+# ## Clusters of municipality profiles (demonstration)
 # Average-linkage hierarchical clustering; the data points and municipalities left out for missing
 # data are listed.
 
@@ -104,14 +165,15 @@ display(HTML(present.table_html(syn.bootstrap, decimals=1)))
 fig = compare.plot_dendrogram(syn.clusters)
 
 # %% [markdown]
+# ---
 # ## Rankings with uncertainty
-# A Monte Carlo over the construction choices (target set, normalisation, missing-data treatment,
-# aggregation, dimension weights) gives each municipality's median rank and its 5th–95th percentile
-# rank band. Small differences in rank are not meaningful: read the bands. A band only means
-# something if every draw ranks the same municipalities, so the data choice stays at the nominal
-# panel here (published values alone give an index to only a few municipalities, and their ranks
-# among those few are a different ranking), and only municipalities with an index under every
-# varied choice are ranked. The comparison with published values only follows in its own table.
+# A Monte Carlo over the construction choices (target set, outlier treatment, normalisation,
+# missing-data treatment, aggregation, dimension weights ±25 %) gives each municipality's median
+# rank and its 5th–95th percentile rank band. Small differences in rank are not meaningful: read
+# the bands. A band only means something if every draw ranks the same municipalities, so the data
+# choice stays at the nominal panel here (published values alone give an index to only a few
+# municipalities, and their ranks among those few are a different ranking), and only
+# municipalities with an index under every varied choice are ranked. The comparison with published values only follows in its own table.
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -125,7 +187,22 @@ display(HTML(present.table_html(syn.rank_bands, decimals=2)))
 
 # %%
 fig = compare.plot_rank_intervals(syn.rank_bands)
+display(Markdown(synthesis.sobol_note(syn.sobol)))
 display(HTML(present.table_html(syn.sobol, decimals=3, caption="Sobol indices: which choice moves the ranks most")))
+
+# %% [markdown]
+# Leaving one data point out at a time (under the nominal choices): the data points whose removal
+# moves the ranks most. The outlier treatment (COINr's rule: winsorise while |skewness| ≥ 2 and
+# kurtosis ≥ 3.5, at most 5 points, else a log transform) is one of the varied choices; the second
+# table lists what it does to each data point that needs it.
+
+# %%
+display(HTML(present.table_html(syn.leave_one_out.head(10), decimals=2,
+                                caption="Leave one data point out: mean and largest rank shift")))
+treated = syn.outlier_treatments[syn.outlier_treatments["treatment"] != "none"]
+display(HTML(present.table_html(treated, decimals=2, max_rows=40,
+                                caption=f"Outlier treatment: {len(treated)} of {len(syn.outlier_treatments)} "
+                                        "data points treated")))
 
 # %% [markdown]
 # ## Published values only versus with simulated values
@@ -144,7 +221,10 @@ display(HTML(present.table_html(syn.data_sensitivity, decimals=2,
 # %% [markdown]
 # ## Joint investment programmes
 # Opportunity themes that are in the top three of several municipalities at once are candidates
-# for programmes run together.
+# for programmes run together. Here every municipality's peers follow the default peer group
+# (all municipalities); a profile whose own parameters name another peer group (for example
+# Ålesund's county) ranks its themes against those peers, so its top three can differ (see the
+# parameter table at the top).
 
 # %%
 display(HTML(present.table_html(syn.joint_programmes)))

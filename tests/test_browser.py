@@ -1,4 +1,5 @@
-"""The rendered site in a real headless Chromium (Debian's `chromium`): no broken links or images, no console errors."""
+"""The rendered site in a real headless Chromium (Debian's `chromium`, driven by Playwright): no broken links or
+images, no console errors, nothing loaded from the internet. The Quarto site is checked in tests/test_report.py."""
 
 from __future__ import annotations
 
@@ -44,10 +45,12 @@ def test_fallback_site_passes_in_chromium(tmp_path):
     assert "tables/Ålesund/kpis.csv" in result.resources_checked
     titles = {p.path: p.title for p in result.pages}
     assert titles["profiles/Ærø.html"].startswith("<script>alert(1)</script> & Ærø: U4SSC profile")  # shown as text
-    for page in result.pages:
-        width, height = png_size(Path(page.screenshot))
-        assert width == browser.VIEWPORT_WIDTH and height > 300, page.path
-    assert (shots / "profiles__Ålesund.png").is_file()
+    # The index and the first profile (Norwegian order: Ærø's name sorts first), desktop and phone width.
+    assert sorted(Path(s).name for s in result.screenshots) == [
+        "index-1400.png", "index-390.png", "profiles__Ærø-1400.png", "profiles__Ærø-390.png"]
+    for shot in result.screenshots:
+        width, height = png_size(Path(shot))
+        assert width == int(shot.rsplit("-", 1)[1].removesuffix(".png")) and height > 300, shot
 
 
 def test_check_catches_broken_links_images_and_console_errors(tmp_path):
@@ -57,7 +60,9 @@ def test_check_catches_broken_links_images_and_console_errors(tmp_path):
     methodology = site / "methodology.html"
     text = methodology.read_text(encoding="utf-8")
     text = text.replace("</main>", '<img src="assets/missing.png" alt="gone"><a href="#nowhere">x</a>'
-                                   "<script>console.error('boom from the page')</script></main>")
+                                   '<link rel="stylesheet" href="https://fonts.googleapis.com/css2?family=Lato">'
+                                   "<script>console.error('boom from the page')</script>"
+                                   "<script>undefinedFunction()</script></main>")
     methodology.write_text(text, encoding="utf-8")
 
     out = tmp_path / "check.json"
@@ -70,3 +75,5 @@ def test_check_catches_broken_links_images_and_console_errors(tmp_path):
     assert ("broken-image", "methodology.html") in kinds, details
     assert ("missing-anchor", "methodology.html") in kinds, details
     assert re.search(r"methodology.html: console: console.error: boom from the page", details), details
+    assert ("exception", "methodology.html") in kinds, details
+    assert re.search(r"methodology.html: external-request: stylesheet https://fonts.googleapis.com/", details), details

@@ -112,3 +112,56 @@ def test_missing_column_is_named(tmp_copy):
 def test_unchanged_copy_loads(tmp_copy, cat):
     copy = catalogue.load(tmp_copy(paths.CATALOGUE, lambda f: f))
     assert list(copy["data_point_id"]) == list(cat["data_point_id"])
+
+
+# --- SDG links ----------------------------------------------------------------------------------
+
+def test_every_data_point_links_to_an_sdg_target_with_its_source(cat):
+    assert len(cat) == 112
+    assert (cat["sdg_target_list"].map(len) > 0).all()
+    assert cat["sdg_source"].str.strip().ne("").all()
+    for _, row in cat.iterrows():
+        source = row["sdg_source"]
+        # a U4SSC page, the KS vocabulary (labelled third-party) or the project's labelled reading
+        assert (source.startswith("U4SSC") and "https://www.itu.int/" in source) or \
+            source.startswith("KS U4SSC indicator vocabulary (third-party") or source.startswith("reading: "), source
+        if source.startswith("reading: "):
+            for target in row["sdg_target_list"]:
+                assert target in source, (row["data_point_id"], target)
+
+
+def test_sdg_links_agree_with_targets_csv(cat):
+    """Every SDG target that a data point's own targets.csv row cites is among its links."""
+    from analysis import targets
+
+    links = cat.set_index("data_point_id")["sdg_target_list"]
+    rows = targets.load(cat=cat)
+    checked = 0
+    for _, row in rows.iterrows():
+        cited = catalogue.cited_sdg_targets(row["rationale"]) | catalogue.cited_sdg_targets(row["source"])
+        assert cited <= set(links[row["data_point_id"]]), (row["data_point_id"], cited)
+        checked += bool(cited)
+    assert checked >= 27
+
+
+def test_cited_sdg_targets_reads_targets_and_indicators():
+    text = "A/RES/70/1, SDG target 9.c (universal access) and indicator 17.8.1; SDG 11.6.1 and 1.2"
+    assert catalogue.cited_sdg_targets(text) == {"9.c", "17.8", "11.6"}
+
+
+@pytest.mark.parametrize("column, value, message", [
+    ("sdg_targets", "", "every data point links to at least one SDG target"),
+    ("sdg_targets", "18.1", "is not an SDG target"),
+    ("sdg_targets", "11.6;eleven", "'eleven' is not an SDG target"),
+    ("sdg_source", "", "name the U4SSC page"),
+])
+def test_bad_sdg_link_names_row_and_column(tmp_copy, column, value, message):
+    def change(frame):
+        frame.loc[3, column] = value
+        return frame
+
+    path = tmp_copy(paths.CATALOGUE, change)
+    with pytest.raises(InputError) as info:
+        catalogue.load(path)
+    found = [p for p in info.value.problems if p.column == column]
+    assert len(found) == 1 and found[0].row == 5 and message in found[0].message

@@ -70,17 +70,65 @@ def test_identical_groups_no_difference_and_planted_difference_found():
     assert out.loc["planted", "n_per_group"] == "A=4; B=4; C=4"
 
 
-def test_kruskal_and_bh_match_the_libraries():
+def test_kruskal_and_bh_match_the_libraries(monkeypatch):
+    # groups of 4 (< 5): H from scipy.stats.kruskal, p from scipy's permutation test of the same H, seeded
+    monkeypatch.setattr(compare, "N_PERMUTATIONS", 999)  # the reference below calls scipy.stats.kruskal per resample
     rng = np.random.default_rng(3)
     values = {f"dp{i}": list(rng.normal(50 + 5 * i * (np.arange(12) // 4), 10)) for i in range(8)}
-    out = compare.group_tests(synthetic(values, NAMES), GROUPS)
+    out = compare.group_tests(synthetic(values, NAMES), GROUPS, seed=7)
     for row in out.itertuples():
         v = np.array(values[row.data_point_id])
-        h, p = stats.kruskal(v[:4], v[4:8], v[8:])
-        assert row.H == pytest.approx(h) and row.p == pytest.approx(p)
+        h, _ = stats.kruskal(v[:4], v[4:8], v[8:])
+        ref = stats.permutation_test((v[:4], v[4:8], v[8:]), lambda *g: stats.kruskal(*g).statistic,
+                                     permutation_type="independent", n_resamples=compare.N_PERMUTATIONS,
+                                     alternative="greater", rng=7)
+        assert row.H == pytest.approx(h) and row.p == pytest.approx(ref.pvalue)
+        assert row.method == f"permutation ({compare.N_PERMUTATIONS} resamples)"
         assert row.epsilon_squared == pytest.approx(h / (12 - 1))
+        assert row.eta_squared_h == pytest.approx((h - 3 + 1) / (12 - 3))
     np.testing.assert_allclose(out["q"], multipletests(out["p"], method="fdr_bh")[1])
     np.testing.assert_allclose(out["q"], stats.false_discovery_control(out["p"], method="bh"))
+
+
+def test_kruskal_uses_the_chi2_approximation_from_five_per_group():
+    rng = np.random.default_rng(4)
+    names = [f"M{i:02d}" for i in range(15)]
+    groups = pd.Series(["A"] * 5 + ["B"] * 5 + ["C"] * 5, index=names)
+    v = rng.normal(size=15)
+    row = compare.group_tests(synthetic({"x": list(v)}, names), groups).iloc[0]
+    h, p = stats.kruskal(v[:5], v[5:10], v[10:])
+    assert (row["H"], row["p"], row["method"]) == (pytest.approx(h), pytest.approx(p), "χ² approximation")
+
+
+def test_permutation_rule_on_a_small_example_is_exact_and_hand_computed():
+    # three groups of two, perfectly separated: 6!/(2!·2!·2!) = 90 relabellings, of which the 3! = 6
+    # that keep the pairs {1,2}, {3,4}, {5,6} together reach the observed H = 4.571: p = 6/90
+    names = NAMES[:6]
+    groups = pd.Series(["A", "A", "B", "B", "C", "C"], index=names)
+    row = compare.group_tests(synthetic({"x": [1.0, 2, 3, 4, 5, 6]}, names), groups).iloc[0]
+    assert row["method"] == "exact"
+    assert row["H"] == pytest.approx(12 / 42 * (9 / 2 + 49 / 2 + 121 / 2) - 21)
+    assert row["p"] == pytest.approx(6 / 90)
+    # the χ² approximation would claim p = 0.10 for the same H: the rule matters
+    assert stats.chi2.sf(row["H"], 2) == pytest.approx(0.1017, abs=1e-4)
+    # Mann–Whitney, 3 against 3 separated: 2 of C(6, 3) = 20 relabellings are as extreme, p = 0.1
+    two = compare.two_group_test(synthetic({"x": [1.0, 2, 3, 4, 5, 6]}, names),
+                                 pd.Series(["A"] * 3 + ["B"] * 3, index=names)).iloc[0]
+    assert (two["method"], two["p"]) == ("exact", pytest.approx(0.1))
+    assert two["p"] == pytest.approx(stats.mannwhitneyu([1, 2, 3], [4, 5, 6], method="exact").pvalue)
+    # Spearman, 5 monotone pairs: 2 of 5! = 120 orderings are as extreme, p = 1/60
+    corr = compare.correlations(synthetic({"a": [1.0, 2, 3, 4, 5], "b": [2.0, 4, 6, 8, 10]}, NAMES[:5]),
+                                pair_set="all").iloc[0]
+    assert (corr["method"], corr["rho"], corr["p"]) == ("exact", pytest.approx(1.0), pytest.approx(2 / 120))
+
+
+def test_eta_squared_h_corrects_the_small_sample_bias_of_epsilon_squared():
+    # under the null H averages k − 1, so ε² = H/(n − 1) is biased upwards while η²_H averages about 0
+    rng = np.random.default_rng(11)
+    values = {f"dp{i}": list(rng.normal(size=12)) for i in range(40)}
+    out = compare.group_tests(synthetic(values, NAMES), GROUPS)
+    assert out["epsilon_squared"].mean() > 0.1
+    assert abs(out["eta_squared_h"].mean()) < 0.05
 
 
 def test_untestable_data_points_are_kept_with_a_reason():
@@ -107,25 +155,65 @@ def test_two_group_test_rank_biserial_and_scipy():
     frame = synthetic({"up": [9.0, 8, 7, 6, 1, 2, 3, 4], "mixed": [1.0, 5, 2, 6, 3, 7, 4, 8]}, names)
     out = compare.two_group_test(frame, groups).set_index("data_point_id")
     assert out.loc["up", "rank_biserial"] == pytest.approx(1.0)
-    res = stats.mannwhitneyu([1.0, 5, 2, 6], [3.0, 7, 4, 8], alternative="two-sided")
+    assert out.loc["up", "r_ci_high"] == pytest.approx(1.0)
+    res = stats.mannwhitneyu([1.0, 5, 2, 6], [3.0, 7, 4, 8], alternative="two-sided", method="exact")
+    # 4 against 4 (< 5 per group): the exact permutation p, which is scipy's exact Mann–Whitney p without ties
     assert out.loc["mixed", "U"] == res.statistic and out.loc["mixed", "p"] == pytest.approx(res.pvalue)
+    assert out.loc["mixed", "method"] == "exact"
+    r = out.loc["mixed", "rank_biserial"]
+    assert r == pytest.approx(2 * res.statistic / 16 - 1)
+    assert -1 <= out.loc["mixed", "r_ci_low"] <= r <= out.loc["mixed", "r_ci_high"] <= 1
     np.testing.assert_allclose(out["q"], multipletests(out["p"], method="fdr_bh")[1])
     with pytest.raises(ValueError, match="name the two"):
         compare.two_group_test(synthetic({"x": [1.0] * 12}, NAMES), GROUPS)
 
 
-def test_correlations_find_monotone_pairs_and_refuse_short_ones():
+def test_two_group_test_normal_approximation_from_five_per_group():
+    rng = np.random.default_rng(5)
+    v = rng.normal(size=12)
+    groups = pd.Series(["A"] * 6 + ["B"] * 6, index=NAMES)
+    row = compare.two_group_test(synthetic({"x": list(v)}, NAMES), groups).iloc[0]
+    ref = stats.mannwhitneyu(v[:6], v[6:], alternative="two-sided", method="asymptotic")
+    assert (row["method"], row["p"]) == ("normal approximation", pytest.approx(ref.pvalue))
+
+
+def test_correlations_find_monotone_pairs_and_refuse_short_ones(monkeypatch):
+    monkeypatch.setattr(compare, "N_PERMUTATIONS", 999)  # the reference below calls scipy.stats.spearmanr per resample
     base = np.arange(12, dtype=float)
     nan = np.nan
     frame = synthetic({"a": list(base), "b": list(base ** 2), "c": list(-base),
                        "short": [1.0, 2, 3] + [nan] * 9}, NAMES)
-    out = compare.correlations(frame, min_pairs=5).set_index(["data_point_a", "data_point_b"])
+    out = compare.correlations(frame, pair_set="all", min_pairs=5).set_index(["data_point_a", "data_point_b"])
     assert out.loc[("a", "b"), "rho"] == pytest.approx(1.0)
     assert out.loc[("a", "c"), "rho"] == pytest.approx(-1.0)
+    assert out.loc[("a", "b"), "method"] == "t approximation"
     assert out.loc[("a", "short"), "n"] == 3 and "fewer than 5" in out.loc[("a", "short"), "reason"]
     assert np.isnan(out.loc[("a", "short"), "rho"])
     tested = out["p"].notna()
     np.testing.assert_allclose(out.loc[tested, "q"], multipletests(out.loc[tested, "p"], method="fdr_bh")[1])
+    rng = np.random.default_rng(2)
+    x, y = rng.normal(size=8), rng.normal(size=8)
+    row = compare.correlations(synthetic({"x": list(x), "y": list(y)}, NAMES[:8]), pair_set="all").iloc[0]
+    ref = stats.permutation_test((x,), lambda u: stats.spearmanr(u, y).statistic, permutation_type="pairings",
+                                 n_resamples=compare.N_PERMUTATIONS, rng=0)
+    assert row["rho"] == pytest.approx(stats.spearmanr(x, y).statistic) and row["p"] == pytest.approx(ref.pvalue)
+
+
+def test_declared_pairs_are_within_category_only():
+    cat = pd.DataFrame({"data_point_id": ["a", "b", "c", "d"], "dimension": "E", "sub_dimension": "S",
+                        "category": ["C1", "C1", "C2", "C2"], "direction": "higher_is_better"})
+    assert compare.declared_pairs(cat, ["d", "c", "b", "a"]) == [("a", "b"), ("c", "d")]
+    assert len(compare.declared_pairs(cat, ["a", "b", "c", "d"], "all")) == 6
+    frame = synthetic({k: list(np.arange(6.0) * (i + 1)) for i, k in enumerate("abcd")}, NAMES[:6])
+    out = compare.correlations(frame, cat)
+    assert list(zip(out["data_point_a"], out["data_point_b"])) == [("a", "b"), ("c", "d")]
+    with pytest.raises(ValueError, match="registry"):
+        compare.correlations(frame)
+
+
+def test_real_values_leave_simulated_cells_out():
+    frame = synthetic({"x": [1.0, 2.0, 3.0]}, NAMES[:3], simulated={("M01", "x")})
+    assert compare.real_values(frame)["municipality"].tolist() == ["M00", "M02"]
 
 
 def test_bootstrap_ci_mean_matches_scoring_and_reports_method(complete, published_only):

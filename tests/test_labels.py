@@ -49,12 +49,17 @@ def test_key_table_labels_rounds_and_hides_the_rest():
 
 
 def test_key_table_marks_simulated_rows_even_when_the_flag_column_is_not_shown():
-    page = present.key_table(frame().drop(columns="source_type").assign(
-        rests_on_simulated=[True, False]), "baseline")
-    rows = re.findall(r"<tr( class=\"u4ssc-sim\"[^>]*)?><td", page)
-    assert rows == [' class="u4ssc-sim" title="simulated value"', ""]
+    trends = pd.DataFrame({"data_point_id": ["A", "B", "C"], "first_year": [2020, 2020, 2021],
+                           "last_value": [1.0, 2.0, 3.0], "rests_on_simulated_year": [True, False, False],
+                           "goalposts_from_simulated": [False, False, True]})
+    page = present.key_table(trends, "trends")
+    headers = re.findall(r'<th scope="col">([^<]*)</th>', page)
+    assert headers == ["Code", "First year", "Last value"]  # the flags are not shown, yet they mark the rows
+    rows = re.findall(r"<tr( class=\"[^\"]*\")?[^>]*><td", page)
+    assert rows == [' class="u4ssc-sim"', "", ' class="u4ssc-gp-sim"']
+    assert page.count(f"<sup class=\"u4ssc-gp-sim\">{present.GP_SIM_MARK}</sup>") == 1
     assert "u4ssc-legend" not in page  # one legend per page, the page's
-    assert "u4ssc-legend" in present.key_table(frame(), "baseline", legend=True)
+    assert "u4ssc-legend" in present.key_table(trends, "trends", legend=True)
 
 
 def test_key_table_in_norwegian():

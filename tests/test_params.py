@@ -222,3 +222,8 @@ def test_the_notebook_receives_the_validated_values(tmp_path):
     provenance = json.loads((tmp_path / "profiles" / "1804-bodo.provenance.json").read_text(encoding="utf-8"))
     assert provenance["parameters"] == model.canonical() and provenance["kommunenummer"] == "1804"
     assert not math.isnan(provenance["parameters"]["weights"]["economy"])
+
+
+def test_the_keys_table_in_the_docs_is_the_models():
+    doc = (paths.ROOT / "docs" / "parameters.md").read_text(encoding="utf-8")
+    assert params.keys_table() in doc

@@ -14,7 +14,7 @@ from urllib.parse import unquote, urlsplit
 import nbformat
 import pytest
 
-from analysis import report
+from analysis import quarto, report, site as site_model
 
 EVIL = "<script>alert(1)</script> & Ærø"
 EVIL_NOTE = '<b>bold</b> <img src=x onerror="alert(2)"> & more'
@@ -287,7 +287,7 @@ def test_rerender_replaces_site_and_failure_keeps_old_one(tmp_path, monkeypatch)
     def boom(*args, **kwargs):
         raise RuntimeError("interrupted half way")
 
-    monkeypatch.setattr(report, "index_body", boom)
+    monkeypatch.setattr(report, "markdown_to_html", boom)
     with pytest.raises(RuntimeError, match="half way"):
         report.render_site(executed, site_dir, renderer="nbconvert")
     assert sorted(p.relative_to(site_dir) for p in site_dir.rglob("*")) == before
@@ -296,16 +296,16 @@ def test_rerender_replaces_site_and_failure_keeps_old_one(tmp_path, monkeypatch)
 
 def test_front_matter_and_cleaning():
     nb = executed_notebook("A title", "Bærum")
-    cleaned, front = report.clean_notebook(nb)
+    cleaned, front = site_model.clean_notebook(nb)
     assert front == {"title": "A title", "subtitle": "U4SSC KPI profile"}
     assert [c.cell_type for c in cleaned.cells] == ["markdown", "code", "code"]
     assert len(nb.cells) == 7  # the input is not modified
-    assert report.parse_front_matter(nbformat.v4.new_markdown_cell("---\ntitle: x\n---")) is None
+    assert site_model.parse_front_matter(nbformat.v4.new_markdown_cell("---\ntitle: x\n---")) is None
 
 
 def test_norwegian_order():
     names = ["Ålesund", "Oslo", "Ærø", "Bærum", "Øygarden", "Zeta", "aal"]
-    assert sorted(names, key=report.norwegian_key) == ["aal", "Bærum", "Oslo", "Zeta", "Ærø", "Øygarden", "Ålesund"]
+    assert sorted(names, key=site_model.norwegian_key) == ["aal", "Bærum", "Oslo", "Zeta", "Ærø", "Øygarden", "Ålesund"]
 
 
 def test_bad_renderer_and_missing_input(tmp_path):
@@ -318,6 +318,8 @@ def test_bad_renderer_and_missing_input(tmp_path):
 # ---- Quarto ---------------------------------------------------------------------------------
 
 QUARTO = report.detect_quarto()
+NEEDS_QUARTO = pytest.mark.skipif(QUARTO is None, reason="quarto is not on PATH: put Quarto's bin/ on PATH "
+                                  "(bash ../shared/tools/quarto/install.sh; see docs/reports.md) to test the Quarto site")
 
 
 @pytest.mark.skipif(QUARTO is not None, reason="quarto is installed here: the absent-Quarto behaviour cannot be seen")
@@ -331,54 +333,172 @@ def test_quarto_absent_is_reported(tmp_path):
     assert result["renderer"] == "nbconvert" and result["quarto"] is None
 
 
-def test_quarto_config_is_a_website_that_does_not_execute():
+def test_quarto_config_is_a_website_that_works_offline():
     import yaml
 
-    config = yaml.safe_load(report.QUARTO_CONFIG.read_text(encoding="utf-8"))
+    config = yaml.safe_load(quarto.CONFIG.read_text(encoding="utf-8"))
     assert config["project"]["type"] == "website"
     assert config["execute"]["enabled"] is False
-    assert config["format"]["html"]["echo"] is False
-    texts = [item["text"] for item in config["website"]["navbar"]["left"]]
-    assert texts == ["Home", "Municipalities", "Synthesis", "Tutorial", "Methodology"]
-    assert "_municipalities.yml" in config["metadata-files"]
+    html = config["format"]["html"]
+    assert html["echo"] is False and html["html-math-method"] == "plain"
+    assert html["theme"][1] == "u4ssc.scss"
+    assert "$web-font-path: false;" in (site_model.TEMPLATES / "u4ssc.scss").read_text(encoding="utf-8")
+    assert config["metadata-files"] == [quarto.NAVIGATION]
 
 
-def test_quarto_staging_is_prepared(tmp_path):
-    """The files handed to `quarto render` (no Quarto run here: only the staging folder is checked)."""
+def staged(tmp_path) -> dict[str, bytes]:
+    executed = make_executed(tmp_path)
+    model = site_model.build(executed, make_methodology(tmp_path))
+    return quarto.stage(model, site_model.environment())
+
+
+def test_quarto_staging(tmp_path):
+    """The files handed to `quarto render` (no Quarto run here: only the staged project is checked)."""
     import yaml
 
-    executed = make_executed(tmp_path)
-    sources = report.discover(executed)
-    staging = tmp_path / "staging"
-    staging.mkdir()
-    report._stage_quarto(sources, staging, make_methodology(tmp_path), report.collect_downloads(executed), "now")
-    assert (staging / "_quarto.yml").is_file() and (staging / "u4ssc.css").is_file()
-    nb = nbformat.read(staging / "profiles" / "Ålesund.ipynb", as_version=4)
-    assert nb.cells[0].cell_type == "raw" and nb.cells[0].source.startswith("---\n")
-    assert report.parse_front_matter(nb.cells[0])["title"] == "Ålesund: U4SSC profile"
-    tags = [t for c in nb.cells for t in c.metadata.get("tags", [])]
-    assert not set(tags) & report.REMOVE_CELL_TAGS
-    assert "<dd>quarto</dd>" in nb.cells[-1].source
-    sidebar = yaml.safe_load((staging / "_municipalities.yml").read_text(encoding="utf-8"))
-    section = sidebar["website"]["sidebar"]["contents"][1]
-    assert [i["href"] for i in section["contents"]] == [
-        "profiles/Ærø.ipynb", "profiles/Bærum.ipynb", "profiles/Tromsø.ipynb", "profiles/Ålesund.ipynb"]
-    assert section["contents"][0]["text"] == "&lt;script&gt;alert(1)&lt;/script&gt; &amp; Ærø"  # Quarto won't escape it
-    evil = nbformat.read(staging / "profiles" / "Ærø.ipynb", as_version=4)
-    assert report.parse_front_matter(evil.cells[0])["title"] == r"\<script\>alert\(1\)\</script\> \& Ærø: U4SSC profile"
-    assert (staging / "tutorial.ipynb").is_file()  # placeholder, so the navbar link resolves
-    assert "&lt;script&gt;" in (staging / "index.qmd").read_text(encoding="utf-8")
+    files = staged(tmp_path)
+    assert {"_quarto.yml", "u4ssc.css", "u4ssc.scss", "index.qmd", "methodology.qmd", "docs/targets.qmd",
+            "profiles/Ålesund.ipynb", "synthesis.ipynb", "tutorial.qmd"} <= set(files)
+    nb = nbformat.reads(files["profiles/Ålesund.ipynb"].decode(), as_version=4)
+    front = site_model.parse_front_matter(nb.cells[0])
+    assert front == {"title": "Ålesund: U4SSC profile", "subtitle": "U4SSC KPI profile"}  # one title per municipality
+    sources = [c.source for c in nb.cells]
+    assert 'class="u4ssc-legend"' in sources[1]  # the legend first, once
+    assert sum('class="u4ssc-legend"' in s for s in sources) == 1
+    assert "<dd>quarto</dd>" in sources[-1] and 'id="downloads"' in sources[-2]
+    assert not [o for c in nb.cells for o in c.get("outputs", []) if "text/html" in o.get("data", {})]  # no require.js
+    assert any("```{=html}" in s and "u4ssc-sim" in s for s in sources)  # the HTML outputs, as raw blocks
+    cap = "#| fig-cap: " + json.dumps(r"Figure 1: \<KPI\> scores \& targets")  # YAML reads the JSON string
+    assert any(s.startswith(cap) for s in sources)
+    assert not {t for c in nb.cells for t in c.metadata.get("tags", [])} & site_model.REMOVE_CELL_TAGS
+    evil = nbformat.reads(files["profiles/Ærø.ipynb"].decode(), as_version=4)
+    assert site_model.parse_front_matter(evil.cells[0])["title"] == r"\<script\>alert\(1\)\</script\> \& Ærø: U4SSC profile"
+    index = files["index.qmd"].decode()
+    assert "subtitle: Profiles, synthesis and tutorial" in index and "&lt;script&gt;" in index
+    assert files["profiles/Ålesund.ipynb"] == staged(tmp_path / "again")["profiles/Ålesund.ipynb"]  # deterministic
+
+    nav = yaml.safe_load(files[quarto.NAVIGATION])["website"]
+    assert [i["text"] for i in nav["navbar"]["left"]] == ["Home", "Municipalities", "Synthesis", "Tutorial", "Methodology"]
+    municipalities = nav["navbar"]["left"][1]["href"]
+    sidebars = {s["id"]: s["contents"] for s in nav["sidebar"]}
+    assert [i["href"] for i in sidebars["municipalities"]] == [
+        municipalities, "profiles/Ærø.ipynb", "profiles/Bærum.ipynb", "profiles/Tromsø.ipynb", "profiles/Ålesund.ipynb"]
+    assert sidebars["municipalities"][1]["text"] == "&lt;script&gt;alert(1)&lt;/script&gt; &amp; Ærø"  # Quarto won't escape it
+    assert [i["href"] for i in sidebars["methodology"]] == ["methodology.qmd", "docs/targets.qmd"]
 
 
-@pytest.mark.skipif(QUARTO is None, reason="quarto is not on PATH (install it to test the Quarto site; see docs/reports.md)")
-def test_render_with_real_quarto(tmp_path):
-    executed = make_executed(tmp_path)
-    result = report.render_site(executed, tmp_path / "site", renderer="quarto", methodology=make_methodology(tmp_path))
-    site_dir = tmp_path / "site"
-    assert result["renderer"] == "quarto" and result["quarto_version"]
-    for page in ["index.html", "methodology.html", "synthesis.html", "tutorial.html", "profiles/Ålesund.html"]:
-        assert (site_dir / page).is_file(), page
+def test_quarto_staging_dir_is_never_below_a_dot_folder(tmp_path, monkeypatch):
+    plain = tmp_path / "repo" / "reports" / "site"
+    assert quarto.staging_dir(plain) == tmp_path / "repo" / "reports" / "_build" / "quarto-site"
+    hidden = tmp_path / ".hidden" / "repo" / "reports" / "site"
+    monkeypatch.setattr(quarto.tempfile, "tempdir", str(tmp_path / "tmp"))
+    elsewhere = quarto.staging_dir(hidden)
+    assert elsewhere.parent == tmp_path / "tmp" and not quarto._dotted(elsewhere)
+    assert quarto.staging_dir(hidden) == elsewhere != quarto.staging_dir(tmp_path / ".other" / "site")
+    monkeypatch.setattr(quarto.tempfile, "tempdir", str(tmp_path / ".tmp"))
+    with pytest.raises(report.ReportError, match="quarto-cli#3186"):
+        quarto.staging_dir(hidden)
+
+
+def test_quarto_plan_renders_only_what_changed():
+    files = {"_quarto.yml": b"config", "index.qmd": b"home", "a.ipynb": b"A", "b.ipynb": b"B", "c.ipynb": b"C"}
+    digests = {name: quarto._digest(data) for name, data in files.items()} | {"quarto": "1.10.18"}
+    assert quarto.plan(files, {}, "1.10.18") == (True, ["index.qmd", "a.ipynb", "b.ipynb", "c.ipynb"])
+    assert quarto.plan(files, digests, "1.10.18") == (False, [])
+    assert quarto.plan(files | {"b.ipynb": b"B2"}, digests, "1.10.18") == (False, ["b.ipynb"])
+    assert quarto.plan(files | {"a.ipynb": b"A2", "b.ipynb": b"B2", "c.ipynb": b"C2"}, digests, "1.10.18")[0]
+    assert quarto.plan(files | {"_quarto.yml": b"new"}, digests, "1.10.18")[0]  # navigation or config: all
+    assert quarto.plan(files | {"d.ipynb": b"D"}, digests, "1.10.18")[0]  # a page added
+    assert quarto.plan(files, digests, "1.11.0")[0]
+
+
+@pytest.fixture(scope="module")
+def quarto_checkout(tmp_path_factory):
+    """The project's code copied under a dot folder, its site rendered there by `python -m analysis report`."""
+    import shutil
+    import subprocess
+    import sys
+
+    root = tmp_path_factory.mktemp("quarto")
+    checkout = root / ".checkout" / "repo"
+    repo = Path(report.__file__).resolve().parents[1]
+    shutil.copytree(repo / "analysis", checkout / "analysis", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(repo / "reports" / "templates", checkout / "reports" / "templates")
+    shutil.copy2(repo / "reports" / "_quarto.yml", checkout / "reports" / "_quarto.yml")
+    executed = make_executed(checkout / "reports")
+    make_methodology(checkout)
+
+    def run() -> dict:
+        done = subprocess.run([sys.executable, "-m", "analysis", "report", "--renderer", "quarto"], cwd=checkout,
+                              capture_output=True, text=True, timeout=900)
+        assert done.returncode == 0, done.stdout + done.stderr
+        result = json.loads((checkout / "reports" / "site" / "render.json").read_text(encoding="utf-8"))
+        result["stderr"] = done.stderr
+        return result
+
+    yield checkout, executed, run, run()
+    shutil.rmtree(quarto.staging_dir(checkout / "reports" / "site"), ignore_errors=True)  # in the system's tmp
+
+
+@NEEDS_QUARTO
+def test_quarto_renders_from_a_checkout_below_a_dot_folder(quarto_checkout):
+    checkout, _, _, result = quarto_checkout
+    site_dir = checkout / "reports" / "site"
+    assert result["renderer"] == "quarto" and result["quarto_version"] and result["quarto_full_render"]
+    assert "quarto: rendering the whole site" in result["stderr"]
+    assert re.search(r"^quarto: \[\s*\d+/\d+\] profiles/", result["stderr"], re.M), result["stderr"]  # progress
+    assert Path(result["site_dir"]) == site_dir and site_dir.parts[-4] == ".checkout"
+    for page in ["index.html", "methodology.html", "docs/targets.html", "synthesis.html", "tutorial.html",
+                 "profiles/Ålesund.html", "profiles/Ærø.html"]:
+        assert page in result["pages"], page
+    assert (site_dir / "tables" / "Ålesund" / "kpis.csv").is_file()
+    titles = {m: parse(site_dir / "profiles" / f"{m}.html").title for m in MUNICIPALITIES}
+    assert titles["Ålesund"].startswith("Ålesund: U4SSC profile") and len(set(titles.values())) == 4
     text = (site_dir / "profiles" / "Ålesund.html").read_text(encoding="utf-8")
-    assert "SECRET_PARAMETER_DEFAULT" not in text and "INJECTED_MARKER" not in text
-    assert "<dd>quarto</dd>" in text
-    assert "<script>alert(1)</script>" not in (site_dir / "index.html").read_text(encoding="utf-8")
+    assert "SECRET_PARAMETER_DEFAULT" not in text and "INJECTED_MARKER" not in text and "<dd>quarto</dd>" in text
+    assert text.count('class="u4ssc-legend"') == 1 and "<figcaption>Figure 1: &lt;KPI&gt; scores &amp; targets" in text
+    assert re.search(r'class="nav-link active" href="\.\./index\.html#municipalities"', text)  # navbar state
+    index = (site_dir / "index.html").read_text(encoding="utf-8")
+    assert "Profiles, synthesis and tutorial of the U4SSC Key Performance Indicators" in index  # subtitle
+    assert re.search(r'class="nav-link active" href="\./index\.html"', index)
+    assert "<script>alert(1)</script>" not in index
+    for page in site_dir.rglob("*.html"):  # nothing from the internet
+        links = parse(page)
+        assert not [r for r in links.srcs + links.hrefs if urlsplit(r).scheme in ("http", "https")
+                    and not r.startswith("https://quarto.org")], page
+    for css in site_dir.rglob("*.css"):
+        assert "fonts.googleapis" not in css.read_text(encoding="utf-8"), css
+
+
+@NEEDS_QUARTO
+def test_quarto_rerenders_only_what_changed(quarto_checkout):
+    checkout, executed, run, _ = quarto_checkout
+    site_dir = checkout / "reports" / "site"
+    untouched = (site_dir / "profiles" / "Tromsø.html").read_bytes()
+    noop = run()
+    assert noop["quarto_full_render"] is False and noop["quarto_rendered"] == []
+    assert "quarto: rendering" not in noop["stderr"]
+    path = executed / "profiles" / "Bærum.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    nb.cells[3].source += "\n\nCHANGED_FOR_THE_TEST"
+    nbformat.write(nb, path)
+    one = run()
+    assert one["quarto_full_render"] is False and one["quarto_rendered"] == ["profiles/Bærum.ipynb"]
+    assert "CHANGED_FOR_THE_TEST" in (site_dir / "profiles" / "Bærum.html").read_text(encoding="utf-8")
+    assert (site_dir / "profiles" / "Tromsø.html").read_bytes() == untouched
+    assert sorted(one["pages"]) == sorted(noop["pages"])
+
+
+@NEEDS_QUARTO
+@pytest.mark.browser
+def test_quarto_site_passes_in_chromium_offline(quarto_checkout, tmp_path):
+    from analysis import browser
+
+    if browser.find_chromium() is None:
+        pytest.skip("Chromium is not installed: `apt-get install -y chromium` to run the browser check")
+    checkout = quarto_checkout[0]
+    result = browser.check_site(checkout / "reports" / "site", tmp_path / "shots")
+    assert result.ok, result.summary()
+    assert {"index.html", "profiles/Ålesund.html", "docs/targets.html", "tutorial.html"} <= {p.path for p in result.pages}
+    assert "tables/Ålesund/kpis.csv" in result.resources_checked
+    assert len(result.screenshots) == 4

@@ -263,12 +263,45 @@ def test_overall_index_weights():
     assert abs(doubled - 40.0) < abs(equal - 40.0)  # moved toward Environment's score
 
 
-def test_overall_index_skips_dimensions_without_data():
-    dims = pd.DataFrame({"municipality": "Oslo", "dimension": ["Economy", "Environment", "Society and Culture"],
-                         "mean_achievement": [80.0, np.nan, 60.0]})
-    out = scoring.overall_index(dims, {"Economy": 3.0})
-    assert out["index"].iloc[0] == pytest.approx((3 * 80 + 60) / 4)
-    assert out["n_dimensions"].iloc[0] == 2
+def test_overall_index_needs_every_dimension():
+    dims = pd.DataFrame({"municipality": ["Oslo"] * 3 + ["Bergen"] * 3,
+                         "dimension": ["Economy", "Environment", "Society and Culture"] * 2,
+                         "mean_achievement": [80.0, np.nan, 60.0, 80.0, 20.0, 60.0]})
+    out = scoring.overall_index(dims, {"Economy": 3.0}).set_index("municipality")
+    assert np.isnan(out.loc["Oslo", "index"]) and not out.loc["Oslo", "sufficient"]
+    assert out.loc["Oslo", "band"] == "insufficient data" and out.loc["Oslo", "n_dimensions"] == 2
+    assert out.loc["Bergen", "index"] == pytest.approx((3 * 80 + 20 + 60) / 5) and out.loc["Bergen", "sufficient"]
+    assert out.loc["Bergen", "band"] == "33–66 %"  # 320 / 5 = 64
+
+
+def test_overall_index_without_any_dimension_is_no_data():
+    dims = pd.DataFrame({"municipality": "Giske", "dimension": ["Economy", "Environment"],
+                         "mean_achievement": [np.nan, np.nan]})
+    out = scoring.overall_index(dims).iloc[0]
+    assert np.isnan(out["index"]) and out["band"] == "no data" and out["n_dimensions"] == 0
+
+
+# --- coverage rule ------------------------------------------------------------------------------
+
+def test_sufficient_needs_half_of_the_group():
+    # a group of 4 needs 2 scored, of 5 needs 3 (2.5 rounded up), of 1 needs 1; none scored is never enough
+    assert scoring.sufficient([1, 2, 2, 3, 1, 0], [4, 4, 5, 5, 1, 0]).tolist() == [False, True, False, True, True,
+                                                                                   False]
+
+
+def test_category_below_half_coverage_is_insufficient_data():
+    # C1 has 4 scoreable data points: one scored (25 %) is insufficient, two (50 %) are enough
+    cat = mini_catalogue()
+    one = scoring.score_data_points(baseline([("Oslo", "A1", 80.0)]), GP)
+    row = one_row(scoring.aggregate(one, cat, "category"), municipality="Oslo", category="C1")
+    assert not row["sufficient"] and row["u4ssc_band"] == "insufficient data"
+    assert np.isnan(row["u4ssc_score"]) and np.isnan(row["mean_achievement"])
+    assert row["n_scored"] == 1 and row["points_sum"] == 3  # the counts stay visible
+    two = scoring.score_data_points(baseline([("Oslo", "A1", 80.0), ("Oslo", "A2", 40.0)]), GP)
+    row = one_row(scoring.aggregate(two, cat, "category"), municipality="Oslo", category="C1")
+    # points 3 + 2 = 5 of 8 -> 62.5 %; mean achievement (80 + 40) / 2 = 60
+    assert row["sufficient"] and row["u4ssc_score"] == pytest.approx(62.5) and row["u4ssc_band"] == "33–66 %"
+    assert row["mean_achievement"] == pytest.approx(60.0)
 
 
 def test_strengths_and_weaknesses():
@@ -330,3 +363,28 @@ def test_unreported_rows_do_not_change_scores(values, nan_dp):
         b = scoring.aggregate(with_nan, cat, level)
         cols = ["u4ssc_score", "mean_achievement", "n_scored", "coverage", "u4ssc_band"]
         pd.testing.assert_frame_equal(a[cols], b[cols])
+
+
+# --- tolerance at the target ------------------------------------------------------------------------
+
+def test_at_target_within_one_percent_of_the_span():
+    # higher, target 100, worst 0: tolerance 1 -> 99 is at target, 98.9 is not;
+    # lower, target 25, worst 75: tolerance 0.5 -> 25.5 at target, 25.6 not; band target 1, worst 0: 1.01 at target
+    met = scoring.at_target([99.0, 98.9, 25.5, 25.6, 1.01, 1.02], [100, 100, 25, 25, 1, 1], [0, 0, 75, 75, 0, 0],
+                            ["higher_is_better"] * 2 + ["lower_is_better"] * 2 + ["target_band"] * 2)
+    assert met.tolist() == [True, False, True, False, True, False]
+
+
+def test_at_target_without_worst_uses_the_target_magnitude():
+    met = scoring.at_target([20.2, 20.3, 0.0, 0.1], [20, 20, 0, 0], [np.nan] * 4, ["lower_is_better"] * 4)
+    assert met.tolist() == [True, False, True, False]
+
+
+def test_value_within_tolerance_scores_100_and_others_keep_the_formula():
+    gp = pd.DataFrame({"data_point_id": ["X"], "direction": ["lower_is_better"], "target": [25.0], "worst": [75.0],
+                       "has_goalposts": [True]})
+    base = pd.DataFrame({"municipality": ["a", "b"], "data_point_id": "X", "year": 2020, "value": [25.4, 25.6],
+                         "status": "reported", "source_type": "published"})
+    a = scoring.score_data_points(base, gp).set_index("municipality")["achievement"]
+    assert a["a"] == 100.0
+    assert a["b"] == pytest.approx(100 * (25.6 - 75) / (25 - 75))  # 98.8

@@ -63,6 +63,58 @@ def test_published_only_synthesis_says_why_instead_of_numbers_on_nothing(publish
     assert "data_sensitivity" in syn.tables
 
 
+def test_published_only_synthesis_has_no_findings_and_says_so(published_only):
+    syn = published_only
+    support = syn.real_support.set_index("question")["count"]
+    assert support["municipalities with at least one real scored value"] == \
+        syn.assessment.scored.loc[syn.assessment.scored["achievement"].notna(), "municipality"].nunique()
+    assert support["data points with real values in at least 8 municipalities"] == 0
+    for frame in (syn.real_group_tests, syn.real_dimension_tests, syn.real_first_round, syn.real_correlations):
+        assert frame["p"].isna().all()
+    assert "No test or correlation can be run on real values alone" in synthesis.real_data_note(syn.real_support)
+    for name in ("real_support", "alpha", "leave_one_out", "outlier_treatments", "parameter_differences"):
+        assert name in syn.tables
+
+
+def test_real_data_note_counts_findings():
+    support = pd.DataFrame({"question": ["municipalities with at least one real scored value", "x",
+                                         "data points with real values in at least 8 municipalities",
+                                         "group tests per data point: run on real values",
+                                         "group tests per data point: findings (q < 0.05)"],
+                            "count": [9, 5, 3, 3, 1], "note": ""})
+    assert "3 tests or correlations could be run on real values; 1 are findings" in synthesis.real_data_note(support)
+    support.loc[4, "count"] = 0
+    assert "none is a finding" in synthesis.real_data_note(support)
+
+
+def test_parameter_differences_name_the_profiles_that_differ_and_give_both_results():
+    from analysis import assess, municipalities, params
+    panel = municipalities.load()
+    values = params.load()
+    a = assess.assess(values, panel=panel)
+    table = synthesis.parameter_differences(values, a, panel).set_index("municipality")
+    assert {"Tromsø", "Ålesund"} <= set(table.index)
+    tromso = table.loc["Tromsø"]
+    assert tromso["differs"] == "target_set: default → national"
+    own = assess.assess(params.load("Tromsø"), panel=panel).overall.set_index("municipality")["index"]
+    assert tromso["index_profile"] == pytest.approx(own["Tromsø"])
+    assert tromso["index_synthesis"] == pytest.approx(a.overall.set_index("municipality").loc["Tromsø", "index"])
+    assert tromso["index_profile"] != pytest.approx(tromso["index_synthesis"])
+    assert tromso["rank_profile"] == (own > own["Tromsø"]).sum() + 1
+    alesund = table.loc["Ålesund"]
+    assert alesund["differs"] == "peer_group.by: all → county"
+    assert alesund["index_profile"] == pytest.approx(alesund["index_synthesis"])  # same targets, other peers
+    note = synthesis.parameter_note(table.reset_index())
+    assert "default parameters" in note and "Tromsø" in note and "Ålesund" in note
+    assert "No municipality" in synthesis.parameter_note(table.iloc[0:0].reset_index())
+
+
+def test_sobol_note_reports_the_interval_against_the_index():
+    sobol = pd.DataFrame({"factor": ["a", "b"], "S1": [0.5, 0.0], "S1_conf": [0.02, 0.01], "ST": [0.8, 0.01],
+                          "ST_conf": [0.04, 0.01], "n_evaluations": 100, "n_ranked": 5, "reason": ""})
+    assert "at most ±5% of the index" in synthesis.sobol_note(sobol)
+
+
 def test_notes_say_when_no_ranking_or_comparison_can_be_made():
     bands = pd.DataFrame({"municipality": ["A", "B"], "ranked": [True, False], "n_ranked": [1, 1],
                           "reason": ["", "no index under data=published_only"]})

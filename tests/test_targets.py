@@ -202,13 +202,14 @@ def panel_frame() -> pd.DataFrame:
 def gp() -> pd.DataFrame:
     sel = selected([
         ("H", np.nan, 0.0, "best_peers_mean:3"),
-        ("L", np.nan, 100.0, "best_peers_mean:3"),
+        ("L", np.nan, np.nan, "best_peers_mean:3"),
         ("F", np.nan, 0.0, "best_peers_mean:3"),
         ("PH", 100.0, np.nan, None),
         ("PL", 0.0, np.nan, None),
         ("D", np.nan, np.nan, "best_peers_mean:3"),
         ("B", 1.0, np.nan, None),
     ])
+    sel["worst_rule"] = np.where(sel["worst"].eq(0.0), "zero", "percentile")
     return targets.goalposts(sel, panel_frame(), mini_cat()).set_index("data_point_id")
 
 
@@ -216,14 +217,16 @@ def test_best_peers_mean_higher_is_better(gp):
     # best three of 12, 50, 7, 33, 41, 29 when higher is better: 50, 41, 33
     assert gp.loc["H", "target"] == pytest.approx((50 + 41 + 33) / 3)
     assert gp.loc["H", "target_origin"] == "mean of best 3 of 6 peers"
-    assert gp.loc["H", "worst"] == 0.0 and gp.loc["H", "worst_origin"] == "given"
-    assert gp.loc["H", "has_goalposts"]
+    assert gp.loc["H", "worst"] == 0.0 and gp.loc["H", "worst_origin"] == "natural bound 0"
+    assert gp.loc["H", "worst_rule"] == "zero" and gp.loc["H", "has_goalposts"]
 
 
-def test_best_peers_mean_lower_is_better(gp):
-    # best three when lower is better: 7, 12, 29
-    assert gp.loc["L", "target"] == pytest.approx((7 + 12 + 29) / 3)
-    assert gp.loc["L", "has_goalposts"]
+def test_best_peers_mean_lower_is_better_with_sdsn_worst(gp):
+    # best three when lower is better: 7, 12, 29 -> 16; worst = 97.5th percentile of 7, 12, 29, 33, 41, 50:
+    # position 0.975 · 5 = 4.875 between 41 and 50 -> 41 + 0.875 · 9 = 48.875
+    assert gp.loc["L", "target"] == pytest.approx(16.0)
+    assert gp.loc["L", "worst"] == pytest.approx(48.875)
+    assert gp.loc["L", "worst_origin"] == "panel 97.5th percentile" and gp.loc["L", "has_goalposts"]
 
 
 def test_rule_with_too_few_peers_gives_no_target(gp):
@@ -233,32 +236,124 @@ def test_rule_with_too_few_peers_gives_no_target(gp):
 
 
 def test_empty_worst_is_panel_percentile(gp):
-    values = PANEL["PH"]
-    assert gp.loc["PH", "worst"] == pytest.approx(np.percentile(values, 2.5))
-    assert gp.loc["PL", "worst"] == pytest.approx(np.percentile(values, 97.5))
-    assert gp.loc["PH", "worst_origin"] == gp.loc["PL", "worst_origin"] == "panel percentile"
+    # sorted 5, 17, 44, 61, 70, 80, 92: 2.5th at position 0.15 -> 5 + 0.15 · 12 = 6.8;
+    # 97.5th at position 5.85 -> 80 + 0.85 · 12 = 90.2
+    assert gp.loc["PH", "worst"] == pytest.approx(6.8)
+    assert gp.loc["PL", "worst"] == pytest.approx(90.2)
+    assert gp.loc["PH", "worst_origin"] == "panel 2.5th percentile"
+    assert gp.loc["PL", "worst_origin"] == "panel 97.5th percentile"
     assert gp.loc["PH", "target_origin"] == "cited"
-    assert gp.loc["PH", "n_panel"] == len(values)
+    assert gp.loc["PH", "n_panel"] == 7
 
 
-def test_degenerate_worst_has_no_goalposts(gp):
-    # every peer reports 7: target = 7 and the 2.5th percentile is 7 as well
+def test_target_everyone_meets_scores_100_instead_of_dropping(gp):
+    # every peer reports 7: target = 7, and no value is worse than it
     assert gp.loc["D", "target"] == pytest.approx(7.0)
-    assert np.isnan(gp.loc["D", "worst"])
-    assert gp.loc["D", "worst_origin"].startswith("no spread")
-    assert not gp.loc["D", "has_goalposts"]
+    assert np.isnan(gp.loc["D", "worst"]) and gp.loc["D", "all_meet_target"]
+    assert gp.loc["D", "worst_origin"] == "every panel value meets the target"
+    assert gp.loc["D", "has_goalposts"]
+
+
+def test_so2_like_target_met_by_all_scores_100():
+    from analysis import scoring
+
+    sel = selected([("PL", 20.0, np.nan, None)]).assign(worst_rule="percentile")
+    panel = pd.DataFrame({"data_point_id": "PL", "value": [1.0, 2.0, 3.0, 4.0]})
+    out = targets.goalposts(sel, panel, mini_cat())
+    assert out["all_meet_target"].iloc[0] and out["has_goalposts"].iloc[0]
+    base = pd.DataFrame({"municipality": list("abcd"), "data_point_id": "PL", "year": 2020,
+                         "value": [1.0, 2.0, 3.0, 4.0], "status": "reported", "source_type": "published"})
+    scored = scoring.score_data_points(base, out)
+    assert (scored["achievement"] == 100.0).all() and (scored["band"] == "95–100 %").all()
+
+
+def test_unemployment_at_several_times_its_target_is_red_with_the_sdsn_worst():
+    from analysis import scoring
+
+    # best three of 2, 3, 4, 5, 6.8 (lower is better) -> 3; 97.5th percentile: position 3.9 -> 5 + 0.9 · 1.8 = 6.62
+    sel = selected([("L", np.nan, np.nan, "best_peers_mean:3")]).assign(worst_rule="percentile")
+    panel = pd.DataFrame({"data_point_id": "L", "value": [2.0, 3.0, 4.0, 5.0, 6.8]})
+    out = targets.goalposts(sel, panel, mini_cat())
+    assert (out["target"].iloc[0], out["worst"].iloc[0]) == (pytest.approx(3.0), pytest.approx(6.62))
+    base = panel.assign(municipality=list("abcde"), year=2020, status="reported", source_type="published")
+    a = scoring.score_data_points(base, out).set_index("municipality")["achievement"]
+    # 5: 100 · (5 − 6.62) / (3 − 6.62) = 44.75; 6.8 (2.3 times the target) is beyond the worst: 0.
+    # Against the old worst of 100 % it scored 100 · (6.8 − 100) / (3 − 100) = 96.1, green.
+    assert a["d"] == pytest.approx(100 * (5 - 6.62) / (3 - 6.62))
+    assert a["e"] == 0.0 and a["a"] == a["b"] == 100.0
+
+
+def test_percentile_at_the_target_falls_back_to_the_panel_worst():
+    # 49 values at the target 10 and one at 2: the 2.5th percentile (position 1.225) is 10, not below the
+    # target, so the panel's worst value 2 bounds the scale
+    sel = selected([("PH", 10.0, np.nan, None)]).assign(worst_rule="percentile")
+    panel = pd.DataFrame({"data_point_id": "PH", "value": [2.0] + [10.0] * 49})
+    out = targets.goalposts(sel, panel, mini_cat()).iloc[0]
+    assert out["worst"] == 2.0 and out["worst_origin"].startswith("panel's worst value")
 
 
 def test_percentile_needs_three_values():
-    sel = selected([("PH", 100.0, np.nan, None)])
+    sel = selected([("PH", 100.0, np.nan, None)]).assign(worst_rule="percentile")
     out = targets.goalposts(sel, pd.DataFrame({"data_point_id": ["PH", "PH"], "value": [1.0, 2.0]}), mini_cat())
-    assert np.isnan(out["worst"].iloc[0]) and out["worst_origin"].iloc[0] == "missing"
+    assert np.isnan(out["worst"].iloc[0])
+    assert out["worst_origin"].iloc[0] == "no worst: the percentile needs 3 values, 2 report"
     assert not out["has_goalposts"].iloc[0]
 
 
-def test_target_band_worst_is_zero(gp):
-    assert gp.loc["B", "worst"] == 0.0 and gp.loc["B", "worst_origin"] == "natural bound 0"
-    assert gp.loc["B", "has_goalposts"]
+def test_target_band_worst_from_distances():
+    # target 1; distances 0.1, 0.1, 0, 0.2 -> 97.5th percentile at position 2.925: 0.1 + 0.925 · 0.1 = 0.1925
+    sel = selected([("B", 1.0, np.nan, None)]).assign(worst_rule="percentile")
+    panel = pd.DataFrame({"data_point_id": "B", "value": [0.9, 1.1, 1.0, 0.8]})
+    out = targets.goalposts(sel, panel, mini_cat()).iloc[0]
+    assert out["worst"] == pytest.approx(1 - 0.1925) and out["has_goalposts"]
+
+
+def test_real_file_has_a_documented_worst_rule_for_every_row(real_targets, cat):
+    direction = cat.set_index("data_point_id")["direction"]
+    rows = real_targets.assign(direction=real_targets["data_point_id"].map(direction))
+    assert rows["worst_rule"].isin(targets.WORST_RULES).all()
+    lower = rows[rows["direction"] == "lower_is_better"]
+    assert (lower["worst_rule"] != "zero").all() and not (lower["worst"] == 100).any()  # never 100 % by default
+    assert (rows.loc[rows["worst_rule"] == "zero", "worst"] == 0).all()
+    assert rows.loc[rows["worst_rule"] == "percentile", "worst"].isna().all()
+    ref = rows[rows["worst_rule"] == "reference"]
+    assert ref["worst"].notna().all() and ref["worst_source"].str.contains("https://").all()
+
+
+@pytest.mark.parametrize("rule, worst, column, message", [
+    ("zero", "5", "worst", "the rule 'zero' needs worst 0"),
+    ("percentile", "0", "worst", "leave it empty"),
+    ("reference", "", "worst", "needs a worst value"),
+    ("", "0", "worst_rule", "empty; expected one of"),
+])
+def test_bad_worst_rule_names_row_and_column(cat, tmp_copy, raw, rule, worst, column, message):
+    i = int(raw.index[raw["worst_rule"] == "zero"][0])
+
+    def change(frame):
+        frame.loc[i, ["worst_rule", "worst", "worst_source"]] = [rule, worst, "a source" if rule == "reference" else ""]
+        return frame
+
+    problem = only_problem(problems_of(tmp_copy(paths.TARGETS, change), cat), column)
+    assert problem.row == i + 2 and message in problem.message
+
+
+def test_zero_worst_refused_for_lower_is_better(cat, tmp_copy, raw):
+    lower = set(cat.loc[cat["direction"] == "lower_is_better", "data_point_id"])
+    i = int(raw.index[raw["data_point_id"].isin(lower)][0])
+
+    def change(frame):
+        frame.loc[i, ["worst_rule", "worst"]] = ["zero", "0"]
+        return frame
+
+    problem = only_problem(problems_of(tmp_copy(paths.TARGETS, change), cat), "worst_rule")
+    assert "not a worst for a lower-is-better data point" in problem.message
+
+
+def test_reference_worst_needs_its_source(cat, tmp_copy, raw):
+    i = int(raw.index[raw["worst_rule"] == "reference"][0])
+    problem = only_problem(problems_of(tmp_copy(paths.TARGETS, set_cell(i, "worst_source", "")), cat),
+                           "worst_source")
+    assert problem.row == i + 2
 
 
 def test_real_goalposts_are_ordered_by_direction(real_targets, cat):
@@ -335,7 +430,8 @@ RECYCLED = "EN: EN: WA: 1C/RECYCLED"
 def with_city_set(frame: pd.DataFrame) -> pd.DataFrame:
     row = {c: "" for c in frame.columns}
     row.update(target_set=CITY, data_point_id=RECYCLED, target="70", worst="30", source_class="city",
-               rationale="test goal", source="test", baseline_year="2015", deadline="2025")
+               rationale="test goal", source="test", baseline_year="2015", deadline="2025",
+               worst_rule="reference", worst_source="test plan, start value")
     return pd.concat([frame, pd.DataFrame([row])], ignore_index=True)
 
 
@@ -363,7 +459,7 @@ def test_city_goalposts_use_its_worst_as_start_and_carry_years(city_targets, cat
     panel = pd.DataFrame({"data_point_id": RECYCLED, "value": [10.0, 40.0, 60.0, 80.0]})
     gp = targets.goalposts(targets.select(city_targets, CITY), panel, cat).set_index("data_point_id")
     row = gp.loc[RECYCLED]
-    assert (row["target"], row["worst"], row["worst_origin"], row["source_class"]) == (70.0, 30.0, "given", "city")
+    assert (row["target"], row["worst"], row["worst_origin"], row["source_class"]) == (70.0, 30.0, "reference", "city")
     assert (row["target_set"], row["baseline_year"], row["deadline"]) == (CITY, 2015, 2025)
     others = gp.drop(index=RECYCLED)
     assert others["baseline_year"].isna().all() and others["deadline"].isna().all()
@@ -381,6 +477,7 @@ def test_goalposts_say_when_they_rest_on_simulated_values():
     """A peer-rule target or percentile worst computed from simulated values is flagged and says how many."""
     sel = selected([("H", np.nan, 0.0, "best_peers_mean:3"), ("PH", 100.0, np.nan, None),
                     ("L", np.nan, 100.0, "best_peers_mean:3")])
+    sel["worst_rule"] = ["zero", "percentile", "reference"]
     panel = panel_frame()
     panel["source_type"] = "published"
     # H: 50 (the best) simulated -> in the best three; L: 50 (the worst when lower is better) simulated -> not
@@ -391,6 +488,14 @@ def test_goalposts_say_when_they_rest_on_simulated_values():
     assert out.loc["H", "target_origin"] == "mean of best 3 of 6 peers, 1 of them simulated"
     assert not out.loc["L", "goalposts_from_simulated"]
     assert out.loc["PH", "goalposts_from_simulated"]
-    assert out.loc["PH", "worst_origin"] == "panel percentile, from 1 simulated of 7 values"
+    assert out.loc["PH", "worst_origin"] == "panel 2.5th percentile, from 1 simulated of 7 values"
     published_only = targets.goalposts(sel, panel.assign(source_type="published"), mini_cat())
     assert not published_only["goalposts_from_simulated"].any()
+
+
+def test_docs_show_the_rule_of_every_data_point(real_targets, cat):
+    """docs/targets.md carries the generated table of every default row's target and worst rule, up to date."""
+    table = targets.rule_table(real_targets, cat)
+    assert table in (paths.ROOT / "docs" / "targets.md").read_text(encoding="utf-8")
+    rows = [line for line in table.splitlines() if line.startswith("| `")]
+    assert len(rows) == (real_targets["target_set"] == "default").sum() == 108

@@ -1,16 +1,22 @@
-"""SDSN trend arrows and NTNU's projected year, on observations constructed by hand."""
+"""SDSN trend arrows and the projected year of the same linear model, on observations constructed by hand."""
 
 from __future__ import annotations
-
-import math
 
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from analysis import trends
 
 DEADLINE = 2030
+
+
+@pytest.fixture(scope="module")
+def complete():
+    from analysis import assess, params
+    return assess.assess(params.load())
 
 
 def obs(rows: list[tuple[str, int, float]], municipality: str = "Oslo", source_type: str = "published") -> pd.DataFrame:
@@ -116,26 +122,30 @@ def test_two_sources_in_one_year_are_still_one_year():
     assert np.isnan(row["projected_year"])
 
 
-# --- projected year -----------------------------------------------------------------------------
+# --- projected year: the same linear model as the arrow ---------------------------------------
 
-def test_projected_year_compound_growth():
-    # 50 -> 60.5 over two years is +10 % a year; 80 is reached after log(80/60.5)/log(1.1) = 2.93 years
-    row = trend_of([("H", 2018, 50.0), ("H", 2020, 60.5)], gp=GP.assign(target=[80.0, 10.0, 1.0, np.nan]))
-    years = math.log(80 / 60.5) / math.log(1.1)
-    assert 2.9 < years < 3.0
-    assert row["projected_year"] == math.ceil(2020 + years) == 2023
+def test_projected_year_linear():
+    # 50 -> 60 over two years is +5 a year; 80 is reached after (80 - 60) / 5 = 4 more years
+    row = trend_of([("H", 2018, 50.0), ("H", 2020, 60.0)], gp=GP.assign(target=[80.0, 10.0, 1.0, np.nan]))
+    assert row["observed_gain"] == pytest.approx(5.0)
+    assert row["projected_year"] == 2024
+    assert row["trend"] == trends.ON_TRACK
+
+
+def test_projected_year_rounds_up_to_a_whole_year():
+    # +5 a year, 21 to go: 4.2 years, so the target is reached in the fifth year, 2025
+    row = trend_of([("H", 2018, 49.0), ("H", 2020, 59.0)], gp=GP.assign(target=[80.0, 10.0, 1.0, np.nan]))
+    assert row["projected_year"] == 2025
 
 
 def test_projected_year_lower_is_better():
-    # 100 -> 81 over two years is -10 % a year; 50 is reached after log(50/81)/log(0.9) = 4.58 years
-    row = trend_of([("L", 2018, 100.0), ("L", 2020, 81.0)], dp="L", gp=GP.assign(target=[100.0, 50.0, 1.0, np.nan]))
-    years = math.log(50 / 81) / math.log(0.9)
-    assert 4.5 < years < 4.6
-    assert row["projected_year"] == math.ceil(2020 + years) == 2025
+    # 100 -> 80 over two years falls 10 a year; 50 is reached after 3 more years
+    row = trend_of([("L", 2018, 100.0), ("L", 2020, 80.0)], dp="L", gp=GP.assign(target=[100.0, 50.0, 1.0, np.nan]))
+    assert row["projected_year"] == 2023
 
 
-def test_projected_year_linear_from_zero():
-    # from 0 compound growth is undefined: linear 0 -> 20 over two years reaches 100 after 8 more years
+def test_projected_year_from_zero():
+    # linear 0 -> 20 over two years reaches 100 after 8 more years
     row = trend_of([("H", 2018, 0.0), ("H", 2020, 20.0)])
     assert row["projected_year"] == 2028
 
@@ -147,9 +157,107 @@ def test_no_projection_when_moving_the_wrong_way(dp, first, last):
 
 
 def test_projected_year_function_directly():
-    out = trends.projected_year(pd.Series([50.0]), pd.Series([60.5]), pd.Series([80.0]),
-                                pd.Series([2018]), pd.Series([2020]), pd.Series(["higher_is_better"]))
-    assert out[0] == 2023
+    out = trends.projected_year(pd.Series([50.0, 50.0, 90.0]), pd.Series([60.0, 40.0, 100.0]),
+                                pd.Series([80.0, 80.0, 80.0]), pd.Series([2018] * 3), pd.Series([2020] * 3),
+                                pd.Series(["higher_is_better"] * 3))
+    assert out[0] == 2024 and np.isnan(out[1]) and out[2] == 2020
+
+
+@settings(max_examples=100, deadline=None)
+@given(first=st.floats(0, 200), last=st.floats(0, 200), target=st.floats(1, 200),
+       first_year=st.integers(2010, 2019), deadline=st.integers(2015, 2040),
+       lower=st.booleans())
+def test_arrow_and_projected_year_never_contradict(first, last, target, first_year, deadline, lower):
+    # on track exactly when the projected year is no later than the deadline (or the year after the
+    # last value when the deadline has passed); decreasing never has a projected year
+    dp = "L" if lower else "H"
+    gp = GP.assign(target=[target, target, 1.0, np.nan])
+    row = trend_of([(dp, first_year, first), (dp, 2020, last)], dp=dp, gp=gp, deadline=deadline)
+    limit = max(deadline, 2021)
+    if row["trend"] == trends.ON_TRACK:
+        assert row["projected_year"] <= limit
+    elif row["trend"] in (trends.MODERATE, trends.STAGNATING):
+        assert np.isnan(row["projected_year"]) or row["projected_year"] > limit
+    elif row["trend"] == trends.DECREASING:
+        assert np.isnan(row["projected_year"]) and row["observed_gain"] < 0
+    else:
+        assert row["trend"] == trends.REACHED and row["projected_year"] == 2020
+
+
+# --- tolerance at the target ---------------------------------------------------------------------
+
+def test_value_within_tolerance_of_its_target_is_reached_not_decreasing():
+    # target 100, worst 0: 1 % of the span is 1; 99.5 after 100.5 would be "decreasing" without it
+    gp = GP.assign(worst=[0.0, 100.0, np.nan, np.nan])
+    row = trend_of([("H", 2018, 100.5), ("H", 2020, 99.5)], gp=gp)
+    assert row["trend"] == trends.REACHED and row["required_gain"] == 0.0 and row["projected_year"] == 2020
+    below = trend_of([("H", 2018, 100.5), ("H", 2020, 98.5)], gp=gp)
+    assert below["trend"] == trends.DECREASING
+    # lower is better, target 10, worst 100: tolerance 0.9, so 10.8 is reached and 11 is not
+    assert trend_of([("L", 2018, 9.0), ("L", 2020, 10.8)], dp="L", gp=gp)["trend"] == trends.REACHED
+    assert trend_of([("L", 2018, 9.0), ("L", 2020, 11.0)], dp="L", gp=gp)["trend"] == trends.DECREASING
+
+
+def test_tolerance_without_worst_is_a_share_of_the_target_and_can_be_zero():
+    rows = [("H", 2018, 100.5), ("H", 2020, 99.5)]
+    assert trend_of(rows)["trend"] == trends.REACHED          # 1 % of 100 = 1
+    strict = trends.trends(obs(rows), GP, DEADLINE, tolerance=0.0).set_index("data_point_id").loc["H"]
+    assert strict["trend"] == trends.DECREASING
+    with pytest.raises(ValueError, match="tolerance"):
+        trends.trends(obs(rows), GP, DEADLINE, tolerance=-0.1)
+
+
+def test_target_tolerance_function():
+    out = trends.target_tolerance(pd.Series([100.0, 10.0, 0.0, 50.0]), pd.Series([0.0, 110.0, np.nan, 50.0]), 0.05)
+    assert out.tolist() == pytest.approx([5.0, 5.0, 0.0, 2.5])
+
+
+# --- real and simulated years ---------------------------------------------------------------------
+
+def mixed(rows_real, rows_sim, municipality="Oslo"):
+    return pd.concat([obs(rows_real, municipality), obs(rows_sim, municipality, source_type="simulated")],
+                     ignore_index=True)
+
+
+def test_real_years_only_where_there_are_two():
+    # real 2016 and 2020, simulated 2018 (and a simulated 2020 beside the real one): the real years decide
+    frame = mixed([("H", 2016, 40.0), ("H", 2020, 60.0)], [("H", 2018, 10.0), ("H", 2020, 99.0)])
+    row = trends.trends(frame, GP).set_index("data_point_id").loc["H"]
+    assert (row["first_year"], row["last_value"], row["n_years"]) == (2016, 60.0, 2)
+    assert row["observed_gain"] == pytest.approx(5.0)
+    assert not row["rests_on_simulated_year"] and row["simulated_years"] == "" and not row["rests_on_simulated"]
+
+
+def test_trend_resting_on_a_simulated_year_is_marked():
+    # the issue's case: simulated 290 (2018) to a real 246 (2021) is marked, never silently mixed
+    frame = mixed([("H", 2021, 46.0)], [("H", 2018, 90.0), ("H", 2019, 80.0)])
+    row = trends.trends(frame, GP).set_index("data_point_id").loc["H"]
+    assert row["rests_on_simulated_year"] and row["simulated_years"] == "2018, 2019"
+    assert row["rests_on_simulated"] and row["trend"] == trends.DECREASING
+    from analysis import present
+    assert present.rests_on_simulated(trends.trends(frame, GP)).all()
+
+
+def test_one_real_year_alone_rests_on_nothing_simulated():
+    row = trends.trends(mixed([("H", 2020, 60.0)], []), GP).iloc[0]
+    assert row["trend"] == trends.NO_TREND and not row["rests_on_simulated_year"]
+
+
+def test_goalposts_from_simulated_values_mark_the_trend_but_not_the_years():
+    gp = GP.assign(goalposts_from_simulated=[True, False, False, False])
+    row = trend_of([("H", 2018, 40.0), ("H", 2020, 60.0)], gp=gp)
+    assert row["rests_on_simulated"] and not row["rests_on_simulated_year"]
+
+
+def test_main_job_trends_are_consistent_and_marked(complete):
+    # the demonstration panel: every trend with a simulated year is marked, arrows agree with the projection
+    t = complete.trends
+    sim_years = t["simulated_years"].ne("") & t["n_years"].ge(2)
+    assert (t["rests_on_simulated_year"] == sim_years).all()
+    on = t[t["trend"] == trends.ON_TRACK]
+    assert (on["projected_year"] <= np.maximum(on["deadline"], on["last_year"] + 1)).all()
+    off = t[t["trend"].isin([trends.MODERATE, trends.STAGNATING, trends.DECREASING])]
+    assert not (off["projected_year"] <= np.maximum(off["deadline"], off["last_year"] + 1)).any()
 
 
 # --- a target set's own deadline and baseline year ----------------------------------------------
@@ -195,10 +303,8 @@ def test_gain_measured_from_the_baseline_year():
     assert row["series_from"] == trends.FROM_BASELINE
     assert row["observed_gain"] == pytest.approx(5.0)
     assert row["trend"] == trends.ON_TRACK  # required (100 − 60) / 10 = 4
-    # NTNU's compound growth since the baseline: 40 → 60 in 4 years, 100 after 4·ln(5/3)/ln(1.5) = 5.04 years
-    years = 4 * math.log(100 / 60) / math.log(60 / 40)
-    assert 5.0 < years < 5.1
-    assert row["projected_year"] == math.ceil(2020 + years) == 2026
+    # the projection runs from the baseline too: 40 more at 5 a year is 8 years
+    assert row["projected_year"] == 2028
     plain = trend_of(rows)
     assert plain["series_from"] == trends.FROM_FIRST and plain["observed_gain"] == pytest.approx(40.0 / 6)
 

@@ -1,0 +1,513 @@
+"""The website as data: pages, navigation, downloads, footers, titles and the simulated-values legend.
+
+:func:`build` reads the executed notebooks (``reports/executed``) and the methodology and returns one
+:class:`Site`. Both renderers (Quarto and nbconvert, in :mod:`analysis.report` and
+:mod:`analysis.quarto`) draw every page from this model and the shared Jinja templates in
+``reports/templates``, so the two sites cannot drift apart in structure, titles, order or footers.
+Nothing here writes files.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import jinja2
+import nbformat
+import yaml
+from markupsafe import Markup
+
+from . import paths
+
+SITE_TITLE = "U4SSC KPIs: Norwegian municipalities"
+INDEX_SUBTITLE = "Profiles, synthesis and tutorial of the U4SSC Key Performance Indicators"
+TEMPLATES = paths.REPORTS / "templates"
+REMOVE_CELL_TAGS = frozenset({"parameters", "injected-parameters", "remove-cell"})
+DOWNLOAD_SUFFIXES = (".csv", ".xlsx")
+SIMULATED_CLASS = "u4ssc-sim"  # cells resting on simulated values carry this class
+
+# Navigation: key, label, target page, fragment.
+NAV = (
+    ("home", "Home", "index.html", ""),
+    ("municipalities", "Municipalities", "index.html", "municipalities"),
+    ("synthesis", "Synthesis", "synthesis.html", ""),
+    ("tutorial", "Tutorial", "tutorial.html", ""),
+    ("methodology", "Methodology", "methodology.html", ""),
+)
+OTHER_NOTEBOOKS = (("synthesis", "Cross-city synthesis"), ("tutorial", "Tutorial"))
+
+# Provenance keys shown in the footer, in this order, with their labels; any other key follows.
+PROVENANCE_FIELDS = (
+    ("municipality", "Municipality"),
+    ("kommunenummer", "Kommunenummer"),
+    ("data_sha256", "Data (SHA-256)"),
+    ("code_version", "Code version"),
+    ("executed_at", "Executed at"),
+    ("n_published", "Published values"),
+    ("n_city_supplied", "City-supplied values"),
+    ("n_simulated", "Simulated values"),
+    ("mostly_simulated", "Mostly simulated"),
+)
+
+
+class ReportError(RuntimeError):
+    """The site could not be rendered (bad input, or the renderer failed)."""
+
+
+# --------------------------------------------------------------------------------------------
+# The model
+
+
+@dataclass(frozen=True)
+class NavItem:
+    key: str
+    text: str
+    page: str  # target page, relative to the site root, unquoted
+    fragment: str = ""
+
+    @property
+    def href(self) -> str:
+        return quote(self.page) + (f"#{self.fragment}" if self.fragment else "")
+
+
+@dataclass(frozen=True)
+class Download:
+    name: str
+    out: str  # relative to the site root, unquoted
+    size: str
+    source: Path
+
+    @property
+    def href(self) -> str:
+        return quote(self.out)
+
+
+@dataclass(frozen=True)
+class Footer:
+    """What a page's provenance footer shows (the renderer's name is added when it is drawn)."""
+
+    provenance: dict[str, Any] | None
+    expected: str | None = None  # the provenance file that was looked for, when it is missing
+    fields: tuple[tuple[str, str], ...] = ()
+    parameters: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass
+class Page:
+    """One page of the site; exactly one of ``notebook``, ``markdown`` or ``placeholder`` is its body
+    (``kind == "index"`` has none: its body is the municipality table)."""
+
+    kind: str  # index, profile, synthesis, tutorial, methodology, doc
+    out: str  # output file relative to the site root, unquoted (profiles/Ålesund.html)
+    title: str
+    subtitle: str | None
+    active: str  # key of the navigation item shown as current
+    footer: Footer
+    name: str = ""  # a profile's municipality
+    notebook: Any = None  # the cleaned executed notebook (nbformat node)
+    source: Path | None = None  # the executed notebook or Markdown file
+    markdown: str | None = None  # Markdown body, links already pointing at .html pages
+    placeholder: str | None = None  # the notebook that was expected but not executed
+    downloads: list[Download] = field(default_factory=list)
+    legend: bool = False  # the page shows simulated values: one legend at its top
+
+    @property
+    def href(self) -> str:
+        return quote(self.out)
+
+    @property
+    def root(self) -> str:
+        """Relative path from this page to the site root ("" or "../")."""
+        return "../" * self.out.count("/")
+
+    @property
+    def stem(self) -> str:
+        return self.out.removesuffix(".html")
+
+
+@dataclass
+class Site:
+    title: str
+    nav: tuple[NavItem, ...]
+    pages: list[Page]
+    index_rows: list[dict[str, Any]]
+    missing: list[str]  # notebooks rendered as placeholders
+    code_version: str
+
+    @property
+    def profiles(self) -> list[Page]:
+        return [p for p in self.pages if p.kind == "profile"]
+
+    @property
+    def downloads(self) -> list[Download]:
+        return [d for p in self.pages for d in p.downloads]
+
+
+# --------------------------------------------------------------------------------------------
+# Names and order
+
+
+def nfc(text: str) -> str:
+    return unicodedata.normalize("NFC", text)
+
+
+_NORWEGIAN_LAST = {"æ": "{", "ø": "|", "å": "}"}  # sort after z, in this order
+
+
+def norwegian_key(name: str) -> tuple[str, str]:
+    """Sort key for Norwegian names: ... Y, Z, Æ, Ø, Å; case and other accents ignored."""
+    out = []
+    for ch in nfc(name).casefold():
+        out.append(_NORWEGIAN_LAST.get(ch) or unicodedata.normalize("NFKD", ch)[0])
+    return "".join(out), name
+
+
+def profile_title(name: str, title: str | None) -> str:
+    """A profile's page title names its municipality, so that 17 pages never share one title."""
+    title = str(title) if title not in (None, "") else name
+    return title if nfc(name).casefold() in nfc(title).casefold() else f"{name}: {title}"
+
+
+# --------------------------------------------------------------------------------------------
+# Reading the executed notebooks
+
+
+def parse_front_matter(cell: Any) -> dict[str, Any] | None:
+    """YAML front matter of a raw cell (``---`` ... ``---``), or None when the cell is not one."""
+    if cell is None or cell.get("cell_type") != "raw":
+        return None
+    source = cell.get("source", "")
+    if isinstance(source, list):
+        source = "".join(source)
+    match = re.match(r"\s*---[ \t]*\r?\n(.*?)(?:\r?\n)?---[ \t]*(?:\r?\n|$)", source, re.S)
+    if match is None:
+        return None
+    try:
+        data = yaml.safe_load(match.group(1)) or {}
+    except yaml.YAMLError as exc:
+        raise ReportError(f"front matter is not valid YAML: {exc}") from exc
+    return data if isinstance(data, dict) else {}
+
+
+def clean_notebook(nb: Any) -> tuple[Any, dict[str, Any]]:
+    """A copy of ``nb`` without its front-matter cell and without parameter and ``remove-cell`` cells.
+
+    Returns the copy and the front matter (``{}`` when the first cell is not front matter).
+    ``remove-output`` clears a cell's outputs. Code inputs stay: each renderer hides them.
+    """
+    nb = copy.deepcopy(nb)
+    front: dict[str, Any] = {}
+    cells = list(nb.cells)
+    if cells:
+        parsed = parse_front_matter(cells[0])
+        if parsed is not None:
+            front = parsed
+            cells = cells[1:]
+    kept = []
+    for cell in cells:
+        tags = set(cell.get("metadata", {}).get("tags", []) or [])
+        if tags & REMOVE_CELL_TAGS:
+            continue
+        if "remove-output" in tags and cell.get("cell_type") == "code":
+            cell["outputs"] = []
+        kept.append(cell)
+    nb.cells = kept
+    return nb, front
+
+
+def shows_simulated(nb: Any) -> bool:
+    """Whether any output of the notebook marks a value as simulated."""
+    return any(SIMULATED_CLASS in str(output.get("data", {}).get("text/html", ""))
+               for cell in nb.cells for output in cell.get("outputs", []))
+
+
+def load_provenance(notebook: Path) -> tuple[dict[str, Any] | None, Path]:
+    """The ``<name>.provenance.json`` beside a notebook (None when missing) and its path."""
+    path = notebook.with_name(notebook.stem + ".provenance.json")
+    if not path.is_file():
+        return None, path
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ReportError(f"{path}: cannot read provenance: {exc}") from exc
+    if not isinstance(data, dict):
+        raise ReportError(f"{path}: provenance must be a JSON object, found {type(data).__name__}")
+    return data, path
+
+
+def _display(value: Any) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, ensure_ascii=False, default=str)
+    return str(value)
+
+
+def make_footer(provenance: dict[str, Any] | None, expected: str | None = None) -> Footer:
+    """The footer of a page from its provenance record (known keys first, in a fixed order)."""
+    if provenance is None:
+        return Footer(None, expected)
+    fields, parameters = [], []
+    known = {key for key, _ in PROVENANCE_FIELDS} | {"parameters", "renderer"}
+    for key, label in PROVENANCE_FIELDS:
+        if key in provenance and not (key == "municipality" and provenance[key] is None):
+            fields.append((label, _display(provenance[key])))
+    for key in sorted(k for k in provenance if k not in known):
+        fields.append((str(key), _display(provenance[key])))
+    params = provenance.get("parameters")
+    if isinstance(params, dict):
+        parameters = [(str(k), _display(v)) for k, v in params.items()]
+    elif params is not None:
+        fields.append(("Parameters", _display(params)))
+    return Footer(provenance, None, tuple(fields), tuple(parameters))
+
+
+def _human_size(n: float) -> str:
+    for unit in ("B", "KB", "MB"):
+        if n < 1024 or unit == "MB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n} B"
+
+
+def collect_downloads(executed_dir: Path) -> dict[str, list[Download]]:
+    """Tables written by the notebooks, by folder name (NFC): ``tables/<stem>/*.csv|*.xlsx``."""
+    found: dict[str, list[Download]] = {}
+    tables = executed_dir / "tables"
+    if not tables.is_dir():
+        return found
+    for folder in sorted(p for p in tables.iterdir() if p.is_dir()):
+        stem = nfc(folder.name)
+        files = sorted((p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in DOWNLOAD_SUFFIXES),
+                       key=lambda p: norwegian_key(p.name))
+        found[stem] = [Download(nfc(p.name), f"tables/{stem}/{nfc(p.name)}", _human_size(p.stat().st_size), p)
+                       for p in files]
+    return found
+
+
+def _read_notebook(path: Path) -> Any:
+    try:
+        return nbformat.read(path, as_version=4)
+    except Exception as exc:  # nbformat raises several kinds of error for a bad file
+        raise ReportError(f"{path}: cannot read notebook: {exc}") from exc
+
+
+def notebook_page(kind: str, path: Path, downloads: dict[str, list[Download]]) -> Page:
+    """The page of one executed notebook: cleaned cells, title, footer, downloads, legend."""
+    stem = nfc(path.stem)
+    nb, front = clean_notebook(_read_notebook(path))
+    provenance, prov_path = load_provenance(path)
+    footer = make_footer(provenance, prov_path.name)
+    subtitle = str(front["subtitle"]) if front.get("subtitle") not in (None, "") else None
+    if kind == "profile":
+        name = stem
+        if provenance and isinstance(provenance.get("municipality"), str):
+            name = nfc(provenance["municipality"])
+        return Page("profile", f"profiles/{stem}.html", profile_title(name, front.get("title")), subtitle,
+                    "municipalities", footer, name=name, notebook=nb, source=path,
+                    downloads=downloads.get(stem, []), legend=shows_simulated(nb))
+    default = dict(OTHER_NOTEBOOKS)[kind]
+    title = str(front["title"]) if front.get("title") not in (None, "") else default
+    return Page(kind, f"{kind}.html", title, subtitle, kind, footer, notebook=nb, source=path,
+                downloads=downloads.get(stem, []), legend=shows_simulated(nb))
+
+
+def discover(executed_dir: Path) -> tuple[list[Page], list[Page]]:
+    """Profile pages (Norwegian alphabetical order of the municipality) and the other notebook pages
+    (synthesis, tutorial; a placeholder page where the notebook is missing)."""
+    downloads = collect_downloads(executed_dir)
+    profiles_dir = executed_dir / "profiles"
+    paths_ = sorted(p for p in profiles_dir.glob("*.ipynb") if p.is_file() and not p.name.startswith(".")) \
+        if profiles_dir.is_dir() else []
+    stems = [nfc(p.stem) for p in paths_]
+    duplicates = sorted({s for s in stems if stems.count(s) > 1})
+    if duplicates:
+        raise ReportError(f"{profiles_dir}: several notebooks normalise to the same name: {duplicates}")
+    profiles = sorted((notebook_page("profile", p, downloads) for p in paths_), key=lambda p: norwegian_key(p.name))
+    others = []
+    for kind, title in OTHER_NOTEBOOKS:
+        path = executed_dir / f"{kind}.ipynb"
+        if path.is_file():
+            others.append(notebook_page(kind, path, downloads))
+        else:
+            others.append(Page(kind, f"{kind}.html", title, None, kind,
+                               Footer(None, f"{kind}.provenance.json"), placeholder=f"{kind}.ipynb"))
+    return profiles, others
+
+
+# --------------------------------------------------------------------------------------------
+# The methodology and the documents it links to
+
+
+def read_markdown(path: Path | None, default: str = "Methodology") -> tuple[str, str]:
+    """Title and Markdown body of a document (a placeholder when the file is missing)."""
+    if path is None or not path.is_file():
+        return "Methodology", (
+            "The methodology document (`docs/methodology.md`) was not found when this site was built."
+        )
+    text = path.read_text(encoding="utf-8")
+    title = default
+    match = re.match(r"\s*---[ \t]*\r?\n(.*?)\r?\n---[ \t]*\r?\n", text, re.S)
+    if match:
+        meta = yaml.safe_load(match.group(1)) or {}
+        text = text[match.end():]
+        if isinstance(meta, dict) and meta.get("title"):
+            title = str(meta["title"])
+    heading = re.match(r"\s*#[ \t]+(.+?)[ \t#]*\r?\n", text)
+    if heading:
+        title = heading.group(1).strip()
+        text = text[heading.end():]
+    return title, text
+
+
+_MD_LINK = re.compile(r"\]\((?P<name>[^)\s:/?#]+)\.md(?P<frag>#[^)\s]*)?\)")
+
+
+def linked_docs(methodology: Path | None) -> list[Path]:
+    """Markdown files beside the methodology that it links to (``[x](targets.md)``), transitively.
+
+    They are published under ``docs/`` so the methodology's links work; links to files that do
+    not exist are left alone (and the browser check reports them).
+    """
+    if methodology is None or not methodology.is_file():
+        return []
+    found: list[Path] = []
+    todo = [methodology]
+    while todo:
+        text = todo.pop(0).read_text(encoding="utf-8")
+        for match in _MD_LINK.finditer(text):
+            path = methodology.parent / f"{match['name']}.md"
+            if path.is_file() and path != methodology and path not in found:
+                found.append(path)
+                todo.append(path)
+    return found
+
+
+def relink_docs(text: str, folder: Path, prefix: str, methodology: str | None = None) -> str:
+    """Point Markdown links to existing sibling ``.md`` files at their published ``.html`` pages.
+
+    ``methodology``: the stem of the methodology file, published at the site root (so a linked
+    document, published under ``docs/``, reaches it through ``../``).
+    """
+    def swap(match: re.Match) -> str:
+        if not (folder / f"{match['name']}.md").is_file():
+            return match.group(0)
+        target = f"{prefix}{quote(match['name'])}.html"
+        if match["name"] == methodology:
+            target = "../methodology.html"
+        return f"]({target}{match['frag'] or ''})"
+    return _MD_LINK.sub(swap, text)
+
+
+def source_label(path: Path | None) -> str:
+    if path is None:
+        return "—"
+    try:
+        return str(path.resolve().relative_to(paths.ROOT))
+    except ValueError:
+        return path.name
+
+
+def document_pages(methodology: Path | None) -> list[Page]:
+    """The methodology page and one page per document it links to."""
+    title, text = read_markdown(methodology)
+    if methodology is not None and methodology.is_file():
+        text = relink_docs(text, methodology.parent, "docs/")
+    pages = [Page("methodology", "methodology.html", title, None, "methodology",
+                  make_footer({"source": source_label(methodology)}), source=methodology, markdown=text)]
+    for doc in linked_docs(methodology):
+        title, text = read_markdown(doc, default=doc.stem.replace("_", " ").capitalize())
+        text = relink_docs(text, doc.parent, "", methodology.stem)
+        pages.append(Page("doc", f"docs/{doc.stem}.html", title, None, "methodology",
+                          make_footer({"source": source_label(doc)}), source=doc, markdown=text))
+    return pages
+
+
+# --------------------------------------------------------------------------------------------
+# The site
+
+
+def _count(provenance: dict[str, Any] | None, key: str) -> str:
+    if not provenance or provenance.get(key) is None:
+        return "—"
+    return str(provenance[key])
+
+
+def index_rows(profiles: list[Page]) -> list[dict[str, Any]]:
+    """One row of the home page's table per profile."""
+    rows = []
+    for p in profiles:
+        prov = p.footer.provenance
+        mostly = None if prov is None or prov.get("mostly_simulated") is None else bool(prov["mostly_simulated"])
+        rows.append({
+            "name": p.name, "href": p.href, "mostly_simulated": mostly,
+            "n_published": _count(prov, "n_published"), "n_city_supplied": _count(prov, "n_city_supplied"),
+            "n_simulated": _count(prov, "n_simulated"), "n_downloads": len(p.downloads),
+        })
+    return rows
+
+
+def build(executed_dir: Path, methodology: Path | None) -> Site:
+    """The whole site from the executed notebooks and the methodology."""
+    if not executed_dir.is_dir():
+        raise ReportError(f"{executed_dir}: no executed notebooks (run the pipeline first)")
+    profiles, others = discover(executed_dir)
+    versions = sorted({str(p.footer.provenance["code_version"]) for p in profiles + others
+                       if p.footer.provenance and p.footer.provenance.get("code_version")})
+    code_version = ", ".join(versions) if versions else "—"
+    index = Page("index", "index.html", SITE_TITLE, INDEX_SUBTITLE, "home",
+                 make_footer({"code_version": code_version}))
+    rows = index_rows(profiles)
+    nav = tuple(NavItem(*item) for item in NAV)
+    return Site(SITE_TITLE, nav, [index, *profiles, *others, *document_pages(methodology)], rows,
+                [p.placeholder for p in others if p.placeholder], code_version)
+
+
+# --------------------------------------------------------------------------------------------
+# HTML fragments drawn from the templates (shared by both renderers; everything autoescaped)
+
+
+def environment() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(TEMPLATES)),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+    )
+
+
+@dataclass(frozen=True)
+class Fragments:
+    """The pieces of a page that do not come from a renderer: drawn once, from the templates."""
+
+    legend: Markup
+    intro: Markup  # the index's table or a placeholder's notice ("" otherwise)
+    downloads: Markup
+    footer: Markup
+
+
+def fragments(env: jinja2.Environment, site: Site, page: Page, renderer: str) -> Fragments:
+    def draw(name: str, **context: Any) -> Markup:
+        return Markup(env.get_template(name).render(site=site, page=page, root=page.root, **context).strip())
+
+    intro = Markup("")
+    if page.kind == "index":
+        rows = site.index_rows
+        intro = draw("index.html.j2", rows=rows, missing=[m.removesuffix(".ipynb") for m in site.missing],
+                     n_mostly=sum(1 for r in rows if r["mostly_simulated"]))
+    elif page.placeholder:
+        intro = draw("placeholder.html.j2")
+    return Fragments(
+        legend=draw("legend.html.j2") if page.legend else Markup(""),
+        intro=intro,
+        downloads=draw("downloads.html.j2") if page.downloads else Markup(""),
+        footer=draw("footer.html.j2", footer=page.footer, renderer=renderer),
+    )
