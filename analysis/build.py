@@ -30,9 +30,14 @@ def build(out_dir: Path | None = None, city_dir: Path | None = None) -> dict[str
 
 
 def load_observations(processed: Path | None = None) -> pd.DataFrame:
-    """The processed observation table, building it first if it does not exist."""
+    """The processed observation table, building it first if it does not exist or predates the current columns."""
     path = Path(processed or paths.PROCESSED) / OBSERVATIONS
-    if not path.exists():
+    if path.exists():
+        with open(path, encoding="utf-8") as f:
+            header = f.readline().rstrip("\n").split(",")
+        if header != list(observations.COLUMNS):
+            build(path.parent)  # written by an older version of the package
+    else:
         build(path.parent)
     text = {"value_text": str, "note": str, **{c: "string" for c in observations.NUMBER_COLUMNS}}
     return pd.read_csv(path, encoding="utf-8", dtype=text)

@@ -34,8 +34,13 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
           f"of earlier ingests")
     for problem in result.problems:
         print(f"  rejected: {problem}")
+    for warning in result.warnings:
+        print(f"  warning: {warning}")
     for path in result.written:
         print(f"wrote {path}")
+    if result.warnings:
+        print(f"accepted with {len(result.warnings)} plausibility warning(s), kept in the rows' notes; "
+              "check those values (exit 0: warnings do not block)")
     return 0
 
 

@@ -6,6 +6,9 @@ checked against the registry: a mismatch is an error, never a silent conversion.
 
 from __future__ import annotations
 
+import unicodedata
+from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 
 import numpy as np
@@ -18,14 +21,31 @@ from analysis.errors import InputError, Problem, file_row
 from analysis.files import read_csv
 
 COLUMNS = ("municipality", "kommunenummer", "reported_kommunenummer", "data_point_id", "year", "value", "value_text",
-           "unit", "status", "source_type", "source", "note")
+           "unit", "status", "source_type", "source", "note", "quality_level", "verified")
 NUMBER_COLUMNS = ("kommunenummer", "reported_kommunenummer")
 """The municipality's number today and the number it was published under (valid in the value's year); empty
 for a city outside Norway or a simulated fictional municipality (see analysis.municipalities.attribute)."""
-STATUSES = ("reported", "not_reported", "partial")
+QUALITY_COLUMNS = ("quality_level", "verified")
+"""Data-quality columns, nullable: files written before they existed are read with them empty."""
+STATUSES = ("reported", "not_reported", "not_applicable", "partial")
 SOURCE_TYPES = ("published", "city-supplied", "simulated")
 SCORED_STATUSES = ("reported", "partial")
 """Statuses whose values enter scores; ``partial`` means the KPI was only partly reported, the value itself is valid."""
+
+QUALITY_LEVELS = {
+    1: "based on accurate measurements",
+    2: "extrapolated from a survey of inhabitants",
+    3: "extrapolated from higher-level data",
+    4: "estimated on stated assumptions",
+    5: "personal estimation",
+    6: "unknown methodology, not traceable",
+}
+"""The six data-quality levels of the U4SSC Verification Manual (ITU, 2022, p. 162–163)."""
+VERIFICATION_REPORT = "Verification Report"
+"""Published rows from a document whose title contains this were verified by ITU (``verified = True``)."""
+
+UNIT_CONVERSIONS = paths.RAW / "unit_conversions.csv"
+"""Printed units that need a real conversion into the registry unit (factor), e.g. ‰ into %."""
 
 YES_WORDS = {"yes": 1.0, "ja": 1.0, "true": 1.0, "1": 1.0}
 NO_WORDS = {"no": 0.0, "nei": 0.0, "false": 0.0, "0": 0.0}
@@ -53,10 +73,65 @@ def parse_yes_no(text: object) -> float | None:
     return YES_WORDS.get(word, NO_WORDS.get(word))
 
 
+def unit_key(unit: object) -> str:
+    """A unit as compared: NFC, any run of spaces (also non-breaking) as one space, dashes as '-', case-folded."""
+    text = unicodedata.normalize("NFC", str(unit)).replace("\u2013", "-").replace("\u2212", "-")
+    return " ".join(text.split()).casefold()
+
+
 def load_unit_aliases(path: Path | None = None) -> set[tuple[str, str]]:
-    """Pairs (printed unit, registry unit) that mean the same thing."""
+    """Pairs (printed unit, registry unit) that mean the same thing, the printed unit as :func:`unit_key`."""
     frame = read_csv(path or paths.UNIT_ALIASES, dtype=str)
-    return set(zip(frame["printed_unit"], frame["registry_unit"]))
+    return {(unit_key(p), r) for p, r in zip(frame["printed_unit"], frame["registry_unit"])}
+
+
+def load_unit_conversions(path: Path | None = None) -> dict[tuple[str, str], float]:
+    """(printed unit as :func:`unit_key`, registry unit) -> factor that turns a printed value into the registry unit."""
+    path = Path(path or UNIT_CONVERSIONS)
+    frame = read_csv(path, dtype={"printed_unit": str, "registry_unit": str, "note": str})
+    factors = pd.to_numeric(frame["factor"], errors="coerce")
+    bad = [Problem(str(path), file_row(i), "factor", f"'{frame.at[i, 'factor']}' is not a positive number")
+           for i in frame.index[~(factors > 0) | ~np.isfinite(factors)]]
+    if bad:
+        raise InputError(bad)
+    return {(unit_key(p), r): float(f) for p, r, f in zip(frame["printed_unit"], frame["registry_unit"], factors)}
+
+
+@dataclass(frozen=True)
+class UnitReading:
+    """How a printed unit relates to the registry unit: the same (factor 1, maybe an alias) or converted."""
+
+    registry_unit: str
+    factor: float
+    how: str
+    """'registry', 'alias' or 'conversion'."""
+
+
+def normalise_unit(printed: object, registry_unit: str, aliases: set[tuple[str, str]],
+                   conversions: dict[tuple[str, str], float]) -> UnitReading | None:
+    """The one reading of a printed unit for every source: the registry unit itself, an alias, a conversion, or None.
+
+    ``aliases`` and ``conversions`` as from :func:`load_unit_aliases` and :func:`load_unit_conversions`.
+    """
+    key = unit_key(printed)
+    if key == unit_key(registry_unit):
+        return UnitReading(registry_unit, 1.0, "registry")
+    if (key, registry_unit) in aliases:
+        return UnitReading(registry_unit, 1.0, "alias")
+    if (key, registry_unit) in conversions:
+        return UnitReading(registry_unit, conversions[(key, registry_unit)], "conversion")
+    return None
+
+
+def convert(value: float, factor: float) -> float:
+    """``value × factor`` in decimal arithmetic, so that 27.4 ‰ is 2.74 %, not 2.7400000000000002."""
+    return float(Decimal(repr(float(value))) * Decimal(repr(float(factor))))
+
+
+def conversion_note(printed_value: float, printed_unit: str, reading: UnitReading) -> str:
+    """The note kept with a converted value: what was printed, the factor and the result."""
+    return (f"converted from {printed_value:g} {printed_unit} to {printed_value * reading.factor:g} "
+            f"{reading.registry_unit} (× {reading.factor:g}, {UNIT_CONVERSIONS.name})")
 
 
 # --- validation: a pandera schema over the frame with the registry merged in ---------------------
@@ -64,7 +139,7 @@ def load_unit_aliases(path: Path | None = None) -> set[tuple[str, str]]:
 _REGISTRY = ("registry_unit", "lower", "upper")
 """Columns merged in from the registry before validation: the data point's unit and its value bounds."""
 _KEY = ["municipality", "data_point_id", "year"]
-_CHECKED = ("municipality", "data_point_id", "year", "value", "unit", "status", "source_type")
+_CHECKED = ("municipality", "data_point_id", "year", "value", "unit", "status", "source_type", *QUALITY_COLUMNS)
 """The columns the schema checks (value_text, source and note are free text)."""
 
 
@@ -82,6 +157,15 @@ def _whole_year(s: pd.Series) -> pd.Series:
 
 def _is_number(s: pd.Series) -> pd.Series:
     return s.isna() | pd.to_numeric(s, errors="coerce").notna()
+
+
+def _quality_level(s: pd.Series) -> pd.Series:
+    level = pd.to_numeric(s, errors="coerce")
+    return s.isna() | (level.isin(list(QUALITY_LEVELS)) & level.eq(np.floor(level)))
+
+
+def _is_bool(s: pd.Series) -> pd.Series:
+    return s.isna() | s.map(lambda v: isinstance(v, (bool, np.bool_)) or str(v) in ("True", "False"))
 
 
 def _unit_matches_registry(df: pd.DataFrame) -> pd.Series:
@@ -113,6 +197,8 @@ def schema(ids) -> pa.DataFrameSchema:
             "unit": pa.Column(nullable=True),
             "status": pa.Column(nullable=True, checks=isin(STATUSES)),
             "source_type": pa.Column(nullable=True, checks=isin(SOURCE_TYPES)),
+            "quality_level": pa.Column(nullable=True, checks=pa.Check(_quality_level, name="level", ignore_na=False)),
+            "verified": pa.Column(nullable=True, checks=pa.Check(_is_bool, name="bool", ignore_na=False)),
             **{c: pa.Column(nullable=True) for c in _REGISTRY},
         },
         checks=[
@@ -151,6 +237,9 @@ _MESSAGES = {
                                                         "convert the value and use the registry unit"),
     "status:isin": ("status", lambda r: f"'{r['status']}'; expected one of {list(STATUSES)}"),
     "source_type:isin": ("source_type", lambda r: f"'{r['source_type']}'; expected one of {list(SOURCE_TYPES)}"),
+    "quality_level:level": ("quality_level", lambda r: f"'{r['quality_level']}'; expected a data-quality level "
+                                                       f"1–6 (U4SSC Verification Manual) or empty"),
+    "verified:bool": ("verified", lambda r: f"'{r['verified']}'; expected True, False or empty"),
 }
 _DUPLICATE = "*:multiple_fields_uniqueness"
 _ALWAYS = {"municipality:not_blank", "data_point_id:isin", _DUPLICATE}
@@ -195,9 +284,10 @@ def validate(frame: pd.DataFrame, file: str | Path, cat: pd.DataFrame | None = N
     """
     cat = catalogue.load() if cat is None else cat
     file = str(file)
-    missing = [c for c in COLUMNS if c not in frame.columns and c not in NUMBER_COLUMNS]
+    missing = [c for c in COLUMNS if c not in frame.columns and c not in (*NUMBER_COLUMNS, *QUALITY_COLUMNS)]
     if missing:
         return [Problem(file, None, None, f"missing columns {missing}; expected {list(COLUMNS)}")]
+    frame = with_quality_columns(frame)
     registry = cat.set_index("data_point_id")[["unit"]].rename(columns={"unit": "registry_unit"})
     bounds = [value_bounds(u) for u in registry["registry_unit"]]
     registry["lower"] = [lo for lo, _ in bounds]
@@ -222,9 +312,15 @@ def validate(frame: pd.DataFrame, file: str | Path, cat: pd.DataFrame | None = N
     return problems
 
 
+def with_quality_columns(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with the data-quality columns added (empty) where it lacks them, e.g. a file from before they existed."""
+    absent = [c for c in QUALITY_COLUMNS if c not in frame.columns]
+    return frame.assign(**{c: pd.NA for c in absent}) if absent else frame
+
+
 def tidy(frame: pd.DataFrame) -> pd.DataFrame:
     """Order columns and rows canonically so that outputs are byte-identical across runs."""
-    out = frame.reindex(columns=list(COLUMNS)).copy()  # number columns may be absent (fictional municipalities)
+    out = with_quality_columns(frame).reindex(columns=list(COLUMNS)).copy()  # number columns may be absent
     out["municipality"] = out["municipality"].map(normalise_name)
     for column in NUMBER_COLUMNS:
         out[column] = out[column].astype("string")
@@ -259,7 +355,7 @@ def load_published(path: Path | None = None, aliases_path: Path | None = None,
     cat = catalogue.load() if cat is None else cat
     raw = read_csv(path, dtype={"value_text": str, "unit": str})
     aliases = read_csv(aliases_path or paths.LABEL_ALIASES, dtype=str)
-    unit_pairs = load_unit_aliases()
+    unit_pairs, conversions = load_unit_aliases(), load_unit_conversions()
     ids = map_labels(raw, aliases, path)
     registry_unit = ids.map(cat.set_index("data_point_id")["unit"])
 
@@ -269,11 +365,12 @@ def load_published(path: Path | None = None, aliases_path: Path | None = None,
         reg = registry_unit[i]
         printed = row["unit"]
         note = [] if pd.isna(row["notes"]) else [str(row["notes"])]
+        reading = None if pd.isna(printed) else normalise_unit(printed, reg, unit_pairs, conversions)
         if pd.isna(printed):
             units.append(reg)
             if row["status"] != "not_reported":
                 note.append(f"unit not printed; registry unit '{reg}' assumed")
-        elif printed == reg or (printed, reg) in unit_pairs:
+        elif reading is not None:
             units.append(reg)
         else:
             units.append(printed)  # left as printed so validation reports the mismatch
@@ -283,6 +380,9 @@ def load_published(path: Path | None = None, aliases_path: Path | None = None,
             if value is None:
                 problems.append(Problem(str(path), file_row(i), "value_text",
                                         f"'{row['value_text']}' is not Yes or No"))
+        elif reading is not None and reading.factor != 1 and pd.notna(value):
+            note.append(conversion_note(float(value), str(printed), reading))
+            value = convert(float(value), reading.factor)
         values.append(value)
         notes.append("; ".join(note) if note else pd.NA)
     year = pd.to_datetime(raw["report_date"], format="%Y-%m").dt.year
@@ -302,6 +402,8 @@ def load_published(path: Path | None = None, aliases_path: Path | None = None,
         "source_type": "published",
         "source": raw["report"] + " — " + raw["source_url"],
         "note": notes,
+        "quality_level": pd.NA,  # collected by the verifiers, never printed
+        "verified": raw["report"].str.contains(VERIFICATION_REPORT, regex=False).map({True: True, False: pd.NA}),
     })
     problems += validate(tidy_frame, path, cat)
     if problems:
@@ -315,6 +417,15 @@ def scored(observations: pd.DataFrame) -> pd.DataFrame:
     return observations[keep]
 
 
+def latest_rows(observations: pd.DataFrame) -> pd.DataFrame:
+    """Per municipality and data point, the most recent row whatever its status (a published or city-supplied
+    row wins over a simulated one of the same year)."""
+    rank = observations["source_type"].map({"simulated": 0, "published": 1, "city-supplied": 2})
+    obs = observations.assign(_rank=rank).sort_values(["year", "_rank"], kind="mergesort")
+    last = obs.groupby(["municipality", "data_point_id"], sort=True).tail(1).drop(columns="_rank")
+    return last.sort_values(["municipality", "data_point_id"], kind="mergesort").reset_index(drop=True)
+
+
 def latest(observations: pd.DataFrame) -> pd.DataFrame:
     """Per municipality and data point, the most recent observation if it has a scored value (the baseline).
 
@@ -322,7 +433,4 @@ def latest(observations: pd.DataFrame) -> pd.DataFrame:
     it has no baseline, even if an earlier (or simulated) year has a value. Between rows of the same
     year, a published or city-supplied row wins over a simulated one.
     """
-    rank = observations["source_type"].map({"simulated": 0, "published": 1, "city-supplied": 2})
-    obs = observations.assign(_rank=rank).sort_values(["year", "_rank"], kind="mergesort")
-    last = obs.groupby(["municipality", "data_point_id"], sort=True).tail(1).drop(columns="_rank")
-    return scored(last).sort_values(["municipality", "data_point_id"], kind="mergesort").reset_index(drop=True)
+    return scored(latest_rows(observations)).reset_index(drop=True)

@@ -15,14 +15,18 @@ import numpy as np
 import pandas as pd
 
 import analysis
-from analysis import paths, scoring, simulate
+from analysis import observations, paths, scoring, simulate
 from analysis.assess import Assessment
 from analysis.errors import InputError
 from analysis.files import write_text
 
-BASELINE_COLUMNS = ["dimension", "category", "data_point_id", "data_point_name", "core_or_advanced", "value",
-                    "registry_unit", "year", "target", "target_origin", "worst", "worst_rule", "achievement", "band", "peer_rank",
-                    "peer_percentile", "source_type", "goalposts_from_simulated", "source"]
+BASELINE_COLUMNS = ["dimension", "category", "data_point_id", "data_point_name", "core_or_advanced", "status",
+                    "value", "registry_unit", "value_text", "year", "target", "target_origin", "worst", "worst_rule",
+                    "achievement", "band", "peer_rank", "peer_percentile", "source_type", "quality_level", "verified",
+                    "goalposts_from_simulated", "source", "note"]
+STATUS_LABELS = {"reported": "reported", "partial": "partial", "not_reported": "not reported",
+                 "not_applicable": "not applicable"}
+"""How a status reads in the baseline and the data-collection plan."""
 
 
 def data_sha256(files: list[Path] | None = None) -> str:
@@ -82,12 +86,26 @@ def peer_ranks(scored: pd.DataFrame, group: list[str]) -> pd.DataFrame:
 
 
 def baseline_table(a: Assessment, municipality: str, group: list[str]) -> pd.DataFrame:
-    """The municipality's data points with value, target, achievement, band, rank among peers and source."""
+    """The municipality's data points with value, target, achievement, band, rank among peers, source and quality.
+
+    Data points whose latest row says not reported (or not applicable) are listed too, without a value,
+    so that what a report states as missing is visible as such.
+    """
     own = a.scored[a.scored["municipality"] == municipality]
     ranks = peer_ranks(a.scored, group)
     out = own.merge(ranks, on=["municipality", "data_point_id"], how="left")
+    last = observations.latest_rows(a.observations[a.observations["municipality"] == municipality])
+    unscored = last[~last["data_point_id"].isin(own["data_point_id"])].merge(
+        a.catalogue[["data_point_id", "data_point_name", "dimension", "sub_dimension", "category",
+                     "core_or_advanced", "unit"]].rename(columns={"unit": "registry_unit"}),
+        on="data_point_id", how="left")
+    frames = [f for f in (out, unscored) if not f.empty]
+    out = pd.concat(frames, ignore_index=True) if frames else out
+    out["status"] = out["status"].map(STATUS_LABELS).fillna(out["status"])
+    out["quality_level"] = pd.to_numeric(out["quality_level"]).astype("Int64")
+    out["verified"] = out["verified"].astype("boolean")
     out = out.sort_values(["dimension", "sub_dimension", "category", "data_point_id"], kind="mergesort")
-    return out[BASELINE_COLUMNS + ["peer_n"]].reset_index(drop=True)
+    return out.reindex(columns=BASELINE_COLUMNS + ["peer_n"]).reset_index(drop=True)
 
 
 def peer_comparison(a: Assessment, municipality: str, group: list[str], level: str = "dimension") -> pd.DataFrame:
@@ -104,23 +122,30 @@ def peer_comparison(a: Assessment, municipality: str, group: list[str], level: s
 
 
 def data_gaps(a: Assessment, municipality: str) -> pd.DataFrame:
-    """Data points with no published or city-supplied value, as a data-collection plan.
+    """Data points with no published or city-supplied baseline value, as a data-collection plan.
 
-    Core before advanced, then data points linked to more SDG targets first: the U4SSC "next
-    steps" ask for data collection on unreported KPIs, and SDG breadth makes a value more useful.
-    A simulated value is a gap: it stands in for a number the municipality has not supplied.
+    Those the municipality's latest report states as not reported come first (the U4SSC "next
+    steps" ask for data collection on unreported KPIs), then core before advanced, then data points
+    linked to more SDG targets (SDG breadth makes a value more useful). A simulated value is a gap:
+    it stands in for a number the municipality has not supplied. A data point stated as not
+    applicable is no gap.
     """
     cat = a.catalogue
     real = a.observations[(a.observations["municipality"] == municipality)
-                          & a.observations["source_type"].isin(["published", "city-supplied"])
-                          & a.observations["value"].notna()]
-    gaps = cat[~cat["data_point_id"].isin(real["data_point_id"])].copy()
+                          & a.observations["source_type"].isin(["published", "city-supplied"])]
+    last = observations.latest_rows(real).set_index("data_point_id")["status"] if not real.empty else pd.Series(
+        dtype=object)
+    has_value = observations.latest(real)["data_point_id"] if not real.empty else pd.Series(dtype=object)
+    gaps = cat[~cat["data_point_id"].isin(has_value) & ~cat["data_point_id"].map(last).eq("not_applicable")].copy()
+    stated = gaps["data_point_id"].map(last).eq("not_reported")
+    gaps["status"] = np.where(stated, STATUS_LABELS["not_reported"], "no data")
     gaps["n_sdg_targets"] = gaps["sdg_target_list"].map(len)
+    gaps["stated_first"] = np.where(stated, 0, 1)
     gaps["core_first"] = gaps["core_or_advanced"].map({"core": 0, "advanced": 1})
-    gaps = gaps.sort_values(["core_first", "n_sdg_targets", "data_point_id"], ascending=[True, False, True],
-                            kind="mergesort")
+    gaps = gaps.sort_values(["stated_first", "core_first", "n_sdg_targets", "data_point_id"],
+                            ascending=[True, True, False, True], kind="mergesort")
     gaps["priority"] = np.arange(1, len(gaps) + 1)
-    return gaps[["priority", "data_point_id", "data_point_name", "core_or_advanced", "n_sdg_targets",
+    return gaps[["priority", "data_point_id", "data_point_name", "status", "core_or_advanced", "n_sdg_targets",
                  "sdg_targets", "dimension", "category", "unit"]].reset_index(drop=True)
 
 

@@ -94,7 +94,7 @@ def main() -> int:
                                   "weights.environment=2", "--no-report"], check=True, capture_output=True))
     print(f"{'ratio full build / floor':<55} {full / floor:8.2f}")
     print(f"load average at the end: {os.getloadavg()[0]:.1f}")
-    for script in ("bench_uncertainty.py", "bench_invest.py", "bench_render.py", "bench_norway.py"):
+    for script in ("bench_uncertainty.py", "bench_invest.py", "bench_ingest.py", "bench_render.py", "bench_norway.py"):
         print(f"\n== {script}", flush=True)
         subprocess.run([sys.executable, str(Path(__file__).parent / script)], check=True)
     return 0

@@ -130,8 +130,9 @@ display(HTML(present.key_table(prof.trends, "trends", max_rows=40)))
 
 # %% [markdown]
 # ## Data-collection plan
-# Data points with no published or city-supplied value, core before advanced, then those linked to
-# more SDG targets first. Simulated values count as gaps.
+# Data points with no published or city-supplied value: those the municipality reported as not
+# reported first, then core before advanced, then those linked to more SDG targets first.
+# Simulated values count as gaps.
 
 # %%
 display(HTML(present.key_table(prof.gaps, "data_gaps", max_rows=30)))

@@ -72,7 +72,7 @@ def test_ingest_good_file_exits_0(tmp_path, cat):
     out = tmp_path / "out"
     result = run("ingest", str(path), "--out", str(out))
     assert result.returncode == 0, result.stderr
-    assert [p.name for p in out.iterdir()] == ["Bærum.csv"]
+    assert [p.name for p in out.iterdir()] == ["3201-baerum.csv"]
 
 
 def test_template_alesund(tmp_path):
