@@ -18,7 +18,7 @@ KEY_COLUMNS: dict[str, list[str]] = {
     "categories": ["dimension", "sub_dimension", "category", "u4ssc_score", "u4ssc_band", "mean_achievement",
                    "coverage", "n_scored", "n_simulated"],
     "baseline": ["data_point_name", "data_point_id", "value", "registry_unit", "year", "target", "achievement",
-                 "band", "peer_rank", "source_type"],
+                 "band", "source_type", "quality_level"],
     "data_points": ["data_point_name", "data_point_id", "value", "registry_unit", "target", "achievement", "band",
                     "source_type"],
     "sdg_goals": ["sdg_goal", "colour", "mean_achievement", "n_scored", "n_linked", "n_simulated",
