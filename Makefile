@@ -51,6 +51,10 @@ bench: setup
 golden: setup
 	$(PY) -m analysis golden
 
+# Removes rebuildable outputs only. City-supplied data lives in data/external/city_supplied (paths.CITY_SUPPLIED)
+# and is never removed; a folder left in the old place (data/processed/city_supplied) is moved there first.
 clean:
+	@if [ -d data/processed/city_supplied ]; then $(PYTHON) -c "from analysis import paths; paths.migrate_city_supplied()"; fi
+	@if [ -d data/processed/city_supplied ]; then echo "error: data/processed/city_supplied is still there; nothing removed" >&2; exit 1; fi
 	rm -rf data/processed/* reports/site reports/executed reports/profiles reports/synthesis .snakemake
 	touch data/processed/.gitkeep

@@ -7,26 +7,45 @@ from pathlib import Path
 import pandas as pd
 
 from analysis import catalogue, ingest, municipalities, observations, paths
+from analysis.errors import InputError
 from analysis.files import write_csv
 
 OBSERVATIONS = "observations.csv"
+NATIONAL = "national_statistics.csv"
+PUBLISHED_ADDENDUM = paths.RAW / "published_observations_addendum.csv"
+"""Two more published values (Ålesund factsheet prose), same columns as published_observations.csv."""
 
 
-def combine(published: pd.DataFrame, city_supplied: pd.DataFrame) -> pd.DataFrame:
-    """Published and city-supplied observations in one tidy frame; both are kept, each with its source type."""
-    frames = [f for f in (published, city_supplied) if not f.empty]
-    return observations.tidy(pd.concat(frames, ignore_index=True))
+def combine(*frames: pd.DataFrame) -> pd.DataFrame:
+    """Observations of every source in one tidy frame; all are kept, each with its source type."""
+    kept = [f for f in frames if not f.empty]
+    return observations.tidy(pd.concat(kept, ignore_index=True))
 
 
-def build(out_dir: Path | None = None, city_dir: Path | None = None) -> dict[str, Path]:
-    """Validate every raw input and write the processed observation table; return what was written."""
+def load_published(cat: pd.DataFrame) -> pd.DataFrame:
+    """The published values of both files, checked together for duplicates."""
+    published = combine(observations.load_published(cat=cat),
+                        observations.load_published(PUBLISHED_ADDENDUM, cat=cat))
+    problems = observations.validate(published, f"{paths.PUBLISHED.name} + {PUBLISHED_ADDENDUM.name}", cat)
+    if problems:
+        raise InputError(problems)
+    return published
+
+
+def build(out_dir: Path | None = None, city_dir: Path | None = None,
+          external_dir: Path | None = None) -> dict[str, Path]:
+    """Validate every raw input and the national statistics snapshots; write the processed observation tables."""
+    from analysis.national import fold
+
     out_dir = Path(out_dir or paths.PROCESSED)
     municipalities.check_tables()
     cat = catalogue.load()
-    published = observations.load_published(cat=cat)
+    published = load_published(cat)
     city = ingest.load_city_supplied(city_dir, cat)
-    obs = combine(published, city)
-    return {"observations": write_csv(obs, out_dir / OBSERVATIONS)}
+    national = fold.load(external_dir, cat=cat)
+    obs = combine(published, city, national)
+    return {"observations": write_csv(obs, out_dir / OBSERVATIONS),
+            "national statistics": write_csv(fold.detail(external_dir, cat=cat), out_dir / NATIONAL)}
 
 
 def load_observations(processed: Path | None = None) -> pd.DataFrame:

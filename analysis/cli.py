@@ -18,6 +18,32 @@ def _cmd_build(args: argparse.Namespace) -> int:
     return 0
 
 
+def _years(text: str) -> list[int]:
+    """``2019`` or ``2019-2022`` as a list of years (argparse type of ``fetch --years``)."""
+    first, _, last = text.partition("-")
+    try:
+        start, end = int(first), int(last or first)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a year or a range of years like 2019-2022") from None
+    if not (1900 <= start <= end <= 2100):
+        raise argparse.ArgumentTypeError(f"'{text}': expected years between 1900 and 2100, first ≤ last")
+    return list(range(start, end + 1))
+
+
+def _cmd_fetch(args: argparse.Namespace) -> int:
+    from analysis.national import fetch
+    years = sorted({y for group in args.years for y in group}) if args.years else None
+    result = fetch.run(args.provider, args.municipality, years, root=args.out, progress=not args.quiet)
+    names = ", ".join(f"{e.name} {e.kommunenummer}" for e in result.municipalities)
+    print(f"{args.provider}: {len(result.answers)} queries, {result.n_values} values for {names}, "
+          f"years {result.years[0]}–{result.years[-1]}")
+    for reason in result.skipped:
+        print(f"  skipped: {reason}")
+    print(f"wrote snapshot: {result.snapshot}")
+    print("run `python -m analysis build` to fold it into data/processed/observations.csv")
+    return 0
+
+
 def _cmd_template(args: argparse.Namespace) -> int:
     from analysis import ingest
     target = args.output or Path(f"{args.municipality}_u4ssc_template.xlsx")
@@ -148,17 +174,22 @@ def _cmd_diff(args: argparse.Namespace) -> int:
 
 def _cmd_all(args: argparse.Namespace) -> int:
     from analysis import build, pipeline
-    build.build()
-    _cmd_check_params(args)
-    config = None
+    config = {"municipalities": args.municipalities} if args.municipalities else {}
     if args.panel != "u4ssc17":
-        config = {"panel": args.panel, "out": f"reports/{args.panel}/executed", "logs": f"reports/{args.panel}/logs",
-                  "site": f"reports/{args.panel}/site"}
-    code = pipeline.snakemake(["all"], cores=args.cores, config=config)
-    if code:
-        print(f"error: the workflow failed (exit {code}); see reports/logs/ for the failed notebooks",
-              file=sys.stderr)
-    return code
+        config.update(panel=args.panel, out=f"reports/{args.panel}/executed", logs=f"reports/{args.panel}/logs",
+                      site=f"reports/{args.panel}/site")
+    config = config or None
+    try:
+        with pipeline.build_lock(paths.ROOT, wait=args.wait):
+            build.build()
+            _cmd_check_params(args)
+            return pipeline.build_all(cores=args.cores, config=config)
+    except pipeline.BuildRunning as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("error: the build was interrupted; run the same command again to resume", file=sys.stderr)
+        return pipeline.INTERRUPTED
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
@@ -217,6 +248,17 @@ def _cmd_pdf(args: argparse.Namespace) -> int:
     return 0
 
 
+def _positive(text: str) -> int:
+    """A whole number of at least 1 (an argparse type)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, not {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected at least 1, not {value}")
+    return value
+
+
 def parser() -> argparse.ArgumentParser:
     """The argument parser with every sub-command."""
     top = argparse.ArgumentParser(prog="python -m analysis", description=__doc__)
@@ -226,15 +268,25 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, default=paths.PROCESSED, help="output folder (default: data/processed)")
     p.set_defaults(func=_cmd_build)
 
+    p = sub.add_parser("fetch", help="fetch national statistics (Statistics Norway) into a dated snapshot under data/external")
+    p.add_argument("provider", help="provider key in data/raw/national_statistics_map.csv, e.g. ssb")
+    p.add_argument("--municipality", nargs="+", metavar="NUMBER|NAME",
+                   help="municipalities by number or name (default: the panel in data/raw/municipalities.csv)")
+    p.add_argument("--years", nargs="+", type=_years, metavar="YEAR|FIRST-LAST",
+                   help="years, e.g. 2019 2022 or 2019-2024 (default: 2019 to two years ago)")
+    p.add_argument("--out", type=Path, default=None, help="snapshot root (default: data/external)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=_cmd_fetch)
+
     p = sub.add_parser("template", help="write an Excel workbook for a municipality to fill in")
     p.add_argument("municipality", help="municipality name, e.g. Ålesund")
     p.add_argument("-o", "--output", type=Path, help="workbook path (default: <municipality>_u4ssc_template.xlsx)")
     p.set_defaults(func=_cmd_template)
 
-    p = sub.add_parser("ingest", help="validate a filled workbook or CSV and store it in data/processed")
+    p = sub.add_parser("ingest", help="validate a filled workbook or CSV and store it in data/external/city_supplied")
     p.add_argument("file", type=Path, help="filled template (.xlsx) or CSV with columns municipality, "
                                            "data_point_id, value, year, source [, unit, comment, status]")
-    p.add_argument("--out", type=Path, default=None, help="output folder (default: data/processed/city_supplied)")
+    p.add_argument("--out", type=Path, default=None, help="output folder (default: data/external/city_supplied)")
     p.add_argument("--accept-partial", action="store_true",
                    help="write the valid rows even if some are rejected (default: reject the whole file)")
     p.set_defaults(func=_cmd_ingest)
@@ -271,7 +323,10 @@ def parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_diff)
 
     p = sub.add_parser("all", help="the main job: data, every profile, the synthesis, the tutorial and the website")
-    p.add_argument("--cores", type=int, default=2, help="notebooks executed in parallel (default 2)")
+    p.add_argument("--cores", type=_positive, default=2, help="notebooks executed in parallel (default 2)")
+    p.add_argument("--wait", action="store_true", help="wait for another running build instead of refusing")
+    p.add_argument("--municipalities", metavar="A,B",
+                   help="build these profiles only (comma-separated; default: every municipality)")
     p.add_argument("--panel", choices=["u4ssc17", "norway"], default="u4ssc17",
                    help="u4ssc17 (default): the 17 municipalities into reports/site; norway: every municipality of "
                         "Norway into reports/norway/site")

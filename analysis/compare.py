@@ -58,7 +58,7 @@ from statsmodels.stats.multitest import multipletests
 
 from analysis import observations
 
-SOURCE_ORDER = ("published", "city-supplied", "simulated")
+SOURCE_ORDER = ("published", "city-supplied", "national_statistics", "simulated")
 SIMULATED = "simulated"
 ASYMPTOTIC_MIN_GROUP = 5
 """Smallest group for which Kruskal–Wallis and Mann–Whitney use their large-sample approximations."""
@@ -68,7 +68,8 @@ N_PERMUTATIONS = 9999
 """Resamples of a permutation test (an exact test when there are no more distinct relabellings)."""
 MIN_REAL_MUNICIPALITIES = 8
 """Fewest municipalities with real values for a test or correlation to count as a finding."""
-SOURCE_COLOURS = {"none": "#f0f0f0", "published": "#1b7837", "city-supplied": "#2166ac", "simulated": "#d9a441"}
+SOURCE_COLOURS = {"none": "#f0f0f0", "published": "#1b7837", "city-supplied": "#2166ac",
+                  "national_statistics": "#762a83", "simulated": "#d9a441"}
 VALUE = "achievement_raw"
 ACHIEVEMENT_UNIT = "achievement (% of target, capped 0–100)"
 
@@ -113,14 +114,14 @@ def coverage_matrix(cov: pd.DataFrame, municipalities: Sequence[str] | None = No
 def overlap(scored: pd.DataFrame) -> pd.DataFrame:
     """Per data point: municipalities with a value, split by source type, and with an achievement.
 
-    Columns: data_point_id, n_published, n_city_supplied, n_simulated, n_non_simulated, n_total,
-    n_scored (with goalposts, i.e. an achievement).
+    Columns: data_point_id, n_published, n_city_supplied, n_national_statistics, n_simulated, n_non_simulated,
+    n_total, n_scored (with goalposts, i.e. an achievement).
     """
     has = scored[scored["value"].notna()]
     counts = pd.crosstab(has["data_point_id"], has["source_type"]).reindex(columns=list(SOURCE_ORDER), fill_value=0)
     out = pd.DataFrame({"n_published": counts["published"], "n_city_supplied": counts["city-supplied"],
-                        "n_simulated": counts["simulated"]})
-    out["n_non_simulated"] = out["n_published"] + out["n_city_supplied"]
+                        "n_national_statistics": counts["national_statistics"], "n_simulated": counts["simulated"]})
+    out["n_non_simulated"] = out["n_published"] + out["n_city_supplied"] + out["n_national_statistics"]
     out["n_total"] = out["n_non_simulated"] + out["n_simulated"]
     scored_n = has[has["achievement"].notna()].groupby("data_point_id").size()
     out["n_scored"] = scored_n.reindex(out.index).fillna(0).astype(int)

@@ -7,7 +7,7 @@ naming the cell, never silently rescaled: units that mean the registry unit pass
 normalisation as published rows, :func:`analysis.observations.normalise_unit`), real conversions
 (‰ → %) are applied and recorded in the note, cells formatted as percentages are read as shown.
 
-Accepted rows go to ``data/processed/city_supplied/<municipality>.csv`` in the tidy observation
+Accepted rows go to ``data/external/city_supplied/<number>-<slug>.csv`` (``paths.CITY_SUPPLIED``, outside the rebuildable outputs) in the tidy observation
 schema; ``data/raw`` is never written. Rows with neither value nor status are skipped (a city
 fills in what it has). Workbooks are checked against size, member and row limits before openpyxl
 parses them (zip bombs), and formulas are reported, never dropped.
@@ -42,7 +42,6 @@ OPTIONAL = ("printed_unit", "unit", "status", "quality_level", "verified", "comm
 TEMPLATE_INFO = ("dimension", "category", "data_point_name", "registry_unit", "direction",
                  "core_or_advanced", "definition_short")
 TEMPLATE_INPUT = ("value", "printed_unit", "status", "year", "source", "quality_level", "verified", "comment")
-CITY_DIR = paths.PROCESSED / "city_supplied"
 
 MAX_FILE_BYTES = 10 * 2**20
 """Largest workbook (compressed) or CSV accepted: a filled template is about 20 kB."""
@@ -661,7 +660,9 @@ def ingest(path: Path, cat: pd.DataFrame | None = None, out_dir: Path | None = N
     """
     cat = catalogue.load() if cat is None else cat
     path = Path(path)
-    out_dir = Path(out_dir or CITY_DIR)
+    if out_dir is None:
+        paths.migrate_city_supplied()
+    out_dir = Path(out_dir or paths.CITY_SUPPLIED)
     table = read_table(path)
     units = dict(zip(cat["data_point_id"], cat["unit"]))
     readings = (observations.load_unit_aliases(), observations.load_unit_conversions())
@@ -842,7 +843,9 @@ def check_name(name: object) -> str | None:
 
 def load_city_supplied(directory: Path | None = None, cat: pd.DataFrame | None = None) -> pd.DataFrame:
     """Every ingested city-supplied file, re-validated, as one tidy frame (empty if there are none)."""
-    directory = Path(directory or CITY_DIR)
+    if directory is None:
+        paths.migrate_city_supplied()
+    directory = Path(directory or paths.CITY_SUPPLIED)
     frames = []
     for file in sorted(directory.glob("*.csv")):
         frame = read_csv(file, **STORED)

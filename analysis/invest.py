@@ -60,7 +60,7 @@ CLOSED_SHARE = 0.5
 """A peer has 'closed the gap' when it is at least this share of the municipality's gap above it."""
 REAL_EVIDENCE = 0.5
 """A municipality's gap on a theme rests on real values when at least this share of its need is observed."""
-OBSERVED = ("published", "city-supplied")
+OBSERVED = ("published", "city-supplied", "national_statistics")
 AT_TARGET = 100.0 - 1e-9
 SDG_TARGET = re.compile(r"^\d{1,2}\.[0-9a-z]{1,2}$")
 RANKED, NO_GAP, NOT_SCORED, FILTERED = "ranked", "no gap", "not scored", "below evidence filter"

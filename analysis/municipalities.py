@@ -563,9 +563,15 @@ def check_tables() -> None:
     from analysis.files import read_csv
     from analysis.validation import problems
 
+    from analysis.errors import Problem
+
     found = []
     for path, schema in _schemas().items():
-        found += problems(read_csv(path, dtype=str, keep_default_na=False, na_values=[""]), schema, path)
+        frame = read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
+        if frame.empty:
+            found.append(Problem(str(path), None, None, "no data rows below the header"))
+            continue
+        found += problems(frame, schema, path)
     if found:
         raise Error(found)
     panel_numbers()

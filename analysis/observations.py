@@ -28,7 +28,7 @@ for a city outside Norway or a simulated fictional municipality (see analysis.mu
 QUALITY_COLUMNS = ("quality_level", "verified")
 """Data-quality columns, nullable: files written before they existed are read with them empty."""
 STATUSES = ("reported", "not_reported", "not_applicable", "partial")
-SOURCE_TYPES = ("published", "city-supplied", "simulated")
+SOURCE_TYPES = ("published", "city-supplied", "national_statistics", "simulated")
 SCORED_STATUSES = ("reported", "partial")
 """Statuses whose values enter scores; ``partial`` means the KPI was only partly reported, the value itself is valid."""
 
@@ -418,19 +418,29 @@ def scored(observations: pd.DataFrame) -> pd.DataFrame:
 
 
 def latest_rows(observations: pd.DataFrame) -> pd.DataFrame:
-    """Per municipality and data point, the most recent row whatever its status (a published or city-supplied
-    row wins over a simulated one of the same year)."""
-    rank = observations["source_type"].map({"simulated": 0, "published": 1, "city-supplied": 2})
+    """Per municipality and data point, the most recent row whatever its status; within a year the source of
+    highest precedence (``data/raw/source_precedence.csv``) wins."""
+    from analysis import precedence
+
+    table = precedence.load()
+    rank = observations["source_type"].map(dict(zip(table["source_type"], -table["precedence"])))
     obs = observations.assign(_rank=rank).sort_values(["year", "_rank"], kind="mergesort")
     last = obs.groupby(["municipality", "data_point_id"], sort=True).tail(1).drop(columns="_rank")
     return last.sort_values(["municipality", "data_point_id"], kind="mergesort").reset_index(drop=True)
 
 
-def latest(observations: pd.DataFrame) -> pd.DataFrame:
-    """Per municipality and data point, the most recent observation if it has a scored value (the baseline).
+def latest(observations: pd.DataFrame, precedence_table: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Per municipality and data point, the baseline value chosen by the declared source precedence.
 
-    The latest row decides: when a municipality's latest report says a data point was not reported,
-    it has no baseline, even if an earlier (or simulated) year has a value. Between rows of the same
-    year, a published or city-supplied row wins over a simulated one.
+    Each source's most recent row is its statement: when a municipality's latest report says a
+    data point was not reported, that source gives no baseline, even if an earlier year has a
+    value. Among the statements with a value, the source of highest precedence in
+    ``data/raw/source_precedence.csv`` wins (:mod:`analysis.precedence`); a simulated row is a
+    stand-in, used only where no real source has a row. Where another real source gives a
+    different value, it is kept in ``other_sources`` (text) beside the chosen one.
     """
-    return scored(latest_rows(observations)).reset_index(drop=True)
+    from analysis import precedence
+
+    chosen, others = precedence.choose(observations, precedence_table)
+    out = chosen.assign(other_sources=precedence.describe(others).reindex(chosen.index))
+    return out.sort_values(["municipality", "data_point_id"], kind="mergesort").reset_index(drop=True)

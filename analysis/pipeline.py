@@ -11,21 +11,33 @@ and before every notebook its namespace, execution counter, warning registry and
 reset, so each notebook sees the same clean state as in a fresh kernel, without paying for kernel
 start-up and the imports (pandas, scipy, matplotlib) each time. A notebook that fails, or a kernel
 that dies, retires the kernel; the next notebook gets a fresh one.
+
+Whole builds (``run_workflow``, ``build_all``) hold a build lock per working directory, first
+clear what an interrupted build left (stale Snakemake lock, temporary files), follow Snakemake's
+output to show progress per municipality and to know which jobs finished or failed, and say
+afterwards what failed and why (``summary``), recording failed notebooks for the site
+(``write_failed``).
 """
 
 from __future__ import annotations
 
 import atexit
+import contextlib
+import fcntl
 import hashlib
 import json
 import os
 import queue
+import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
 import threading
 import traceback
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -140,6 +152,28 @@ def execute(kind: str, parameters: dict[str, Any], target: Path, timeout: int = 
                 raise
             print(f"kernel failed to start for {target.name} ({exc}); retrying once", file=sys.stderr)
     return target
+
+
+VOLATILE_PROVENANCE = ("executed_at",)
+"""Keys of a ``provenance.json`` that change from run to run (the time of the run)."""
+
+
+def without_volatile(nb):
+    """A copy of an executed notebook without the fields that change from run to run with the same inputs.
+
+    They are the timings papermill and the kernel record (``metadata.papermill`` of the notebook and
+    of every cell, the cells' ``metadata.execution``) and the id papermill gives the injected
+    parameters cell (random). Everything else, outputs included, is the same in two builds.
+    """
+    import copy
+    nb = copy.deepcopy(nb)
+    nb.metadata.pop("papermill", None)
+    for cell in nb.cells:
+        cell.metadata.pop("papermill", None)
+        cell.metadata.pop("execution", None)
+        if "injected-parameters" in cell.metadata.get("tags", []):
+            cell.pop("id", None)
+    return nb
 
 
 # --- warm kernels -------------------------------------------------------------------------------
@@ -319,35 +353,444 @@ def run_profile(municipality: str, output: str | Path, log: str | Path, override
 
 # --- the workflow -------------------------------------------------------------------------------
 
-def snakemake(targets: list[str], cores: int = 2, extra: list[str] | None = None,
-              config: dict[str, Any] | None = None, directory: Path | None = None, quiet: bool = False) -> int:
-    """Run the workflow for ``targets``; keeps going past a failed municipality and returns Snakemake's exit code.
+BUILD_LOCK = ".snakemake/u4ssc-build.lock"
+"""Lock file of a build (relative to the working directory): holds the build's pid, ``flock``-ed while it runs."""
+FAILED = "failed.json"
+"""Written into the folder of executed notebooks after a build with failed notebooks (see ``write_failed``)."""
+WORKFLOW_LOG = "workflow.log"
+"""Snakemake's whole output of the last build, in the log folder."""
+INTERRUPTED = 130
+"""Exit code of a build stopped by the user (128 + SIGINT), as a shell reports it."""
 
-    ``config`` goes to Snakemake's ``--config`` (``out``: folder of executed notebooks,
-    ``municipalities``: names to build, ``logs``: log folder); ``directory`` is the working
-    directory the relative outputs go to (default: the repository). On failure, the
-    municipalities whose profile is missing are named on stderr.
+
+class BuildRunning(RuntimeError):
+    """Another build holds the lock of this working directory."""
+
+
+_HELD: set[Path] = set()
+
+
+@contextlib.contextmanager
+def build_lock(workdir: Path, wait: bool = False) -> Iterator[None]:
+    """Hold the build lock of ``workdir`` or raise ``BuildRunning`` naming the pid of the build that has it.
+
+    The lock is an ``flock`` on a file holding the pid: the kernel releases it when the process
+    ends however it ends (Ctrl-C, SIGKILL), so a lock file left by a dead build is never in the way.
+    With ``wait`` the call blocks until the other build is done.
+    """
+    path = (Path(workdir) / BUILD_LOCK).absolute()
+    if path in _HELD:  # this process holds it already (``all`` locks before building the data)
+        yield
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a+", encoding="utf-8") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "unknown"
+            if not wait:
+                raise BuildRunning(f"another build is running (pid {holder}) in {workdir}; wait for it to "
+                                   "finish or stop it (`python -m analysis all --wait` waits)") from None
+            print(f"waiting for another build (pid {holder}) to finish", file=sys.stderr, flush=True)
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"{os.getpid()}\n")
+        handle.flush()
+        _HELD.add(path)
+        try:
+            yield
+        finally:
+            _HELD.discard(path)
+            handle.seek(0)
+            handle.truncate()
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def live_snakemake(workdir: Path) -> list[int]:
+    """Pids of Snakemake processes working on ``workdir`` (by their working directory or ``--directory``)."""
+    import psutil
+
+    workdir = Path(workdir).resolve()
+    found = []
+    for proc in psutil.process_iter(["pid", "cmdline", "cwd"]):
+        cmd = proc.info.get("cmdline") or []
+        if proc.info["pid"] == os.getpid() or not any(Path(c).name == "snakemake" for c in cmd[:2]):
+            continue
+        directory = cmd[cmd.index("--directory") + 1] if "--directory" in cmd[:-1] else proc.info.get("cwd")
+        if directory and Path(proc.info.get("cwd") or "/", directory).resolve() == workdir:
+            found.append(proc.info["pid"])
+    return found
+
+
+def recover(workdir: Path, config: dict[str, Any] | None = None) -> list[str]:
+    """Clear what an interrupted build left in ``workdir`` (call with the build lock held); returns what was done.
+
+    A Snakemake lock is removed only when no live Snakemake process works on the folder (else the
+    build stops and names it); leftovers of atomic writes (hidden ``.*.tmp*`` files and folders, see
+    ``files.remove_leftovers``) and temporary site folders are removed. Outputs a killed job left
+    incomplete are re-run by Snakemake itself (``--rerun-incomplete``).
+    """
+    from analysis.files import remove_leftovers
+
+    workdir = Path(workdir)
+    done = []
+    locks = [p for p in (workdir / ".snakemake" / "locks").glob("*.lock")]
+    if locks:
+        alive = live_snakemake(workdir)
+        if alive:
+            raise BuildRunning(f"another build is running (pid {', '.join(map(str, alive))}): Snakemake works "
+                               f"in {workdir}; wait for it to finish or stop it")
+        for lock in locks:
+            lock.unlink(missing_ok=True)
+        done.append(f"removed a stale Snakemake lock in {workdir / '.snakemake' / 'locks'} (no Snakemake process "
+                    "is running there; an earlier build was interrupted)")
+    out = workdir / str((config or {}).get("out", EXECUTED))
+    logs = workdir / str((config or {}).get("logs", LOGS))
+    shared = [paths.PROCESSED] if workdir.resolve() == paths.ROOT.resolve() else []  # builds elsewhere share it
+    removed = [p for folder in (out, logs, *shared) for p in remove_leftovers(folder)]
+    site = workdir / "reports" / "site"
+    for kind in ("tmp", "old", "staging"):
+        for path in site.parent.glob(f".{site.name}.{kind}-*"):
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path)
+    if removed:
+        done.append(f"removed {len(removed)} temporary file(s) of an interrupted earlier build: "
+                    + ", ".join(str(p) for p in removed[:5]) + (" …" if len(removed) > 5 else ""))
+    return done
+
+
+@dataclass
+class Job:
+    """One job of a Snakemake run, as its output describes it."""
+
+    jobid: str
+    rule: str
+    municipality: str | None = None
+    log: str | None = None
+    state: str = "running"  # running, finished, failed
+
+
+@dataclass
+class WorkflowLog:
+    """What a Snakemake run did, read from its output line by line (jobs, their outcome, the steps done).
+
+    Snakemake prints a block per job (``rule profile:`` / ``jobid: 3`` / ``wildcards: m=Aukra``),
+    ``Finished jobid: 3 (Rule: profile)`` when one ends, ``Error in rule profile:`` blocks for
+    failures and ``N of M steps (P%) done``.
+    """
+
+    jobs: dict[str, Job] = field(default_factory=dict)
+    planned: dict[str, int] = field(default_factory=dict)  # rule -> jobs to run, from "Job stats"
+    steps: tuple[int, int] = (0, 0)
+    errors: list[str] = field(default_factory=list)  # lines of errors not tied to a job
+    _block: Job | None = None
+    _failing: Job | None = None
+    _stats: bool = False
+    _error: bool = False
+
+    def feed(self, line: str) -> Job | None:
+        """Read one line; returns the job whose state it changed, if any."""
+        text = line.rstrip("\n")
+        stripped = text.strip()
+        if stripped == "Job stats:":
+            self._stats = True
+            return None
+        if self._stats:
+            parts = stripped.split()
+            if parts and parts[0] == "total":
+                self._stats = False
+            elif len(parts) == 2 and parts[1].isdigit():
+                self.planned[parts[0]] = int(parts[1])
+            return None
+        match = re.match(r"^(?:local)?rule (\S+):$", stripped)
+        if match:
+            self._block, self._failing, self._error = Job("", match.group(1)), None, False
+            return None
+        match = re.match(r"^Error in rule (\S+):$", stripped)
+        if match:
+            self._block, self._error = None, False
+            self._failing = Job("", match.group(1), state="failed")
+            return None
+        current = self._block or self._failing
+        if current is not None and text.startswith("    ") and ":" in stripped:
+            key, _, value = stripped.partition(": ")
+            if key == "jobid":
+                current.jobid = value
+                if current is self._block:
+                    self.jobs.setdefault(value, current)
+            elif key == "wildcards":
+                current.municipality = dict(w.split("=", 1) for w in value.split(", ") if "=" in w).get("m")
+            elif key == "log":
+                current.log = current.log or value.split(" (check log")[0]
+            if current is self._failing and key == "jobid":
+                job = self.jobs.setdefault(value, current)
+                job.state, self._failing = "failed", job
+                return job
+            return None
+        self._block = self._failing = None
+        match = re.match(r"^Finished jobid: (\S+) \(Rule: (\S+)\)$", stripped) or re.match(
+            r"^Finished job (\S+)\.$", stripped)
+        if match:
+            job = self.jobs.setdefault(match.group(1), Job(match.group(1), match.group(2) if match.lastindex > 1
+                                                           else "?"))
+            job.state = "finished"
+            return job
+        match = re.match(r"^(\d+) of (\d+) steps \(", stripped)
+        if match:
+            self.steps = (int(match.group(1)), int(match.group(2)))
+            return None
+        if re.match(r"^\w*(Error|Exception)\b", stripped) and not stripped.startswith(
+                ("WorkflowError:", "RuleException:")):
+            self._error = True
+        elif stripped.startswith(("Exiting because", "Complete log", "Elapsed time", "Shutting down",
+                                  "At least one job did not complete")) or re.match(r"^\[.*\]$", stripped):
+            self._error = False
+        if self._error and stripped:
+            self.errors.append(stripped)
+        return None
+
+    def failed(self, rule: str | None = None) -> list[Job]:
+        return [j for j in self.jobs.values() if j.state == "failed" and rule in (None, j.rule)]
+
+    def finished(self, rule: str) -> list[Job]:
+        return [j for j in self.jobs.values() if j.state == "finished" and j.rule == rule]
+
+
+class Progress:
+    """Per-municipality progress of a build: a tqdm bar on a terminal, plain lines otherwise."""
+
+    def __init__(self, stream=None):
+        self.stream = stream or sys.stderr
+        self.tty = hasattr(self.stream, "isatty") and self.stream.isatty()
+        self.bar = None
+
+    def update(self, log: WorkflowLog, job: Job | None) -> None:
+        """Show what the line just read changed (``job``: the job it finished or failed, if any)."""
+        total = log.planned.get("profile", 0)
+        if self.tty and self.bar is None and total:  # the bar appears as soon as the jobs are planned
+            from tqdm import tqdm
+            self.bar = tqdm(total=total, desc="profiles", unit="profile", file=self.stream, leave=True)
+        if job is None:
+            return
+        done = len(log.finished("profile")) + len(log.failed("profile"))
+        what = label(job.municipality) if job.municipality else job.rule
+        if self.tty:
+            if self.bar is not None and job.rule == "profile":
+                self.bar.n = done
+                self.bar.set_postfix_str(f"{what} {job.state}", refresh=True)
+            if job.state == "failed":
+                self.write(f"failed: {what} (log: {job.log})")
+        elif job.rule == "profile":
+            self.write(f"profiles: {done} of {total} done ({what} {job.state})")
+        elif job.rule in log.planned and job.rule not in ("all", "profiles"):  # not the aggregating rules
+            self.write(f"{job.rule}: {job.state}" + (f" (log: {job.log})" if job.state == "failed" else ""))
+
+    def write(self, text: str) -> None:
+        if self.bar is not None:
+            self.bar.write(text, file=self.stream)
+        else:
+            print(text, file=self.stream, flush=True)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+@dataclass
+class WorkflowResult:
+    """The outcome of one build: Snakemake's exit code, what it ran, and why it stopped."""
+
+    code: int
+    log: WorkflowLog
+    interrupted: bool = False
+    cause: list[str] = field(default_factory=list)
+    not_run: list[str] = field(default_factory=list)
+
+
+def run_workflow(targets: list[str], cores: int = 2, extra: list[str] | None = None,
+                 config: dict[str, Any] | None = None, directory: Path | None = None, quiet: bool = False,
+                 wait: bool = False) -> WorkflowResult:
+    """Run the workflow for ``targets`` under the build lock, after clearing what an interrupted build left.
+
+    Keeps going past a failed job, re-runs outputs a killed job left incomplete
+    (``--rerun-incomplete``) and returns what happened; ``summary`` says it in words. Snakemake's
+    whole output goes to ``<logs>/workflow.log`` (it is read to follow the jobs, so it is never
+    shortened with Snakemake's ``--quiet``); on a terminal a progress bar per municipality and the
+    failures are shown, elsewhere plain progress lines, after Snakemake's own lines unless ``quiet``.
     """
     exe = shutil.which("snakemake", path=str(Path(sys.executable).parent)) or "snakemake"
     workdir = Path(directory or paths.ROOT)
     cmd = [exe, *targets, "--snakefile", str(SNAKEFILE), "--directory", str(workdir), "--cores", str(cores),
-           "--keep-going", "--rerun-triggers", "mtime", "params", "input", "code", "--force-use-threads",
-           "--printshellcmds"]
+           "--keep-going", "--rerun-incomplete", "--rerun-triggers", "mtime", "params", "input", "code",
+           "--force-use-threads", "--printshellcmds"]
     if config:
         cmd += ["--config", *(f"{k}={_config_value(v)}" for k, v in config.items())]
-    if quiet:
-        cmd += ["--quiet", "rules"]
     cmd += [*(extra or [])]
     env = {**os.environ, "PYTHONUTF8": "1"}
-    code = subprocess.run(cmd, env=env, check=False).returncode
+    log = WorkflowLog()
+    with build_lock(workdir, wait=wait):
+        for message in recover(workdir, config):
+            print(message, file=sys.stderr, flush=True)
+        (workdir / str((config or {}).get("out", EXECUTED)) / FAILED).unlink(missing_ok=True)
+        log_path = workdir / str((config or {}).get("logs", LOGS)) / WORKFLOW_LOG
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        bar = Progress()
+        interrupted = False
+        with open(log_path, "w", encoding="utf-8") as record, subprocess.Popen(
+                cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, encoding="utf-8",
+                errors="replace", bufsize=1) as proc:
+            try:
+                for line in proc.stdout:
+                    record.write(line)
+                    if not (bar.tty or quiet):
+                        sys.stderr.write(line)
+                    bar.update(log, log.feed(line))
+                code = proc.wait()
+            except KeyboardInterrupt:
+                interrupted = True
+                code = _stop(proc, record)
+            finally:
+                bar.close()
+    interrupted = interrupted or code in (-signal.SIGINT, INTERRUPTED)
+    result = WorkflowResult(INTERRUPTED if interrupted else code if code >= 0 else 128 - code, log, interrupted)
     if code:
-        failed = missing_profiles(targets, config, workdir)
+        result.cause = log.errors[:12]
+        failed = {j.municipality for j in log.failed("profile")}
+        result.not_run = [m for m in missing_profiles(targets, config, workdir) if m not in failed]
+    return result
+
+
+def _stop(proc: subprocess.Popen, record) -> int:
+    """Stop Snakemake after Ctrl-C: it gets SIGINT (a terminal sends it to the whole process group; a
+    signal sent to this process alone is passed on), then SIGTERM and SIGKILL if it does not end."""
+    for sig, grace in ((signal.SIGINT, 30), (signal.SIGTERM, 10), (signal.SIGKILL, 10)):
+        if proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                proc.send_signal(sig)
+        try:
+            rest = proc.communicate(timeout=grace)[0]
+            record.write(rest or "")
+            break
+        except subprocess.TimeoutExpired:
+            continue
+        except KeyboardInterrupt:  # a second Ctrl-C: stop at once
+            continue
+    return proc.wait()
+
+
+def _municipalities(n: int) -> str:
+    return f"{n} municipalit{'y' if n == 1 else 'ies'}"
+
+
+def summary(result: WorkflowResult, workdir: Path | None = None, config: dict[str, Any] | None = None) -> list[str]:
+    """What went wrong in a build, in words: the failed municipalities and notebooks with their logs, what did
+    not run, and the cause when no job failed. Never calls a municipality failed that did not run, and after
+    Ctrl-C calls nothing failed (the jobs running then were stopped with it)."""
+    if result.code == 0:
+        return []
+    workdir = Path(workdir or paths.ROOT)
+    lines = []
+    if result.interrupted:
+        stopped = sorted(j.municipality or j.rule for j in result.log.failed())
+        lines.append(f"error: the build was interrupted after {len(result.log.finished('profile'))} profile(s) "
+                     f"(exit {result.code})" + (f"; stopped while running: {', '.join(stopped)}" if stopped else "")
+                     + "; run the same command again to resume")
+    else:
+        failed = sorted(result.log.failed("profile"), key=lambda j: j.municipality or "")
         if failed:
-            logs = workdir / str((config or {}).get("logs", LOGS))
-            print(f"error: {len(failed)} municipalit{'y' if len(failed) == 1 else 'ies'} failed: "
-                  f"{', '.join(label(m) for m in failed)} (logs: {', '.join(str(logs / 'profile' / f'{m}.log') for m in failed)})",
-                  file=sys.stderr)
-    return code
+            lines.append(f"error: {_municipalities(len(failed))} failed: "
+                         f"{', '.join(label(j.municipality) if j.municipality else '?' for j in failed)} "
+                         f"(logs: {', '.join(str(workdir / j.log) for j in failed if j.log)})")
+        for job in result.log.failed():
+            if job.rule != "profile":
+                lines.append(f"error: the {job.rule} step failed"
+                             + (f" (log: {workdir / job.log})" if job.log else ""))
+        if not result.log.failed():
+            if result.code > 128:
+                lines.append(f"error: Snakemake was stopped by signal {result.code - 128}; run the command again "
+                             "to resume")
+            else:
+                lines.append("error: the workflow could not run: "
+                             + " ".join(result.cause or ["Snakemake stopped without naming a failed job"]))
+    if result.not_run:
+        lines.append(f"note: {_municipalities(len(result.not_run))} not built in this run: {', '.join(result.not_run)}")
+    lines.append(f"the workflow's full output: {workdir / str((config or {}).get('logs', LOGS)) / WORKFLOW_LOG}")
+    return lines
+
+
+def write_failed(result: WorkflowResult, config: dict[str, Any] | None = None,
+                 directory: Path | None = None) -> Path | None:
+    """Record the notebooks that failed in ``<out>/failed.json`` for the report's placeholder pages.
+
+    Format: ``{"failed": [{"kind": "profile", "municipality": "Aukra", "notebook":
+    "profiles/Aukra.ipynb", "log": "reports/logs/profile/Aukra.log"}, {"kind": "tutorial", ...}]}``,
+    paths relative to the working directory. Nothing is written when nothing failed.
+    """
+    out = Path(directory or paths.ROOT) / str((config or {}).get("out", EXECUTED))
+    if result.interrupted:
+        return None  # what ran at Ctrl-C did not fail on its own account
+    entries = []
+    for job in sorted(result.log.failed(), key=lambda j: (j.rule, j.municipality or "")):
+        if job.rule == "profile" and job.municipality:
+            notebook = executed_path("profile", job.municipality, Path("."))
+        elif job.rule in NOTEBOOKS:
+            notebook = executed_path(job.rule, None, Path("."))
+        else:
+            continue
+        entries.append({"kind": job.rule, "municipality": label(job.municipality) if job.municipality else None,
+                        "notebook": notebook.as_posix(),
+                        "log": job.log})
+    if not entries:
+        return None
+    from analysis.files import write_text
+    return write_text(out / FAILED, json.dumps({"failed": entries}, ensure_ascii=False, indent=1) + "\n")
+
+
+def build_all(cores: int = 2, config: dict[str, Any] | None = None, wait: bool = False) -> int:
+    """The main job in the repository: every profile, the synthesis, the tutorial and the website.
+
+    When notebooks fail, everything that does not depend on them is still built, and the website
+    too: ``failed.json`` makes the report render a page per failed notebook saying so and naming
+    its log. Returns the exit code (non-zero when anything failed).
+    """
+    result = run_workflow(["all"], cores, config=config, wait=wait)
+    write_failed(result, config)
+    lines = summary(result, paths.ROOT, config)
+    notebooks_only = all(j.rule in NOTEBOOKS for j in result.log.failed())
+    if result.log.failed() and notebooks_only and not result.interrupted and not result.log.finished("site"):
+        from analysis import report
+        try:
+            site = paths.ROOT / str((config or {}).get("site", "reports/site"))
+            rendered = report.render_site(paths.ROOT / str((config or {}).get("out", EXECUTED)), site)
+            lines.append(f"site rendered with {rendered['renderer']} without the failed notebooks "
+                         f"(placeholder pages: {', '.join(rendered['missing'])}): {site / 'index.html'}")
+        except report.ReportError as exc:
+            lines.append(f"error: the site could not be rendered either: {exc}")
+    for line in lines:
+        print(line, file=sys.stderr)
+    return result.code
+
+
+def snakemake(targets: list[str], cores: int = 2, extra: list[str] | None = None,
+              config: dict[str, Any] | None = None, directory: Path | None = None, quiet: bool = False) -> int:
+    """Run the workflow for ``targets``; keeps going past a failed municipality and returns the exit code.
+
+    ``config`` goes to Snakemake's ``--config`` (``out``: folder of executed notebooks,
+    ``municipalities``: names to build, ``logs``: log folder); ``directory`` is the working
+    directory the relative outputs go to (default: the repository). On failure, what failed and
+    why is said on stderr (``summary``).
+    """
+    try:
+        result = run_workflow(targets, cores, extra, config, directory, quiet)
+    except BuildRunning as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    write_failed(result, config, directory)
+    for line in summary(result, directory, config):
+        print(line, file=sys.stderr)
+    return result.code
 
 
 def _config_value(value: Any) -> str:

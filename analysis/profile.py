@@ -23,16 +23,18 @@ from analysis.files import write_text
 BASELINE_COLUMNS = ["dimension", "category", "data_point_id", "data_point_name", "core_or_advanced", "status",
                     "value", "registry_unit", "value_text", "year", "target", "target_origin", "worst", "worst_rule",
                     "achievement", "band", "peer_rank", "peer_percentile", "source_type", "quality_level", "verified",
-                    "goalposts_from_simulated", "source", "note"]
+                    "goalposts_from_simulated", "source", "other_sources", "note"]
 STATUS_LABELS = {"reported": "reported", "partial": "partial", "not_reported": "not reported",
                  "not_applicable": "not applicable"}
 """How a status reads in the baseline and the data-collection plan."""
 
 
 def data_sha256(files: list[Path] | None = None) -> str:
-    """One hash over every input file's bytes (raw data plus ingested city data), in a fixed order."""
+    """One hash over every input file's bytes (raw data, ingested city data, national statistics snapshots), in a fixed order."""
     if files is None:
-        files = sorted(paths.RAW.glob("*.csv")) + sorted((paths.PROCESSED / "city_supplied").glob("*.csv"))
+        from analysis.national import snapshot
+        files = sorted(paths.RAW.glob("*.csv")) + sorted(paths.CITY_SUPPLIED.glob("*.csv")) \
+            + snapshot.files()
     digest = hashlib.sha256()
     for file in files:
         digest.update(file.name.encode("utf-8"))
@@ -53,11 +55,12 @@ def code_version() -> str:
 def provenance(a: Assessment, municipality: str | None) -> dict[str, Any]:
     """What a reader needs to reproduce a page: parameters, data hash, code version, date and the data mix."""
     mix = a.mix.set_index("municipality")
+    columns = list(simulate.MIX_COLUMNS.values())
     if municipality is not None and municipality in mix.index:
         row = mix.loc[municipality]
-        counts = {k: int(row[k]) for k in ("n_published", "n_city_supplied", "n_simulated")}
+        counts = {k: int(row[k]) for k in columns}
     else:
-        counts = {k: int(a.mix[k].sum()) for k in ("n_published", "n_city_supplied", "n_simulated")}
+        counts = {k: int(a.mix[k].sum()) for k in columns}
     return {
         "municipality": municipality,
         "parameters": a.params,
@@ -65,7 +68,7 @@ def provenance(a: Assessment, municipality: str | None) -> dict[str, Any]:
         "code_version": code_version(),
         "executed_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         **counts,
-        "mostly_simulated": simulate.is_mostly_simulated(counts["n_published"] + counts["n_city_supplied"],
+        "mostly_simulated": simulate.is_mostly_simulated(sum(counts.values()) - counts["n_simulated"],
                                                          counts["n_simulated"]),
     }
 
@@ -122,17 +125,20 @@ def peer_comparison(a: Assessment, municipality: str, group: list[str], level: s
 
 
 def data_gaps(a: Assessment, municipality: str) -> pd.DataFrame:
-    """Data points with no published or city-supplied baseline value, as a data-collection plan.
+    """Data points with no published, city-supplied or national statistics value, as a data-collection plan.
 
     Those the municipality's latest report states as not reported come first (the U4SSC "next
     steps" ask for data collection on unreported KPIs), then core before advanced, then data points
     linked to more SDG targets (SDG breadth makes a value more useful). A simulated value is a gap:
     it stands in for a number the municipality has not supplied. A data point stated as not
-    applicable is no gap.
+    applicable is no gap. ``national_source`` names the national table a connector could fill the
+    gap from (``data/raw/national_statistics_map.csv``), with its verification status; empty where none is known.
     """
+    from analysis.national import fetch as national
+
     cat = a.catalogue
     real = a.observations[(a.observations["municipality"] == municipality)
-                          & a.observations["source_type"].isin(["published", "city-supplied"])]
+                          & ~a.observations["source_type"].eq("simulated")]
     last = observations.latest_rows(real).set_index("data_point_id")["status"] if not real.empty else pd.Series(
         dtype=object)
     has_value = observations.latest(real)["data_point_id"] if not real.empty else pd.Series(dtype=object)
@@ -145,8 +151,9 @@ def data_gaps(a: Assessment, municipality: str) -> pd.DataFrame:
     gaps = gaps.sort_values(["stated_first", "core_first", "n_sdg_targets", "data_point_id"],
                             ascending=[True, True, False, True], kind="mergesort")
     gaps["priority"] = np.arange(1, len(gaps) + 1)
+    gaps["national_source"] = gaps["data_point_id"].map(national.connectors(cat)).fillna("")
     return gaps[["priority", "data_point_id", "data_point_name", "status", "core_or_advanced", "n_sdg_targets",
-                 "sdg_targets", "dimension", "category", "unit"]].reset_index(drop=True)
+                 "sdg_targets", "dimension", "category", "unit", "national_source"]].reset_index(drop=True)
 
 
 def overall_table(a: Assessment, municipality: str, group: list[str]) -> pd.DataFrame:
@@ -179,7 +186,8 @@ def coverage_note(prof: Profile) -> str:
     n_real = n_total - len(prof.gaps)
     n_scored = int(prof.baseline["achievement"].notna().sum())
     n_simulated = int(prof.baseline.loc[prof.baseline["achievement"].notna(), "source_type"].eq("simulated").sum())
-    text = (f"{prof.municipality} has a published or city-supplied value for {n_real} of the {n_total} data points; "
+    text = (f"{prof.municipality} has a published, city-supplied or national statistics value for {n_real} of the "
+            f"{n_total} data points; "
             f"{n_scored} data points are scored ({n_simulated} of them simulated). ")
     if n_scored == 0:
         return text + ("No data point can be scored, so every score, band and SDG colour below reads "

@@ -646,12 +646,17 @@ def scale_panel(n: int, years: list[int], seed: int, cat: pd.DataFrame | None = 
     return simulate(fictional_municipalities(n), years, seed, cat, calibration)
 
 
+MIX_COLUMNS = {"published": "n_published", "city-supplied": "n_city_supplied",
+               "national_statistics": "n_national_statistics", "simulated": "n_simulated"}
+"""The count column of each source type in :func:`mix_counts` and a profile's provenance."""
+
+
 def mix_counts(observations_frame: pd.DataFrame) -> pd.DataFrame:
     """Per municipality: scored values by source type and the share simulated.
 
-    Columns: municipality, n_published, n_city_supplied, n_simulated, n_scored, share_simulated
-    (NaN when the municipality has no scored value). A municipality with rows but no scored
-    value is listed with zeros.
+    Columns: municipality, n_published, n_city_supplied, n_national_statistics, n_simulated, n_scored,
+    share_simulated (NaN when the municipality has no scored value). A municipality with rows but
+    no scored value is listed with zeros.
     """
     frame = observations_frame
     unknown = set(frame["source_type"].dropna().unique()) - set(observations.SOURCE_TYPES)
@@ -667,13 +672,9 @@ def mix_counts(observations_frame: pd.DataFrame) -> pd.DataFrame:
     ok = (m >= 0) & (t >= 0)
     counts = np.bincount(m[ok] * len(types) + t[ok], minlength=len(names) * len(types))
     counts = counts.reshape(len(names), len(types)).astype(np.int64)
-    out = pd.DataFrame({
-        "municipality": np.array(names, dtype=object),
-        "n_published": counts[:, types.index("published")],
-        "n_city_supplied": counts[:, types.index("city-supplied")],
-        "n_simulated": counts[:, types.index("simulated")],
-    })
-    out["n_scored"] = out[["n_published", "n_city_supplied", "n_simulated"]].sum(axis=1)
+    out = pd.DataFrame({"municipality": np.array(names, dtype=object),
+                        **{MIX_COLUMNS[s]: counts[:, types.index(s)] for s in types}})
+    out["n_scored"] = out[[MIX_COLUMNS[s] for s in types]].sum(axis=1)
     out["share_simulated"] = out["n_simulated"] / out["n_scored"].where(out["n_scored"] > 0)
     return out
 

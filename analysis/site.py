@@ -114,6 +114,7 @@ class Page:
     source: Path | None = None  # the executed notebook or Markdown file
     markdown: str | None = None  # Markdown body, links already pointing at .html pages
     placeholder: str | None = None  # the notebook that was expected but not executed
+    note: str | None = None  # why a placeholder has no notebook (it failed; from failed.json), shown on its page
     downloads: list[Download] = field(default_factory=list)
     legend: bool = False  # the page shows simulated values: one legend at its top
 
@@ -331,16 +332,44 @@ def discover(executed_dir: Path) -> tuple[list[Page], list[Page]]:
     duplicates = sorted({s for s in stems if stems.count(s) > 1})
     if duplicates:
         raise ReportError(f"{profiles_dir}: several notebooks normalise to the same name: {duplicates}")
-    profiles = sorted((notebook_page("profile", p, downloads) for p in paths_), key=lambda p: norwegian_key(p.name))
+    profiles = [notebook_page("profile", p, downloads) for p in paths_]
+    failed = read_failed(executed_dir)
+    for entry in failed:  # a profile that failed in this build still gets a page saying so
+        stem = nfc(Path(str(entry.get("notebook", ""))).stem)
+        if entry.get("kind") == "profile" and entry.get("municipality") and stem and stem not in stems:
+            name = nfc(str(entry["municipality"]))
+            profiles.append(Page("profile", f"profiles/{stem}.html", name, None, "municipalities",
+                                 Footer(None, f"{stem}.provenance.json"), name=name,
+                                 placeholder=f"{stem}.ipynb", note=failed_note(entry)))
+    profiles.sort(key=lambda p: norwegian_key(p.name))
     others = []
     for kind, title in OTHER_NOTEBOOKS:
         path = executed_dir / f"{kind}.ipynb"
         if path.is_file():
             others.append(notebook_page(kind, path, downloads))
         else:
+            note = next((failed_note(e) for e in failed if e.get("kind") == kind), None)
             others.append(Page(kind, f"{kind}.html", title, None, kind,
-                               Footer(None, f"{kind}.provenance.json"), placeholder=f"{kind}.ipynb"))
+                               Footer(None, f"{kind}.provenance.json"), placeholder=f"{kind}.ipynb", note=note))
     return profiles, others
+
+
+def read_failed(executed_dir: Path) -> list[dict[str, Any]]:
+    """The notebooks the last build failed to execute (``failed.json``, written by ``pipeline.write_failed``)."""
+    path = executed_dir / "failed.json"
+    if not path.is_file():
+        return []
+    try:
+        entries = json.loads(path.read_text(encoding="utf-8")).get("failed", [])
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, AttributeError) as exc:
+        raise ReportError(f"{path}: cannot read the list of failed notebooks: {exc}") from exc
+    return [e for e in entries if isinstance(e, dict)]
+
+
+def failed_note(entry: dict[str, Any]) -> str:
+    """The sentence a failed notebook's page shows: what failed and where its log is."""
+    what = f"The profile of {entry['municipality']}" if entry.get("kind") == "profile" else f"The {entry.get('kind')}"
+    return f"{what} failed in this build; the log is {entry.get('log') or 'not available'}."
 
 
 # --------------------------------------------------------------------------------------------

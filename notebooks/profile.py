@@ -42,7 +42,8 @@ p = prof.provenance
 
 # %%
 display(Markdown(f"## {prof.municipality}"))
-display(HTML(present.banner(p["n_published"], p["n_city_supplied"], p["n_simulated"], prof.municipality)))
+display(HTML(present.banner(p["n_published"], p["n_city_supplied"], p["n_simulated"], prof.municipality,
+                            p["n_national_statistics"])))
 display(Markdown(
     f"**Run:** target set `{p['parameters']['target_set']}`, simulated values "
     f"{'included' if p['parameters']['include_simulated'] else 'excluded'}, seed {p['parameters']['seed']}, "
@@ -130,9 +131,10 @@ display(HTML(present.key_table(prof.trends, "trends", max_rows=40)))
 
 # %% [markdown]
 # ## Data-collection plan
-# Data points with no published or city-supplied value: those the municipality reported as not
-# reported first, then core before advanced, then those linked to more SDG targets first.
-# Simulated values count as gaps.
+# Data points with no published, city-supplied or national statistics value: those the municipality
+# reported as not reported first, then core before advanced, then those linked to more SDG targets
+# first. Simulated values count as gaps. `national_source` names the national table a connector
+# (`python -m analysis fetch`) could fill the gap from, and whether its mapping is verified.
 
 # %%
 display(HTML(present.key_table(prof.gaps, "data_gaps", max_rows=30)))

@@ -33,7 +33,8 @@ a = syn.assessment
 p = syn.provenance
 
 # %%
-display(HTML(present.banner(p["n_published"], p["n_city_supplied"], p["n_simulated"], "All municipalities")))
+display(HTML(present.banner(p["n_published"], p["n_city_supplied"], p["n_simulated"], "All municipalities",
+                            p["n_national_statistics"])))
 display(Markdown(
     f"**Run:** {len(a.municipalities)} municipalities, target set `{p['parameters']['target_set']}`, "
     f"simulated values {'included' if p['parameters']['include_simulated'] else 'excluded'}, seed "
@@ -58,6 +59,7 @@ if len(syn.parameter_differences):
 
 # %%
 fig = compare.plot_coverage(a.observations, a.catalogue, a.municipalities)
+display(HTML(present.table_html(a.mix, caption="Scored values per municipality by source type (all years)")))
 display(HTML(present.table_html(syn.overlap.sort_values("n_published", ascending=False).head(15),
                                 caption="Data points with the most published values")))
 

@@ -293,7 +293,10 @@ def test_built_table_is_valid_and_complete(built, cat, raw_published):
     table = pd.read_csv(built, encoding="utf-8", dtype={"value_text": str, "note": str})
     assert list(table.columns) == list(observations.COLUMNS)
     assert observations.validate(table, built, cat) == []
-    assert len(table) == len(raw_published) == 73
+    addendum = pd.read_csv(paths.RAW / "published_observations_addendum.csv")
+    national = pd.read_csv(paths.RAW / "national_values_found.csv")
+    assert len(raw_published) == 73 and len(addendum) == 2 and len(national) == 3
+    assert table["source_type"].value_counts().to_dict() == {"published": 75, "national_statistics": 3}
     assert table["source"].notna().all()
     assert (table["source"].str.strip() != "").all()
 
@@ -305,7 +308,8 @@ def test_build_includes_city_supplied_rows(tmp_path, cat):
     src.write_text(f"municipality,data_point_id,value,year,source\nBodø,{pct},12.5,2023,SSB\n", encoding="utf-8")
     ingest.ingest(src, cat=cat, out_dir=tmp_path / "city")
     table = pd.read_csv(build.build(out_dir=tmp_path / "p", city_dir=tmp_path / "city")["observations"])
-    assert table["source_type"].value_counts().to_dict() == {"published": 73, "city-supplied": 1}
+    assert table["source_type"].value_counts().to_dict() == {"published": 75, "national_statistics": 3,
+                                                             "city-supplied": 1}
     assert observations.validate(table, "observations.csv", cat) == []
 
 

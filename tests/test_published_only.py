@@ -40,7 +40,7 @@ def test_published_only_profile_of_a_municipality_without_data_runs_end_to_end(t
     assert nb.metadata["papermill"]["exception"] is not True
     shown = "\n".join(str(o.get("data", {}).get("text/markdown", "")) + str(o.get("data", {}).get("text/html", ""))
                       for c in nb.cells for o in c.get("outputs", []))
-    assert "Giske has a published or city-supplied value for 0 of the 112 data points" in shown
+    assert "Giske has a published, city-supplied or national statistics value for 0 of the 112 data points" in shown
     assert "No what-if for Giske" in shown
     tables = tmp_path / "tables" / "1532-giske"
     gaps = pd.read_csv(tables / "data_gaps.csv")
@@ -53,7 +53,7 @@ def test_published_only_profile_of_a_municipality_without_data_runs_end_to_end(t
 
 def test_coverage_note_counts_real_and_scored_values(published_only):
     prof = profile.build(params.load("Giske", ["include_simulated=false"]))
-    assert prof.coverage_note.startswith("Giske has a published or city-supplied value for 0 of the 112")
+    assert prof.coverage_note.startswith("Giske has a published, city-supplied or national statistics value for 0 of the 112")
     assert prof.what_if_note.startswith("No what-if for Giske")
     karmoy = profile.build(params.load("Karmøy", ["include_simulated=false"]))
     n_real = 112 - len(karmoy.gaps)

@@ -1,0 +1,98 @@
+"""Which source a baseline value comes from when several give one: the declared table ``data/raw/source_precedence.csv``.
+
+Per municipality and data point, each source type's most recent row is its statement (a later
+``not_reported`` withdraws an earlier value of the same source). The baseline is the statement
+with a value from the source of highest precedence (1 first). A *stand-in* source (simulated) is
+used only where no other source has any row, so a simulated number never overrides or fills in
+for what a real source said, ``not_reported`` included. Reorder the table (or pass another) to
+change the rule; it is validated on load.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from analysis import paths
+from analysis.errors import InputError, Problem, file_row
+from analysis.files import read_csv
+
+TABLE = paths.RAW / "source_precedence.csv"
+COLUMNS = ("source_type", "precedence", "stand_in", "description")
+
+
+def load(path: Path | None = None, source_types: tuple[str, ...] | None = None) -> pd.DataFrame:
+    """The validated precedence table: every source type once, distinct whole precedences, stand_in yes/no."""
+    from analysis.observations import SOURCE_TYPES
+
+    path = Path(path or TABLE)
+    source_types = SOURCE_TYPES if source_types is None else source_types
+    frame = read_csv(path, dtype=str, keep_default_na=False)
+    missing = [c for c in COLUMNS if c not in frame.columns]
+    if missing:
+        raise InputError.single(path, f"missing columns {missing}; expected {list(COLUMNS)}")
+    problems = []
+    for i, row in frame.iterrows():
+        if row["source_type"] not in source_types:
+            problems.append(Problem(str(path), file_row(i), "source_type",
+                                    f"'{row['source_type']}'; expected one of {list(source_types)}"))
+        if not row["precedence"].strip().isdigit():
+            problems.append(Problem(str(path), file_row(i), "precedence", f"'{row['precedence']}' is not a whole number"))
+        if row["stand_in"] not in ("yes", "no"):
+            problems.append(Problem(str(path), file_row(i), "stand_in", f"'{row['stand_in']}'; expected yes or no"))
+    for column in ("source_type", "precedence"):
+        dup = frame[column][frame[column].duplicated()]
+        for i in dup.index:
+            problems.append(Problem(str(path), file_row(i), column, f"'{frame.at[i, column]}' is listed twice"))
+    absent = sorted(set(source_types) - set(frame["source_type"]))
+    if absent:
+        problems.append(Problem(str(path), None, "source_type", f"no row for {absent}; every source type needs one"))
+    if problems:
+        raise InputError(problems)
+    out = frame.assign(precedence=frame["precedence"].astype(int), stand_in=frame["stand_in"].eq("yes"))
+    return out.sort_values("precedence", kind="mergesort").reset_index(drop=True)
+
+
+def choose(observations: pd.DataFrame, table: pd.DataFrame | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The baseline row per municipality and data point, and the other sources' values that differ from it.
+
+    Returns ``(chosen, others)``: ``chosen`` holds observation rows (index of ``observations``
+    kept); ``others`` the scored statements of non-stand-in sources that were not chosen and whose
+    value differs, with the chosen row's index in ``chosen_index``.
+    """
+    from analysis.observations import scored
+
+    table = load() if table is None else table
+    rank = dict(zip(table["source_type"], table["precedence"]))
+    stand_in = set(table.loc[table["stand_in"], "source_type"])
+    unknown = sorted(set(observations["source_type"].dropna()) - set(rank))
+    if unknown:
+        raise ValueError(f"source types {unknown} have no row in the precedence table {TABLE.name}")
+    key = ["municipality", "data_point_id"]
+    is_stand_in = observations["source_type"].isin(stand_in)
+    real_here = (~is_stand_in).groupby([observations[k] for k in key], sort=False).transform("any")
+    obs = observations[~(is_stand_in & real_here)]
+    statements = obs.sort_values("year", kind="mergesort").groupby(key + ["source_type"], sort=False).tail(1)
+    candidates = scored(statements)
+    candidates = candidates.assign(_rank=candidates["source_type"].map(rank)).sort_values(
+        ["_rank"], kind="mergesort")
+    chosen = candidates.groupby(key, sort=False).head(1)
+    rest = candidates.drop(index=chosen.index)
+    rest = rest[~rest["source_type"].isin(stand_in)]
+    if rest.empty:
+        return chosen.drop(columns="_rank"), rest.drop(columns="_rank").assign(chosen_index=pd.Series(dtype="int64"))
+    lookup = chosen.reset_index(names="chosen_index")[key + ["chosen_index", "value"]]
+    lookup = lookup.rename(columns={"value": "value_chosen"})
+    rest = rest.reset_index(names="_index").merge(lookup, on=key, how="left").set_index("_index")
+    rest.index.name = None
+    differs = (rest["value"] - rest["value_chosen"]).abs() > 1e-9 * rest["value_chosen"].abs().clip(lower=1.0)
+    return chosen.drop(columns="_rank"), rest[differs].drop(columns=["_rank", "value_chosen"])
+
+
+def describe(others: pd.DataFrame) -> pd.Series:
+    """One text per chosen row listing the other sources' values: ``national_statistics 2019: 60.8 % (source)``."""
+    if others.empty:
+        return pd.Series(dtype=object)
+    text = [f"{r.source_type} {int(r.year)}: {r.value:g} {r.unit} ({r.source})" for r in others.itertuples()]
+    return pd.Series(text, index=others.index).groupby(others["chosen_index"]).agg(" | ".join)
