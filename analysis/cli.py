@@ -241,6 +241,13 @@ def _cmd_survey_ingest(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_pdf(args: argparse.Namespace) -> int:
+    from analysis import pdf
+    written = pdf.print_profile(args.municipality, site=args.site, output=args.output)
+    print(f"wrote {written}")
+    return 0
+
+
 def _positive(text: str) -> int:
     """A whole number of at least 1 (an argparse type)."""
     try:
@@ -341,6 +348,12 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, default=None, help="output folder (default: data/processed/survey)")
     p.add_argument("--seed", type=int, default=None, help="bootstrap seed (default: the parameter seed)")
     p.set_defaults(func=_cmd_survey_ingest)
+
+    p = sub.add_parser("pdf", help="print a municipality's profile page to PDF with headless Chromium")
+    p.add_argument("municipality", help="number or name")
+    p.add_argument("--site", type=Path, default=paths.REPORTS / "site", help="the built site (default: reports/site)")
+    p.add_argument("-o", "--output", type=Path, help="PDF path (default: reports/pdf/<kommunenummer>-<slug>.pdf)")
+    p.set_defaults(func=_cmd_pdf)
 
     p = sub.add_parser("golden", help="regenerate the golden notebooks in tests/golden after an intended change")
     p.add_argument("--out", type=Path, default=paths.ROOT / "tests" / "golden")

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import base64
 import html
+import io
 import math
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -13,7 +16,7 @@ import pandas as pd
 import seaborn as sns
 from matplotlib.patches import Patch
 
-from analysis import scoring, sdg, simulate
+from analysis import palette, scoring, sdg, simulate
 from analysis.files import FIXED_TIME, atomic_folder, atomic_path, fix_zip_times, needs_neutralising, write_csv
 
 SIM_CLASS = "u4ssc-sim"
@@ -205,11 +208,15 @@ def export_tables(tables: Mapping[str, pd.DataFrame], folder: Path, workbook: st
 
 
 def plot_dimension_scores(comparison: pd.DataFrame, municipality: str) -> plt.Figure:
-    """Bars of the municipality's dimension scores with the peer range and median; hatched when mostly simulated."""
-    fig, ax = plt.subplots(figsize=(7, 3.2))
+    """Bars of the municipality's dimension scores with the peer range and median; hatched when mostly simulated.
+
+    Drawn 5.5 inches wide with 11-point text and the legend below, so that labels stay readable
+    when the page is 390 px wide.
+    """
+    fig, ax = plt.subplots(figsize=(5.5, 3.6))
     y = np.arange(len(comparison))
     sim = comparison["n_simulated"] > comparison["n_scored"] / 2
-    bars = ax.barh(y, comparison["mean_achievement"], color=sns.color_palette()[0], alpha=0.85,
+    bars = ax.barh(y, comparison["mean_achievement"], color=palette.BAND_HEX[scoring.BAND_LABELS[3]], alpha=0.85,
                    label=municipality)
     for bar, is_sim in zip(bars, sim):
         if is_sim:
@@ -218,45 +225,75 @@ def plot_dimension_scores(comparison: pd.DataFrame, municipality: str) -> plt.Fi
         if pd.isna(score):
             ax.text(1, i, band, va="center", fontsize="x-small", color="dimgrey")
     ax.hlines(y, comparison["peer_min"], comparison["peer_max"], color="black", linewidth=1.2, label="peer range")
-    ax.plot(comparison["peer_median"], y, "k|", markersize=14, label="peer median")
-    ax.set_yticks(y, comparison["dimension"])
+    ax.plot(comparison["peer_median"], y, "k|", markersize=16, markeredgewidth=2, label="peer median")
+    ax.set_yticks(y, comparison["dimension"].str.replace(" and ", "\nand ", regex=False), fontsize=11)
     ax.set_xlim(0, 100)
-    ax.set_xlabel("mean achievement of target (%)")
-    ax.set_title(y=1.0, label=f"{municipality}: dimension scores against peers")
+    ax.tick_params(axis="x", labelsize=11)
+    ax.set_xlabel("mean achievement of target (%)", fontsize=11)
+    ax.set_title(y=1.0, label=f"{municipality}: dimension scores", fontsize=12)
     handles, names = ax.get_legend_handles_labels()
     if sim.any():
         handles.append(Patch(facecolor="white", edgecolor="black", hatch=SIM_HATCH))
         names.append("mostly simulated")
-    ax.legend(handles, names, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small")
+    ax.legend(handles, names, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2, fontsize=10, frameon=False)
     fig.tight_layout()
     return fig
 
 
+def _bands(groups: pd.DataFrame) -> pd.Series:
+    """The groups' bands: ``u4ssc_band`` as scoring.aggregate set it (with 'insufficient data'), else from the score."""
+    if "u4ssc_band" in groups.columns:
+        return groups["u4ssc_band"]
+    return pd.Series(scoring.band(groups["u4ssc_score"]), index=groups.index)
+
+
+def _category_labels(own: pd.DataFrame) -> pd.Series:
+    """Category names, with the sub-dimension beside a name that occurs in several (Water and Sanitation)."""
+    repeated = own["category"].duplicated(keep=False)
+    return own["category"].where(~repeated, own["category"] + " (" + own["sub_dimension"] + ")")
+
+
 def plot_category_achievement(categories: pd.DataFrame, municipality: str) -> plt.Figure:
-    """U4SSC category scores (Σ points / 4n) for one municipality, coloured by band, hatched when mostly simulated."""
-    own = categories[categories["municipality"] == municipality].copy()
-    own["label"] = own["dimension"].str.split().str[0] + " · " + own["category"]
-    repeated = own["label"].duplicated(keep=False)  # e.g. Water and Sanitation under ICT and Infrastructure
-    own.loc[repeated, "label"] += " (" + own.loc[repeated, "sub_dimension"] + ")"
-    fig, ax = plt.subplots(figsize=(7, 0.28 * len(own) + 1.2))
-    colours = sdg.colour(scoring.points(own["u4ssc_score"]))
-    y = np.arange(len(own))
-    bars = ax.barh(y, own["u4ssc_score"].fillna(0), color=[sdg.COLOUR_HEX[c] for c in colours])
-    ax.set_yticks(y, own["label"])
+    """U4SSC category scores (Σ points / 4n) coloured by band (colour-blind safe), hatched when mostly simulated.
+
+    The band edges are drawn and labelled, a legend names the bands, and each dimension's categories
+    stand under its name. Names are written over the bars, so the bars keep the figure's width and
+    11-point text stays readable when the page is 390 px wide.
+    """
+    own = categories[categories["municipality"] == municipality].reset_index(drop=True)
+    own = own.assign(label=_category_labels(own), band=_bands(own))
+    new_dimension = own["dimension"].ne(own["dimension"].shift())
+    y = np.arange(len(own)) + new_dimension.cumsum().to_numpy()  # one row for each dimension's name
+    fig, ax = plt.subplots(figsize=(5.5, 0.3 * (len(own) + new_dimension.sum()) + 1.9))
+    bars = ax.barh(y, own["u4ssc_score"].fillna(0), height=0.8, color=[palette.band_colour(b) for b in own["band"]],
+                   edgecolor="black", linewidth=0.4)
     for bar, n_sim, n in zip(bars, own["n_simulated"], own["n_scored"]):
         if n and n_sim > n / 2:
             bar.set_hatch(SIM_HATCH)
-    for i, (label, n) in enumerate(zip(own["u4ssc_band"], own["n_scored"])):
-        if label == scoring.INSUFFICIENT or n == 0:
-            ax.text(1, i, f"{label} ({n} scored)", va="center", fontsize="x-small", color="dimgrey")
-    ax.invert_yaxis()
+    for row, r in zip(y, own.itertuples()):
+        score = (f"{r.u4ssc_score:.0f} %" if pd.notna(r.u4ssc_score)
+                 else f"{r.band} ({r.n_scored} scored)" if r.n_scored else r.band)
+        ax.text(1, row, f"{r.label}: {score}", ha="left", va="center", fontsize=10,
+                bbox={"facecolor": "white", "alpha": 0.8, "edgecolor": "none", "pad": 0.8})
+    for row, name in zip(y[new_dimension.to_numpy()] - 1, own.loc[new_dimension, "dimension"]):
+        ax.text(0, row, name, ha="left", va="center", fontsize=11, weight="bold")
+    ax.set_yticks([])
+    ax.set_ylim(y.max() + 0.6, -1.6)
     ax.set_xlim(0, 100)
-    for edge in (33, 66, 95):
-        ax.axvline(edge, color="grey", linewidth=0.6, linestyle="--")
-    ax.set_xlabel("U4SSC category score: Σ points / (4 × data points scored) (%)")
-    ax.set_title(y=1.0, label=f"{municipality}: category scores and U4SSC bands")
-    ax.legend([Patch(facecolor="white", edgecolor="black", hatch=SIM_HATCH)], ["mostly simulated"],
-              loc="lower right", fontsize="small")
+    for edge in scoring.BAND_EDGES:
+        ax.axvline(edge, color="black", linewidth=0.8, linestyle="--")
+        ax.text(edge, -1.2, f"{edge:.0f} %", ha="center", va="center", fontsize=10,
+                bbox={"facecolor": "white", "edgecolor": "none", "pad": 1})
+    ax.tick_params(axis="x", labelsize=11)
+    ax.set_xlabel("U4SSC category score: Σ points / (4 × scored) (%)", fontsize=11)
+    ax.set_title(y=1.0, label=f"{municipality}: category scores and U4SSC bands", fontsize=12)
+    handles = [Patch(facecolor=palette.band_colour(b), edgecolor="black", linewidth=0.4) for b in scoring.BAND_LABELS]
+    names = list(scoring.BAND_LABELS)
+    if (own["n_scored"].gt(0) & (own["n_simulated"] * 2 > own["n_scored"])).any():
+        handles.append(Patch(facecolor="white", edgecolor="black", hatch=SIM_HATCH))
+        names.append("mostly simulated")
+    ax.legend(handles, names, title="U4SSC band", loc="upper center", ncol=3, fontsize=10, title_fontsize=10,
+              frameon=False, bbox_to_anchor=(0.5, -0.75 / max(fig.get_figheight() - 1.9, 1.0)))
     fig.tight_layout()
     return fig
 
@@ -292,3 +329,127 @@ def plot_sdg_dashboard(goals: pd.DataFrame, municipality: str) -> plt.Figure:
     ax.legend(handles, names, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=4, fontsize="x-small", frameon=False)
     fig.tight_layout()
     return fig
+
+
+def _empty(column: pd.Series) -> bool:
+    """A column with nothing to show (all missing or blank)."""
+    return bool(column.isna().all() or column.astype(str).str.strip().isin(["", "<NA>", "nan", "None"]).all())
+
+
+def _cell(value: object, decimals: int, lang: str) -> tuple[str, bool]:
+    """A cell's text in ``lang`` and whether it is a number (right-aligned)."""
+    from analysis import i18n
+
+    numeric = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_))
+    if not numeric or lang == "en" or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+        return number(value, decimals), numeric
+    return i18n.number(float(value), lang, decimals), True
+
+
+def key_table(frame: pd.DataFrame, kind: str, lang: str = "en", caption: str | None = None,
+              max_rows: int | None = None, legend: bool = False) -> str:
+    """A profile table's key columns (analysis.labels) with human labels, units and per-column rounding.
+
+    Rows resting on simulated values (and real values scored against goalposts from simulated peers,
+    with a dagger) are marked from the whole frame, before columns are dropped;
+    key columns with nothing in them are left out; the other columns are named behind a toggle
+    (they are in the downloads). The table scrolls sideways inside its box on a narrow screen. The
+    simulated legend is the page's (analysis.report adds one per page); ``legend`` adds one here too.
+    """
+    from analysis import i18n, labels
+
+    marked, gp_marked = rests_on_simulated(frame), goalposts_simulated(frame)
+    columns = [c for c in labels.key_columns(kind, list(frame.columns)) if not _empty(frame[c])]
+    mark_at = next((columns.index(c) for c in ("achievement", "target", "value") if c in columns), 0)
+    rest = [c for c in frame.columns if c not in columns]
+    shown = frame.head(max_rows) if max_rows else frame
+    parts = ['<div class="u4ssc-table-wrap" style="overflow-x:auto">', f'<table class="{TABLE_CLASS}">']
+    if caption:
+        parts.append(f"<caption>{html.escape(caption)}</caption>")
+    parts.append("<thead><tr>" + "".join(f'<th scope="col">{html.escape(labels.label(c, lang))}</th>'
+                                         for c in columns) + "</tr></thead><tbody>")
+    places = [labels.decimals(c) for c in columns]
+    for i, row in zip(shown.index, shown[columns].itertuples(index=False)):
+        cls = (f' class="{SIM_CLASS}" title="simulated value"' if marked[i]
+               else f' class="{GP_SIM_CLASS}" title="{GP_SIM_TITLE}"' if gp_marked[i] else "")
+        cells = []
+        for j, (value, d) in enumerate(zip(row, places)):
+            text, numeric = _cell(value, d, lang)
+            align = ' style="text-align:right"' if numeric else ""
+            dagger = f'<sup class="{GP_SIM_CLASS}">{GP_SIM_MARK}</sup>' if gp_marked[i] and j == mark_at else ""
+            cells.append(f"<td{align}>{html.escape(text)}{dagger}</td>")
+        parts.append(f"<tr{cls}>{''.join(cells)}</tr>")
+    parts.append("</tbody></table></div>")
+    if legend and marked.loc[shown.index].any():
+        parts.append(f'<p class="u4ssc-legend"><span class="{SIM_CLASS}">'
+                     f'{html.escape(i18n.message("table.legend", lang))}</span></p>')
+    if max_rows and len(frame) > max_rows:
+        parts.append(f"<p>{html.escape(i18n.message('table.more_rows', lang, n=len(frame) - max_rows))}</p>")
+    if rest:
+        names = html.escape(", ".join(labels.label(c, lang) for c in rest))
+        parts.append(f"<details><summary>{html.escape(i18n.message('table.other_columns', lang, n=len(rest)))}"
+                     f"</summary><p>{names}</p></details>")
+    return "\n".join(parts)
+
+
+@dataclass(frozen=True)
+class DescribedFigure:
+    """A drawn figure as an image with real alternative text and a caption stating its finding."""
+
+    png: bytes
+    alt: str
+    caption: str
+
+    def _repr_html_(self) -> str:
+        data = base64.b64encode(self.png).decode("ascii")
+        return (f'<figure class="u4ssc-figure"><img src="data:image/png;base64,{data}" alt="{html.escape(self.alt)}" '
+                f'style="max-width:100%;height:auto"><figcaption>{html.escape(self.caption)}</figcaption></figure>')
+
+
+def described(fig: plt.Figure, alt: str, caption: str, dpi: int = 110) -> DescribedFigure:
+    """The figure as PNG with its alternative text and caption; the figure is closed (it is shown only once)."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight", metadata={"Software": None})
+    plt.close(fig)
+    return DescribedFigure(buffer.getvalue(), alt, caption)
+
+
+def _pct(x: float) -> str:
+    return f"{number(x, 0)} %"
+
+
+def dimension_finding(comparison: pd.DataFrame, municipality: str) -> tuple[str, str]:
+    """(alt text, caption) of the dimension chart: every bar in words; highest, lowest, those below the peer median."""
+    rows = comparison.dropna(subset=["mean_achievement"]).sort_values(["mean_achievement", "dimension"],
+                                                                      ascending=[False, True], kind="mergesort")
+    alt = (f"Horizontal bar chart of {municipality}'s mean achievement of target per dimension (0–100 %), with the "
+           "peer range and median: " + "; ".join(
+               f"{r.dimension} {_pct(r.mean_achievement)} (peers {_pct(r.peer_min)}–{_pct(r.peer_max)}, median "
+               f"{_pct(r.peer_median)})" for r in comparison.itertuples()) + ".")
+    if rows.empty:
+        return alt, f"{municipality} has no scored dimension."
+    best, worst = rows.iloc[0], rows.iloc[-1]
+    below = [r.dimension for r in rows.itertuples() if r.mean_achievement < r.peer_median]
+    caption = (f"{municipality} does best in {best['dimension']} ({_pct(best['mean_achievement'])}) and least well in "
+               f"{worst['dimension']} ({_pct(worst['mean_achievement'])}); "
+               + (f"below the peer median in {', '.join(below)}." if below else "at or above the peer median in every "
+                                                                               "dimension."))
+    return alt, caption
+
+
+def category_finding(categories: pd.DataFrame, municipality: str) -> tuple[str, str]:
+    """(alt text, caption) of the category chart: every category's score and band; the count per band and the lowest."""
+    own = categories[categories["municipality"] == municipality].reset_index(drop=True)
+    own = own.assign(label=_category_labels(own), band=_bands(own))
+    alt = ("Horizontal bar chart of the U4SSC score of each category, coloured by band, with band edges at 33, 66 and "
+           "95 %: " + "; ".join(f"{r.label} {_pct(r.u4ssc_score)} ({r.band})" if pd.notna(r.u4ssc_score)
+                                 else f"{r.label} {r.band}" for r in own.itertuples()) + ".")
+    scored = own[own["u4ssc_score"].notna()]
+    if scored.empty:
+        return alt, f"{municipality} has no scored category."
+    counts = scored["band"].value_counts()
+    lowest = scored.sort_values(["u4ssc_score", "label"], kind="mergesort").iloc[0]
+    caption = (f"{municipality}'s {len(scored)} scored categories by U4SSC band: "
+               + ", ".join(f"{int(counts.get(b, 0))} in {b}" for b in reversed(scoring.BAND_LABELS))
+               + f"; the lowest is {lowest['label']} ({_pct(lowest['u4ssc_score'])}).")
+    return alt, caption

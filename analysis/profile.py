@@ -253,7 +253,7 @@ def build(values: dict[str, Any] | None = None, output_dir: Path | None = None,
     package, never scraped from cells.
     """
     from analysis import assess as assess_module
-    from analysis import invest, params, recommend
+    from analysis import invest, params, recommend, summary
     from analysis import municipalities as panel_module
 
     values = params.given(values, municipality)
@@ -293,6 +293,7 @@ def build(values: dict[str, Any] | None = None, output_dir: Path | None = None,
     prof.provenance.update(kommunenummer=entity.kommunenummer, slug=entity.slug, overrides=params.overrides(values))
     index = prof.overall["index"].iloc[0]
     prof.provenance["overall_index"] = None if pd.isna(index) else round(float(index), 6)
+    prof.provenance["headline"] = summary.from_profile(prof).headline()  # the index page's line for it
     prof.tables = {"baseline": prof.baseline, "overall": prof.overall, "dimensions": prof.dimensions,
                    "categories": prof.categories,
                    "sdg_goals": prof.sdg_goals, "trends": prof.trends, "data_gaps": prof.gaps,

@@ -28,7 +28,7 @@ output_dir = "reports/executed"
 # %% tags=["remove-cell"]
 from IPython.display import HTML, Markdown, display
 
-from analysis import invest, present, profile
+from analysis import invest, present, profile, summary
 
 prof = profile.build(values, output_dir or None, municipality=municipality)
 p = prof.provenance
@@ -53,6 +53,10 @@ display(Markdown(
     f"Overrides: {', '.join(f'`{o}`' for o in p['overrides']) if p['overrides'] else 'none (default parameters)'}."))
 display(Markdown(f"**Coverage:** {prof.coverage_note}"))
 
+# %%
+# NBVAL_CHECK_OUTPUT
+summary.bilingual(prof)  # the executive summary (analysis/summary.py), with its Norwegian text behind a toggle
+
 # %% [markdown]
 # ## Dimension scores against peers
 # Mean achievement of target per dimension (a continuous 0–100 score), with the U4SSC score
@@ -61,10 +65,11 @@ display(Markdown(f"**Coverage:** {prof.coverage_note}"))
 
 # %%
 # NBVAL_CHECK_OUTPUT
-display(HTML(present.table_html(prof.dimensions, decimals=1)))
+display(HTML(present.key_table(prof.dimensions, "dimensions")))
 
 # %%
-fig = present.plot_dimension_scores(prof.dimensions, prof.municipality)
+present.described(present.plot_dimension_scores(prof.dimensions, prof.municipality),
+                  *present.dimension_finding(prof.dimensions, prof.municipality))
 
 # %% [markdown]
 # ## Overall index
@@ -78,10 +83,12 @@ display(HTML(present.table_html(prof.overall, decimals=1)))
 
 # %% [markdown]
 # ## Category scores
-# U4SSC category scores coloured by band; hatched bars rest mostly on simulated values.
+# U4SSC category scores coloured by band (colour-blind-safe colours, band edges marked); hatched
+# bars rest mostly on simulated values.
 
 # %%
-fig = present.plot_category_achievement(prof.categories, prof.municipality)
+present.described(present.plot_category_achievement(prof.categories, prof.municipality),
+                  *present.category_finding(prof.categories, prof.municipality))
 
 # %% [markdown]
 # ## Strengths and weaknesses
@@ -89,10 +96,8 @@ fig = present.plot_category_achievement(prof.categories, prof.municipality)
 # focus on data points in the 0–33 % and 33–66 % bands.
 
 # %%
-columns = ["data_point_id", "data_point_name", "value", "registry_unit", "target", "achievement", "band", "source_type",
-           "goalposts_from_simulated"]
-display(HTML(present.table_html(prof.strengths[columns], caption="Strengths")))
-display(HTML(present.table_html(prof.weaknesses[columns], caption="Weaknesses")))
+display(HTML(present.key_table(prof.strengths, "data_points", caption="Strengths")))
+display(HTML(present.key_table(prof.weaknesses, "data_points", caption="Weaknesses")))
 
 # %% [markdown]
 # ## SDG dashboard
@@ -112,7 +117,7 @@ display(HTML(present.table_html(prof.sdg_goals.drop(columns="municipality"), dec
 
 # %%
 # NBVAL_CHECK_OUTPUT
-display(HTML(present.table_html(prof.baseline, decimals=2)))
+display(HTML(present.key_table(prof.baseline, "baseline")))
 
 # %% [markdown]
 # ## Trends
@@ -122,7 +127,7 @@ display(HTML(present.table_html(prof.baseline, decimals=2)))
 # target counts as reached. Rows resting on a simulated year are marked as simulated.
 
 # %%
-display(HTML(present.table_html(prof.trends, decimals=2, max_rows=40)))
+display(HTML(present.key_table(prof.trends, "trends", max_rows=40)))
 
 # %% [markdown]
 # ## Data-collection plan
@@ -132,7 +137,7 @@ display(HTML(present.table_html(prof.trends, decimals=2, max_rows=40)))
 # (`python -m analysis fetch`) could fill the gap from, and whether its mapping is verified.
 
 # %%
-display(HTML(present.table_html(prof.gaps, max_rows=30)))
+display(HTML(present.key_table(prof.gaps, "data_gaps", max_rows=30)))
 
 # %% [markdown]
 # ## Investment and innovation opportunities
@@ -147,7 +152,7 @@ display(HTML(present.table_html(prof.gaps, max_rows=30)))
 
 # %%
 # NBVAL_CHECK_OUTPUT
-display(HTML(present.table_html(invest.cards(prof.opportunities), decimals=2)))
+display(HTML(present.key_table(invest.cards(prof.opportunities), "opportunities")))
 
 # %% [markdown]
 # What would change if the top opportunity closed its gaps to target:
@@ -156,7 +161,7 @@ display(HTML(present.table_html(invest.cards(prof.opportunities), decimals=2)))
 if prof.what_if_note:
     display(Markdown(prof.what_if_note))
 else:
-    display(HTML(present.table_html(prof.what_if, decimals=1)))
+    display(HTML(present.key_table(prof.what_if, "what_if")))
 
 # %% [markdown]
 # ## Recommendations
@@ -166,7 +171,7 @@ else:
 # and a cost class.
 
 # %%
-display(HTML(present.table_html(prof.recommendations.drop(columns="rule"))))
+display(HTML(present.key_table(prof.recommendations, "recommendations")))
 
 # %% [markdown]
 # ## Downloads
