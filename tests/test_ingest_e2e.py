@@ -220,10 +220,12 @@ def test_officer_values_arrive_intact_in_html_and_downloads(ingested, overrides)
         assert down["value_text"] == entry["value_text"], (dp, down)
         assert down["source"] == entry["source"]
         assert down["verified"] == "True", (dp, down)
-        # styled as simulated only where its goalposts rest on simulated values (never in a published-only run)
-        assert (present.SIM_CLASS in shown["_class"]) == (down["rests_on_simulated"] == "True"), (dp, down)
+        # a city-supplied value is never styled as simulated; goalposts derived from simulated peers get their
+        # own, smaller mark (never in a published-only run, where no value is simulated)
+        assert present.SIM_CLASS not in shown["_class"], (dp, shown)
+        assert (present.GP_SIM_CLASS in shown["_class"]) == (down["goalposts_from_simulated"] == "True"), (dp, down)
         if overrides:
-            assert down["rests_on_simulated"] in ("False", ""), (dp, down)
+            assert down["goalposts_from_simulated"] in ("False", ""), (dp, down)
         if entry["expected"] is None:
             assert shown["value"] == "–" and down["value"] == ""
         else:
