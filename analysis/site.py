@@ -470,6 +470,12 @@ def _count(provenance: dict[str, Any] | None, key: str) -> str:
     return str(provenance[key])
 
 
+def _headline(provenance: dict[str, Any] | None, name: str) -> str:
+    """The profile's one-line result (``analysis.summary``), without the municipality's name it starts with."""
+    text = str((provenance or {}).get("headline") or "")
+    return text.removeprefix(f"{name}: ")
+
+
 def index_rows(profiles: list[Page]) -> list[dict[str, Any]]:
     """One row of the home page's table per profile."""
     rows = []
@@ -479,7 +485,9 @@ def index_rows(profiles: list[Page]) -> list[dict[str, Any]]:
         rows.append({
             "name": p.name, "href": p.href, "mostly_simulated": mostly,
             "n_published": _count(prov, "n_published"), "n_city_supplied": _count(prov, "n_city_supplied"),
+            "n_national_statistics": _count(prov, "n_national_statistics"),
             "n_simulated": _count(prov, "n_simulated"), "n_downloads": len(p.downloads),
+            "headline": _headline(prov, p.name), "note": p.note,
         })
     return rows
 
