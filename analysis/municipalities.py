@@ -510,8 +510,8 @@ def attribute(names: "pd.Series", years: "pd.Series", file: str, rows: "pd.Serie
         got = cache[key]
         if got is None:
             got = (None, None, None, None)
-        for column, value in zip(out, got):
-            out[column].append(value)
+        for name_of_column, value in zip(out, got):
+            out[name_of_column].append(value)
     if problems:
         raise InputError(problems)
     return pd.DataFrame(out, index=names.index)

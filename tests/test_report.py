@@ -76,6 +76,7 @@ def provenance(municipality: str | None, *, mostly: bool, **extra) -> dict:
         "n_city_supplied": 10,
         "n_simulated": 3 if not mostly else 60,
         "mostly_simulated": mostly,
+        "headline": f"{municipality}: 61% overall (33–66 %)",
         **extra,
     }
 
@@ -198,8 +199,8 @@ def test_index_lists_municipalities_with_counts_and_flags(site):
                       text, re.S)
     assert bærum, "Bærum's row"
     cells = re.findall(r"<td[^>]*>(.*?)</td>", bærum.group(1), re.S)
-    assert cells[:3] == ["40", "10", "3"]
-    assert "mostly real data" in cells[3]
+    assert cells[:5] == ["61% overall (33–66 %)", "40", "10", "—", "3"]  # headline, then the counts by source
+    assert "mostly real data" in cells[5]
     ålesund = re.search(r"%C3%85lesund.html\">Ålesund</a></th>(.*?)</tr>", text, re.S).group(1)
     assert "mostly simulated" in ålesund
     tromsø = re.search(r"Troms%C3%B8.html\">Tromsø</a></th>(.*?)</tr>", text, re.S).group(1)
