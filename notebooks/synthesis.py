@@ -83,7 +83,6 @@ for caption, frame in (("Group tests per data point on real values", syn.real_gr
         display(HTML(present.table_html(tested.sort_values("q"), decimals=3, caption=caption)))
 
 # %% [markdown]
-# ---
 # ## Demonstrations of the methods (not findings)
 # **Everything from here to the rankings rests mostly on simulated values.** The simulator has no
 # county effect, so a county test on simulated cells tests a null that is true by construction: a
@@ -167,7 +166,6 @@ display(HTML(present.table_html(syn.bootstrap, decimals=1)))
 fig = compare.plot_dendrogram(syn.clusters)
 
 # %% [markdown]
-# ---
 # ## Rankings with uncertainty
 # A Monte Carlo over the construction choices (target set, outlier treatment, normalisation,
 # missing-data treatment, aggregation, dimension weights ±25 %) gives each municipality's median

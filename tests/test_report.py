@@ -14,7 +14,7 @@ from urllib.parse import unquote, urlsplit
 import nbformat
 import pytest
 
-from analysis import quarto, report, site as site_model
+from analysis import paths, quarto, report, site as site_model
 
 EVIL = "<script>alert(1)</script> & Ærø"
 EVIL_NOTE = '<b>bold</b> <img src=x onerror="alert(2)"> & more'
@@ -503,3 +503,14 @@ def test_quarto_site_passes_in_chromium_offline(quarto_checkout, tmp_path):
     assert {"index.html", "profiles/Ålesund.html", "docs/targets.html", "tutorial.html"} <= {p.path for p in result.pages}
     assert "tables/Ålesund/kpis.csv" in result.resources_checked
     assert len(result.screenshots) == 4
+
+
+def test_no_notebook_markdown_cell_starts_with_a_yaml_fence():
+    """Quarto reads a Markdown cell that opens with '---' as YAML front matter (a rule there broke the real render)."""
+    import jupytext
+
+    for source in sorted((paths.ROOT / "notebooks").glob("*.py")):
+        nb = jupytext.read(source)
+        for cell in nb.cells:
+            if cell.cell_type == "markdown":
+                assert not cell.source.lstrip().startswith("---"), (source.name, cell.source[:60])
