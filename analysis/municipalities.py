@@ -42,8 +42,6 @@ if TYPE_CHECKING:
 
 MAX_NAME_LENGTH = 100
 """Longest municipality name or number text accepted from an input (the longest official name has 34 characters)."""
-CURRENT = "current"
-"""Period key of today's municipalities."""
 _TRANSLIT = str.maketrans({"æ": "ae", "ø": "o", "å": "a", "Æ": "ae", "Ø": "o", "Å": "a"})
 _NUMBER = re.compile(r"^\d{3,4}$")
 

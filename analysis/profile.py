@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
 import subprocess
@@ -261,8 +260,7 @@ def build(values: dict[str, Any] | None = None, output_dir: Path | None = None,
         raise InputError.single("parameters", "a profile needs a municipality", column="municipality", label="key")
     entity = panel_module.registry().entity(values["municipality"])
     panel = panel_module.load(values["panel"])
-    a = assess_module.stage(values)
-    a = dataclasses.replace(a, params=values)
+    a = assess_module.stage(values)  # carries these values as its parameters
     name = entity.label
     if name not in a.municipalities:
         raise InputError.single("parameters", f"{name} ({entity.kommunenummer}) is not in the panel "
