@@ -57,7 +57,7 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
     result = ingest.ingest(args.file, out_dir=args.out, accept_partial=args.accept_partial)
     print(f"{args.file}: accepted {len(result.accepted)} rows, skipped {result.skipped_empty} rows "
           f"with no value, rejected {len({p.row for p in result.problems})} rows, replaced {result.replaced} rows "
-          f"of earlier ingests")
+          f"of earlier ingests; {len(result.budget)} budget rows")
     for problem in result.problems:
         print(f"  rejected: {problem}")
     for warning in result.warnings:

@@ -31,7 +31,7 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Font, PatternFill
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from analysis import catalogue, municipalities, observations, paths
+from analysis import budget, catalogue, municipalities, observations, paths
 from analysis.errors import InputError, Problem, file_row
 from analysis.files import atomic_path, read_csv, write_csv
 
@@ -97,6 +97,8 @@ class IngestResult:
     """Rows of earlier ingests (same municipality, data point and year) that this ingest replaced."""
     warnings: list[Problem] = field(default_factory=list)
     """Plausibility warnings: kept in the accepted rows' notes, they do not block."""
+    budget: pd.DataFrame = field(default_factory=pd.DataFrame)
+    """Accepted rows of the sheet 'budget' (analysis.budget), stored under ``<out_dir>/budget/``."""
 
 
 # --- the template -------------------------------------------------------------------------------
@@ -132,6 +134,7 @@ def write_template(municipality: str, target: Path, cat: pd.DataFrame | None = N
     ws.freeze_panes = "C2"
     _about_sheet(wb.create_sheet("about"), municipality)
     _units_sheet(wb.create_sheet("units"), cat)
+    budget.write_sheet(wb, municipality)
     with atomic_path(target) as tmp:
         wb.save(tmp)
     return Path(target)
@@ -198,6 +201,7 @@ def _about_sheet(about, municipality: str) -> None:
         *[[f"  {level}", text] for level, text in observations.QUALITY_LEVELS.items()],
         ["verified", "Yes if a third party (e.g. the ITU verifiers) verified the value, No if not."],
         ["comment", "Anything a reader should know about the value."],
+        *budget.about_rows(),
     ]
     for row in rows:
         about.append(row)
@@ -702,6 +706,8 @@ def ingest(path: Path, cat: pd.DataFrame | None = None, out_dir: Path | None = N
     bad |= {index_of[p.row] for p in checks if p.row in index_of}
     order = {c: n for n, c in enumerate(table.frame.columns)}
     problems.sort(key=lambda p: (p.row or 0, order.get(p.column, len(order))))
+    budget_rows, budget_problems = _budget_sheet(path)
+    problems += budget_problems
     if problems and not accept_partial:
         raise InputError(problems)
     accepted = tidy_frame.drop(index=[i for i in bad if i in tidy_frame.index])
@@ -714,7 +720,15 @@ def ingest(path: Path, cat: pd.DataFrame | None = None, out_dir: Path | None = N
         merged, n = merge_with_existing(part, target, cat)
         replaced += n
         written.append(write_csv(merged, target))
-    return IngestResult(accepted, skipped, problems, written, replaced, warnings)
+    written += budget.store(budget_rows, out_dir)
+    return IngestResult(accepted, skipped, problems, written, replaced, warnings, budget_rows)
+
+
+def _budget_sheet(path: Path) -> tuple[pd.DataFrame, list[Problem]]:
+    """The accepted rows and problems of a workbook's sheet 'budget' (none for a CSV or a workbook without it)."""
+    if path.suffix.lower() not in (".xlsx", ".xlsm"):
+        return pd.DataFrame(columns=list(budget.STORED)), []
+    return budget.read_sheet(path)
 
 
 def _attribute(frame: pd.DataFrame, path: Path, rows: pd.Series, problems: list[Problem], bad: set) -> pd.DataFrame:

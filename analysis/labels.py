@@ -33,6 +33,8 @@ KEY_COLUMNS: dict[str, list[str]] = {
                 "mean_achievement_before", "mean_achievement_after", "mean_achievement_change",
                 "n_data_points_closed"],
     "recommendations": ["number", "kind", "recommendation", "owner", "horizon", "cost_class", "rests_on"],
+    "budget": ["sdg_goal", "spending_share", "gap", "alignment", "spending_nok", "functions", "n_scored",
+               "n_simulated", "source_type"],
 }
 
 

@@ -33,7 +33,7 @@ def data_sha256(files: list[Path] | None = None) -> str:
     if files is None:
         from analysis.national import snapshot
         files = sorted(paths.RAW.glob("*.csv")) + sorted(paths.CITY_SUPPLIED.glob("*.csv")) \
-            + snapshot.files()
+            + sorted((paths.CITY_SUPPLIED / "budget").glob("*.csv")) + snapshot.files()
     digest = hashlib.sha256()
     for file in files:
         digest.update(file.name.encode("utf-8"))
@@ -221,6 +221,8 @@ class Profile:
     recommendations: pd.DataFrame
     what_if_note: str = ""
     coverage_note: str = ""
+    budget: Any = None
+    """The budget alignment (analysis.budget.Alignment)."""
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
 
 
@@ -240,6 +242,17 @@ def joint_programmes(a: Assessment, values: dict[str, Any], themes: pd.DataFrame
         _JOINT.clear()
         _JOINT[key] = invest.joint_programmes(a, themes=themes)
     return _JOINT[key]
+
+
+def budget_alignment(a: Assessment, name: str, values: dict[str, Any]):
+    """The municipality's budget (its latest supplied year, else simulated when allowed) against its SDG goals."""
+    from analysis import budget
+
+    functions = budget.load_functions()
+    chosen = budget.for_municipality(budget.load_supplied(functions=functions), name, values["include_simulated"],
+                                     max(values["years"]), values["seed"], functions)
+    goals = a.sdg_goals[a.sdg_goals["municipality"] == name]
+    return budget.build(goals, chosen, name)
 
 
 def build(values: dict[str, Any] | None = None, output_dir: Path | None = None,
@@ -286,6 +299,7 @@ def build(values: dict[str, Any] | None = None, output_dir: Path | None = None,
         recommendations=recommend.recommendations(a, name, opportunities, themes, gaps=gaps,
                                                   joint=joint_programmes(a, values, themes)),
     )
+    prof.budget = budget_alignment(a, name, values)
     prof.what_if_note = prof.what_if.attrs.get("reason", "")
     prof.coverage_note = coverage_note(prof)
     prof.provenance.update(kommunenummer=entity.kommunenummer, slug=entity.slug, overrides=params.overrides(values))
@@ -296,7 +310,7 @@ def build(values: dict[str, Any] | None = None, output_dir: Path | None = None,
                    "categories": prof.categories,
                    "sdg_goals": prof.sdg_goals, "trends": prof.trends, "data_gaps": prof.gaps,
                    "opportunities": prof.opportunities, "what_if": prof.what_if,
-                   "recommendations": prof.recommendations}
+                   "recommendations": prof.recommendations, "budget_alignment": prof.budget.table}
     if output_dir is not None:
         write_outputs(prof, paths.from_root(output_dir))
     return prof

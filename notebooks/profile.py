@@ -174,5 +174,16 @@ else:
 display(HTML(present.key_table(prof.recommendations, "recommendations")))
 
 # %% [markdown]
+# ## Budget alignment
+# Net operating expenditure per KOSTRA function (the sheet 'budget' of the city template), spread
+# over SDG goals by the cited mapping `data/raw/budget_function_map.csv` (docs/budget.md), against
+# the gap per goal (100 − its mean achievement of target). Goals above the median gap with a share at
+# or below the median share have a large gap and little spending; the reverse corner is named too.
+# Without a supplied budget the demonstration simulates one, marked as such.
+
+# %%
+prof.budget
+
+# %% [markdown]
 # ## Downloads
 # Every table above is written as CSV and as one Excel workbook under `tables/<municipality>/`.

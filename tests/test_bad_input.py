@@ -430,6 +430,56 @@ CITY_CASES = [
 ]
 
 
+BUDGET_HEADER = ["municipality", "function_code", "year", "net_operating_expenditure_nok", "source"]
+
+
+def budget_row(**changes: object) -> list[object]:
+    row = dict(zip(BUDGET_HEADER, ["Bærum", 202, 2020, 1_234_567_000, "Bærum kommune, årsregnskap 2020 s. 12"]))
+    row.update(changes)
+    return [row[c] for c in BUDGET_HEADER]
+
+
+def budget_workbook(*rows: list[object], header: list[str] = BUDGET_HEADER) -> bytes:
+    """A filled template: one good value in the sheet 'data' and ``rows`` in the sheet 'budget'."""
+    wb = Workbook()
+    wb.active.title = "data"
+    for row in ([HEADER, good_row()]):
+        wb.active.append(row)
+    ws = wb.create_sheet("budget")
+    for row in (header, *rows):
+        ws.append(row)
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+AMOUNT_COLUMN = "column 'net_operating_expenditure_nok'"
+CITY_CASES += [CityCase(id, content, name="Bærum.xlsx", expect=("sheet 'budget'", *expect)) for id, content, expect in [
+    ("budget-negative-amount", lambda: budget_workbook(budget_row(net_operating_expenditure_nok=-5000)),
+     ("row 2", AMOUNT_COLUMN, "negative")),
+    ("budget-text-amount", lambda: budget_workbook(budget_row(net_operating_expenditure_nok="a lot")),
+     ("row 2", AMOUNT_COLUMN, "not an amount")),
+    ("budget-nan-amount", lambda: budget_workbook(budget_row(net_operating_expenditure_nok="nan")),
+     ("row 2", AMOUNT_COLUMN)),
+    ("budget-formula-amount", lambda: budget_workbook(budget_row(net_operating_expenditure_nok="=1000+2000")),
+     ("row 2", AMOUNT_COLUMN, "formula")),
+    ("budget-unknown-function", lambda: budget_workbook(budget_row(function_code=999)),
+     ("row 2", "column 'function_code'", "'999' is not a KOSTRA function code")),
+    ("budget-function-text", lambda: budget_workbook(budget_row(function_code="skole")),
+     ("row 2", "column 'function_code'")),
+    ("budget-year-outside-data", lambda: budget_workbook(budget_row(year=2035)),
+     ("row 2", "column 'year'", "outside the years of the data")),
+    ("budget-year-text", lambda: budget_workbook(budget_row(year="i fjor")), ("row 2", "column 'year'")),
+    ("budget-duplicate", lambda: budget_workbook(budget_row(), budget_row(net_operating_expenditure_nok=1)),
+     ("row 3", "column 'function_code'", "already given in row 2")),
+    ("budget-empty-source", lambda: budget_workbook(budget_row(source=None)), ("row 2", "column 'source'")),
+    ("budget-unknown-municipality", lambda: budget_workbook(budget_row(municipality="Atlantis")),
+     ("row 2", "column 'municipality'")),
+    ("budget-missing-column", lambda: budget_workbook(budget_row()[:4], header=BUDGET_HEADER[:4]),
+     ("missing columns", "source")),
+]]
+
+
 @pytest.mark.parametrize("case", [c.param() for c in CITY_CASES])
 def test_bad_city_file(case, project, tmp_path, capsys, repository_inputs):
     path = tmp_path / "incoming" / case.name
