@@ -202,16 +202,16 @@ def outside_norway_note(entity: Any, city: Any, values: dict[str, Any], peers: l
     """What a profile of a city outside Norway rests on, and which of the Norwegian facts do not apply to it."""
     from analysis import cities
 
-    by = values["peer_group"]["by"]
-    peer_text = {"all": f"all {len(peers)} municipalities and cities of this run",
-                 "county": f"all {len(peers)} municipalities and cities of this run (it has no county, so "
-                           "`peer_group.by: county` compares it with everyone)",
-                 "list": f"the {len(peers)} of the peer list and itself"}[by]
+    others = len(peers) - 1
+    peer_text = {"all": f"the {others} other municipalities of this run",
+                 "county": f"the {others} other municipalities of this run (it has no county, so "
+                           "`peer_group.by: county` compares it with all of them)",
+                 "list": f"the {others} of its peer list (`peer_group.members`)"}[values["peer_group"]["by"]]
     text = (f" {entity.label} ({entity.kommunenummer}; {cities.facts(city)}) is a city outside Norway, registered "
-            f"in `{cities.FILE_NAME}` (source: {city.source}). Its peers are {peer_text}: the Norwegian panel "
-            f"`{values['panel']}`, not cities of its own country. Not applicable to it: county, kommunenummer "
-            f"and municipality history (Statistics Norway's classification), and Statistics Norway's national "
-            f"statistics (no national-statistics values; no national source in the data-collection plan).")
+            f"in `data/external/city_supplied/{cities.FILE_NAME}` (source: {city.source}). It is assessed with the "
+            f"Norwegian panel `{values['panel']}` under the same targets; its peers are {peer_text}. Not applicable to it: county, kommunenummer and municipality history "
+            f"(Statistics Norway's classification), and Statistics Norway's national statistics (no "
+            f"national-statistics values; no national source in the data-collection plan).")
     if values["target_set"] != "default":
         text += (f" The targets of target set `{values['target_set']}` are applied to it as to the panel; a "
                  f"Norwegian national target is a Norwegian policy goal, not one of {entity.label}'s.")
