@@ -317,8 +317,9 @@ def build(values: dict[str, Any] | None = None, output_dir: Path | None = None,
     if entity.foreign:
         prof.coverage_note += outside_norway_note(entity, panel_module.registry().cities[entity.kommunenummer],
                                                   values, group)
-    prof.provenance.update(kommunenummer=entity.kommunenummer, slug=entity.slug, overrides=params.overrides(values),
-                           country=entity.country)
+    identity = {"city_id": entity.kommunenummer, "country": entity.country} if entity.foreign else {
+        "kommunenummer": entity.kommunenummer}  # a city outside Norway has no kommunenummer
+    prof.provenance.update(**identity, slug=entity.slug, overrides=params.overrides(values))
     index = prof.overall["index"].iloc[0]
     prof.provenance["overall_index"] = None if pd.isna(index) else round(float(index), 6)
     prof.provenance["headline"] = summary.from_profile(prof).headline()  # the index page's line for it

@@ -75,7 +75,8 @@ def test_profile_shows_the_city_supplied_values_and_what_does_not_apply(malmo):
     assert "Malmö (SE-1280; Sweden, national code 1280) is a city outside Norway" in text
     assert "Not applicable to it: county, kommunenummer" in text
     provenance = json.loads((notebook.parent / f"{SLUG}.provenance.json").read_text(encoding="utf-8"))
-    assert (provenance["municipality"], provenance["kommunenummer"], provenance["country"]) == (CITY, CITY_ID, "SE")
+    assert (provenance["municipality"], provenance["city_id"], provenance["country"]) == (CITY, CITY_ID, "SE")
+    assert "kommunenummer" not in provenance  # a city outside Norway has none
     assert provenance["n_national_statistics"] == 0
     page = repo / "reports" / "site" / "profiles" / f"{SLUG}.html"  # an ASCII URL, the name as written on the page
     html = page.read_text(encoding="utf-8")
