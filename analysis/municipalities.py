@@ -46,6 +46,8 @@ from analysis.errors import InputError
 if TYPE_CHECKING:
     import pandas as pd
 
+    from analysis.cities import City
+
 MAX_NAME_LENGTH = 100
 """Longest municipality name or number text accepted from an input (the longest official name has 34 characters)."""
 _TRANSLIT = str.maketrans({"æ": "ae", "ø": "o", "å": "a", "Æ": "ae", "Ø": "o", "Å": "a"})
@@ -166,7 +168,7 @@ class Registry:
     entities: list[Entity]
     changes: list[Change]
     foreign: list[Entity] = field(default_factory=list)
-    cities: dict[str, "object"] = field(default_factory=dict)
+    cities: dict[str, City] = field(default_factory=dict)
     _by_number: dict[str, list[Entity]] = field(default_factory=dict, repr=False)
     _by_id: dict[str, Entity] = field(default_factory=dict, repr=False)
 
@@ -403,7 +405,7 @@ def build_registry(list_2020: Path, list_2024: Path, changes_path: Path, cities_
     return Registry(entities, changes, foreign, facts)
 
 
-def _foreign(cities_path: Path, entities: list[Entity]) -> tuple[list[Entity], dict[str, object]]:
+def _foreign(cities_path: Path, entities: list[Entity]) -> tuple[list[Entity], dict[str, City]]:
     """The registered cities outside Norway as entities; a name shared with a Norwegian municipality or a city of
     another country is labelled with the country."""
     from analysis import cities
