@@ -31,7 +31,7 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Font, PatternFill
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from analysis import budget, catalogue, municipalities, observations, paths
+from analysis import budget, catalogue, cities, municipalities, observations, paths
 from analysis.errors import InputError, Problem, file_row
 from analysis.files import atomic_path, read_csv, write_csv
 
@@ -107,7 +107,7 @@ def write_template(municipality: str, target: Path, cat: pd.DataFrame | None = N
     """An Excel workbook with one row per data point for ``municipality`` to fill in, with drop-downs and checks."""
     cat = catalogue.load() if cat is None else cat
     municipality = municipalities.registry().resolve(municipality, file="command line", column="municipality",
-                                                     label="argument").name
+                                                     label="argument").label  # unique, also for a city outside Norway
     wb = Workbook()
     ws = wb.active
     ws.title = SHEET
@@ -862,6 +862,8 @@ def load_city_supplied(directory: Path | None = None, cat: pd.DataFrame | None =
     directory = Path(directory or paths.CITY_SUPPLIED)
     frames = []
     for file in sorted(directory.glob("*.csv")):
+        if file.name == cities.FILE_NAME:  # the registry of cities outside Norway, not observations
+            continue
         frame = read_csv(file, **STORED)
         problems = observations.validate(frame, file, cat)
         if problems:

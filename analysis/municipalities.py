@@ -19,8 +19,14 @@ Where an observation published under an old number belongs today (:meth:`Registr
 * a **merger** of several municipalities into one leaves the value with the former municipality:
   a value of one part is not a value of the whole (old Ålesund 1504 is not the Ålesund of 2020).
 
+Cities outside Norway have no kommunenummer: they are registered by a city-supplied file and keyed by
+a city id such as ``SE-0180`` (:mod:`analysis.cities`). The registry holds them beside Norway's
+municipalities (:attr:`Registry.foreign`), so every input resolves them the same way (by id, file
+name or name), but they belong to no panel and to no county, and have no history.
+
 The module reads the CSV files with the csv module (no pandas), so the workflow can resolve names
-cheaply when it is parsed.
+cheaply when it is parsed; only a registry file of cities outside Norway, when there is one, is
+checked with pandas and pandera.
 """
 
 from __future__ import annotations
@@ -40,9 +46,14 @@ from analysis.errors import InputError
 if TYPE_CHECKING:
     import pandas as pd
 
+    from analysis.cities import City
+
 MAX_NAME_LENGTH = 100
 """Longest municipality name or number text accepted from an input (the longest official name has 34 characters)."""
 _TRANSLIT = str.maketrans({"æ": "ae", "ø": "o", "å": "a", "Æ": "ae", "Ø": "o", "Å": "a"})
+_TRANSLIT_FOREIGN = str.maketrans({"ß": "ss", "þ": "th", "Þ": "th", "ð": "d", "Ð": "d", "đ": "d", "Đ": "d",
+                                   "ł": "l", "Ł": "l", "œ": "oe", "Œ": "oe", "ı": "i"})
+"""Letters NFKD does not decompose, for the file names of cities outside Norway (Norwegian slugs stay as they were)."""
 _NUMBER = re.compile(r"^\d{3,4}$")
 
 
@@ -72,9 +83,20 @@ def slug(number: str, name: str) -> str:
     return f"{number}-" + re.sub(r"[^a-z0-9]+", "-", text).strip("-")
 
 
+def city_slug(city_id: str, name: str) -> str:
+    """File and URL name of a city outside Norway: its id and an ASCII form of its name ('SE-1280-malmo')."""
+    text = unicodedata.normalize("NFKD", base_name(name).translate(_TRANSLIT).translate(_TRANSLIT_FOREIGN))
+    text = re.sub(r"[^a-z0-9]+", "-", "".join(ch for ch in text if not unicodedata.combining(ch)).lower()).strip("-")
+    return f"{city_id}-{text}" if text and text.replace("-", "") != city_id.split("-", 1)[1].lower() else city_id
+
+
 @dataclass(frozen=True)
 class Entity:
-    """One municipality as it existed over a period of whole years (``valid_to`` None: it exists today)."""
+    """One municipality as it existed over a period of whole years (``valid_to`` None: it exists today).
+
+    ``kommunenummer`` is the registry key: the municipality's number, or for a city outside Norway
+    (``country`` not ``NO``) its city id (``SE-0180``, :mod:`analysis.cities`), never a Norwegian number.
+    """
 
     kommunenummer: str
     name: str
@@ -83,18 +105,29 @@ class Entity:
     valid_from: int | None
     valid_to: int | None
     former_names: tuple[str, ...] = ()
+    country: str = "NO"
+    qualified: bool = False
+    """The label carries the country, because a Norwegian municipality or another city has the same name."""
 
     @property
     def current(self) -> bool:
         return self.valid_to is None
 
     @property
+    def foreign(self) -> bool:
+        """A city outside Norway (no kommunenummer, no county, no Norwegian national statistics)."""
+        return self.country != "NO"
+
+    @property
     def slug(self) -> str:
-        return slug(self.kommunenummer, self.name)
+        return city_slug(self.kommunenummer, self.name) if self.foreign else slug(self.kommunenummer, self.name)
 
     @property
     def label(self) -> str:
-        """The name, plus number and period for a municipality that no longer exists (unique across periods)."""
+        """The name, plus number and period for a municipality that no longer exists (unique across periods), plus
+        the country for a city outside Norway whose name is not unique ('Lund (SE)')."""
+        if self.qualified:
+            return f"{self.name} ({self.country})"
         if self.current:
             return self.name
         return f"{self.name} ({self.kommunenummer}, until {self.valid_to})"
@@ -129,15 +162,23 @@ class Change:
 
 @dataclass
 class Registry:
-    """Every municipality of the 2019, 2020 and 2024 classifications and the changes between them."""
+    """Every municipality of the 2019, 2020 and 2024 classifications and the changes between them, and the
+    registered cities outside Norway (``foreign``, keyed by city id; ``cities`` holds their supplied facts)."""
 
     entities: list[Entity]
     changes: list[Change]
+    foreign: list[Entity] = field(default_factory=list)
+    cities: dict[str, City] = field(default_factory=dict)
     _by_number: dict[str, list[Entity]] = field(default_factory=dict, repr=False)
+    _by_id: dict[str, Entity] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         for e in self.entities:
             self._by_number.setdefault(e.kommunenummer, []).append(e)
+        for e in self.foreign:
+            self._by_number[e.kommunenummer] = [e]
+            self._by_id[e.kommunenummer.casefold()] = e
+            self._by_id[e.slug.casefold()] = e
 
     # -- look-up -------------------------------------------------------------------------------
     def current(self) -> list[Entity]:
@@ -168,6 +209,8 @@ class Registry:
             raise fail("empty; a municipality number or name is required")
         if len(raw) > MAX_NAME_LENGTH:
             raise fail(f"{len(raw)} characters; a municipality number or name has at most {MAX_NAME_LENGTH}")
+        if raw.casefold() in self._by_id:  # a city outside Norway by its id or file name
+            return self._by_id[raw.casefold()]
         when = f"in {year}" if year is not None else "today"
         if _NUMBER.match(raw):
             number = raw.zfill(4)
@@ -188,7 +231,8 @@ class Registry:
         if len(matches) == 1:
             return matches[0]
         if len(matches) > 1:
-            options = ", ".join(f"{e.name} {e.kommunenummer}" for e in sorted(matches, key=lambda e: e.kommunenummer))
+            options = ", ".join(f"{e.label if e.foreign else e.name} {e.kommunenummer}"
+                                for e in sorted(matches, key=lambda e: e.kommunenummer))
             raise fail(f"'{raw}' is ambiguous: {options}; give the number or the full name")
         elsewhere = [e for e in self.entities if _key(raw) in _names(e)]
         if elsewhere:
@@ -197,18 +241,29 @@ class Registry:
             now = self.entity(succ.kommunenummer) if succ else None
             hint = f"; since then it is part of {now.kommunenummer} {now.name}" if now else ""
             raise fail(f"'{raw}' ({e.kommunenummer}) existed {e.period()}, not {when}{hint}")
-        pool = [e for e in self.entities if (e.current if year is None else e.valid_in(year))]
+        pool = self._pool(year)
         names = {n: e for e in pool for n in _names(e)}
         close = difflib.get_close_matches(_key(raw), list(names), n=3, cutoff=0.75)
         hint = ""
         if close:
             hint = "; did you mean " + " or ".join(dict.fromkeys(
                 f"{names[c].name} ({names[c].kommunenummer})" for c in close)) + "?"
+        elif re.match(r"^NO-\d{3,4}$", raw, flags=re.IGNORECASE):
+            hint = f"; a Norwegian municipality is given by its kommunenummer alone ('{raw[3:].zfill(4)}')"
+        else:
+            from analysis import cities
+            registered = ", ".join(f"{e.kommunenummer} {e.name}" for e in self.foreign) or "none"
+            hint = (f"; a city outside Norway must first be registered in {cities.path()} "
+                    f"(registered: {registered}; see docs/data.md)")
         raise fail(f"unknown municipality '{raw}' {when}{hint}")
+
+    def _pool(self, year: int | None) -> list[Entity]:
+        """Municipalities valid in ``year`` (today's when None) and the cities outside Norway (valid in every year)."""
+        return [e for e in self.entities if (e.current if year is None else e.valid_in(year))] + self.foreign
 
     def _match(self, raw: str, year: int | None) -> list[Entity]:
         wanted = _key(raw)
-        pool = [e for e in self.entities if (e.current if year is None else e.valid_in(year))]
+        pool = self._pool(year)
         exact = [e for e in pool if _key(e.name) == wanted]
         if exact:
             return exact
@@ -307,7 +362,7 @@ class Registry:
 
 
 def _names(e: Entity) -> set[str]:
-    out = set()
+    out = {_key(e.label)}
     for name in (e.name, *e.former_names):
         out.add(_key(name))
         out.add(_key(base_name(name)))
@@ -321,8 +376,9 @@ def _read(path: Path) -> list[dict[str, str]]:
         return [{k: normalise_name(v) for k, v in row.items()} for row in csv.DictReader(f)]
 
 
-def build_registry(list_2020: Path, list_2024: Path, changes_path: Path) -> Registry:
-    """The registry from the two classification lists and the change table (see the module docstring)."""
+def build_registry(list_2020: Path, list_2024: Path, changes_path: Path, cities_path: Path | None = None) -> Registry:
+    """The registry from the two classification lists and the change table (see the module docstring), with the
+    cities outside Norway of ``cities_path`` (the registry file of :mod:`analysis.cities`) when it exists."""
     l2020 = {r["kommunenummer"]: r for r in _read(list_2020)}
     l2024 = {r["kommunenummer"]: r for r in _read(list_2024)}
     changes = [Change(r["old_number"], r["old_name"], r["new_number"], r["new_name"], int(r["change_date"][:4]),
@@ -344,17 +400,45 @@ def build_registry(list_2020: Path, list_2024: Path, changes_path: Path) -> Regi
         if c.year == 2020 and c.old_number not in seen:
             seen.add(c.old_number)
             entities.append(Entity(c.old_number, c.old_name, c.old_number[:2], None, None, 2019))
-    return Registry(sorted(entities, key=lambda e: (e.kommunenummer, e.valid_from or 0)), changes)
+    entities.sort(key=lambda e: (e.kommunenummer, e.valid_from or 0))
+    foreign, facts = _foreign(cities_path, entities) if cities_path is not None else ([], {})
+    return Registry(entities, changes, foreign, facts)
+
+
+def _foreign(cities_path: Path, entities: list[Entity]) -> tuple[list[Entity], dict[str, City]]:
+    """The registered cities outside Norway as entities; a name shared with a Norwegian municipality or a city of
+    another country is labelled with the country."""
+    from analysis import cities
+
+    found = cities.read(cities_path, {e.kommunenummer: e.name for e in entities if e.current})
+    taken = {_key(base_name(e.name)) for e in entities if e.current}
+    counts: dict[str, int] = {}
+    for c in found:
+        counts[_key(c.name)] = counts.get(_key(c.name), 0) + 1
+    out = [Entity(c.id, c.name, None, None, None, None, (), c.country,
+                  _key(c.name) in taken or counts[_key(c.name)] > 1) for c in found]
+    return sorted(out, key=lambda e: e.kommunenummer), {c.id: c for c in found}
 
 
 @lru_cache(maxsize=4)
-def _registry_cached(list_2020: Path, list_2024: Path, changes: Path) -> Registry:
-    return build_registry(list_2020, list_2024, changes)
+def _registry_cached(list_2020: Path, list_2024: Path, changes: Path, cities_path: Path,
+                     stamp: tuple[int, int] | None) -> Registry:
+    return build_registry(list_2020, list_2024, changes, cities_path if stamp is not None else None)
 
 
 def registry() -> Registry:
-    """The registry from ``data/raw`` (cached per process)."""
-    return _registry_cached(paths.MUNICIPALITIES_2020, paths.MUNICIPALITIES_2024, paths.MUNICIPALITY_CHANGES)
+    """The registry from ``data/raw`` and the registry file of cities outside Norway (cached per process until
+    that file changes)."""
+    from analysis import cities
+
+    file = cities.path()
+    try:
+        info = file.stat()
+        stamp = (info.st_mtime_ns, info.st_size)
+    except OSError:
+        stamp = None
+    return _registry_cached(paths.MUNICIPALITIES_2020, paths.MUNICIPALITIES_2024, paths.MUNICIPALITY_CHANGES,
+                            file, stamp)
 
 
 # --- panels: the sets of municipalities a run assesses ------------------------------------------

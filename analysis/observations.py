@@ -23,8 +23,9 @@ from analysis.files import read_csv
 COLUMNS = ("municipality", "kommunenummer", "reported_kommunenummer", "data_point_id", "year", "value", "value_text",
            "unit", "status", "source_type", "source", "note", "quality_level", "verified")
 NUMBER_COLUMNS = ("kommunenummer", "reported_kommunenummer")
-"""The municipality's number today and the number it was published under (valid in the value's year); empty
-for a city outside Norway or a simulated fictional municipality (see analysis.municipalities.attribute)."""
+"""The municipality's number today and the number it was published under (valid in the value's year); for a
+city outside Norway its city id (``SE-1280``, analysis.cities) in both, never a Norwegian number; empty for a
+simulated fictional municipality (see analysis.municipalities.attribute)."""
 QUALITY_COLUMNS = ("quality_level", "verified")
 """Data-quality columns, nullable: files written before they existed are read with them empty."""
 STATUSES = ("reported", "not_reported", "not_applicable", "partial")

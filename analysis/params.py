@@ -239,6 +239,7 @@ def parse_set(assignments: list[str]) -> dict[str, Any]:
 
 def municipality_files(params_dir: Path | None = None) -> dict[str, Path]:
     """kommunenummer → override file; a file whose name is no municipality, or two files for one, is an error."""
+    from analysis.cities import key_of
     from analysis.municipalities import registry
 
     folder = Path(params_dir or paths.PARAMS) / "municipalities"
@@ -246,7 +247,7 @@ def municipality_files(params_dir: Path | None = None) -> dict[str, Path]:
     problems = []
     for path in sorted(folder.glob("*.yaml")):
         stem = path.stem
-        text = stem.split("-", 1)[0] if stem[:4].isdigit() else stem
+        text = key_of(stem)
         try:
             number = registry().resolve(text, file=str(path), column="file name", label="key").kommunenummer
         except InputError as exc:

@@ -42,6 +42,7 @@ from pathlib import Path
 from typing import Any
 
 from analysis import paths
+from analysis.cities import key_of
 from analysis.files import atomic_path
 
 NOTEBOOKS = {"profile": "profile.py", "synthesis": "synthesis.py", "tutorial": "tutorial.py"}
@@ -62,7 +63,7 @@ def municipality_slugs(panel: str | None = None) -> list[str]:
 def label(number_or_slug: str) -> str:
     """The name of a municipality given by its number or its file name (for messages)."""
     from analysis.municipalities import registry
-    e = registry().entity(str(number_or_slug).split("-", 1)[0])
+    e = registry().entity(key_of(number_or_slug))
     return e.label if e is not None else str(number_or_slug)
 
 
@@ -72,7 +73,7 @@ def executed_path(kind: str, municipality: str | None = None, output_dir: Path |
     out = Path(output_dir or paths.REPORTS / "executed")
     if kind != "profile":
         return out / f"{kind}.ipynb"
-    return out / "profiles" / f"{registry().resolve(str(municipality).split('-', 1)[0]).slug}.ipynb"
+    return out / "profiles" / f"{registry().resolve(key_of(municipality)).slug}.ipynb"
 
 
 _SOCKETS: list[str] = []
@@ -308,8 +309,7 @@ def notebook_parameters(values: Any, output: Path) -> dict[str, Any]:
 def profile_parameters(municipality: str, overrides: dict[str, Any] | None, output: Path) -> dict[str, Any]:
     """Validated papermill parameters of a profile (``municipality``: a number, a name or a file slug)."""
     from analysis import params
-    return notebook_parameters(params.resolve(str(municipality).split("-", 1)[0] if str(municipality)[:4].isdigit()
-                                              else municipality, overrides), output)
+    return notebook_parameters(params.resolve(key_of(municipality), overrides), output)
 
 
 def root_relative(path: Path) -> str:
@@ -831,7 +831,7 @@ OBSERVATION_INPUTS = ("kpi_catalogue.csv", "published_observations.csv", "publis
 ASSESSMENT_INPUTS = ("kpi_catalogue.csv", "targets.csv", "municipalities.csv", "norway_municipalities_2020.csv",
                      "norway_municipalities_2024.csv", "norway_municipality_changes.csv", "source_precedence.csv")
 """The raw tables an assessment reads besides the observations (its stage's inputs and fingerprint)."""
-ASSESSMENT_MODULES = ("assess", "build", "catalogue", "municipalities", "observations", "params", "paths", "scoring",
+ASSESSMENT_MODULES = ("assess", "build", "catalogue", "cities", "municipalities", "observations", "params", "paths", "scoring",
                       "sdg", "simulate", "targets", "trends", "validation", "errors", "files", "precedence")
 """The modules an assessment stage is computed by (its code inputs in the workflow)."""
 
@@ -845,7 +845,7 @@ def assessment_keys(slugs: list[str], panel: str | None = None) -> dict[str, str
     own = params.municipality_files()
     out = {"": default}
     for slug in slugs:
-        number = slug.split("-", 1)[0]
+        number = key_of(slug)
         out[slug] = (params.assessment_key(params.resolve(number, overrides, names=False).canonical())
                      if number in own else default)
     return out
@@ -856,7 +856,7 @@ def example_of(key: str, keys: dict[str, str], panel: str | None = None) -> str:
     args = f"--set panel={panel}" if panel else ""
     for slug, k in keys.items():
         if k == key and slug:
-            return f"--municipality {slug.split('-', 1)[0]} {args}".strip()
+            return f"--municipality {key_of(slug)} {args}".strip()
     return args
 
 
@@ -864,5 +864,4 @@ def profile_files(panel: str | None = None, params_dir: Path | None = None) -> d
     """slug → the municipality's own parameter file (empty list when it has none), for the workflow's inputs."""
     from analysis import params
     own = params.municipality_files(params_dir)
-    return {slug: [str(own[slug.split("-", 1)[0]])] if slug.split("-", 1)[0] in own else []
-            for slug in municipality_slugs(panel)}
+    return {slug: [str(own[key_of(slug)])] if key_of(slug) in own else [] for slug in municipality_slugs(panel)}

@@ -194,6 +194,30 @@ def coverage_note(prof: Profile) -> str:
     return text + f"The {len(prof.gaps)} data points without a real value are listed in the data-collection plan."
 
 
+NOT_APPLICABLE_ABROAD = "not applicable (outside Norway)"
+"""The data-collection plan's ``national_source`` for a city outside Norway: the national tables are Statistics Norway's."""
+
+
+def outside_norway_note(entity: Any, city: Any, values: dict[str, Any], peers: list[str]) -> str:
+    """What a profile of a city outside Norway rests on, and which of the Norwegian facts do not apply to it."""
+    from analysis import cities
+
+    others = len(peers) - 1
+    peer_text = {"all": f"the {others} other municipalities of this run",
+                 "county": f"the {others} other municipalities of this run (it has no county, so "
+                           "`peer_group.by: county` compares it with all of them)",
+                 "list": f"the {others} of its peer list (`peer_group.members`)"}[values["peer_group"]["by"]]
+    text = (f" {entity.label} ({entity.kommunenummer}; {cities.facts(city)}) is a city outside Norway, registered "
+            f"in `data/external/city_supplied/{cities.FILE_NAME}` (source: {city.source}). It is assessed with the "
+            f"Norwegian panel `{values['panel']}` under the same targets; its peers are {peer_text}. Not applicable to it: county, kommunenummer and municipality history "
+            f"(Statistics Norway's classification), and Statistics Norway's national statistics (no "
+            f"national-statistics values; no national source in the data-collection plan).")
+    if values["target_set"] != "default":
+        text += (f" The targets of target set `{values['target_set']}` are applied to it as to the panel; a "
+                 f"Norwegian national target is a Norwegian policy goal, not one of {entity.label}'s.")
+    return text
+
+
 def mix_row(a: Assessment, municipality: str) -> dict[str, Any]:
     """Counts of published, city-supplied and simulated scored values for one municipality."""
     return simulate.mix_counts(a.observations).set_index("municipality").loc[municipality].to_dict()
@@ -285,6 +309,8 @@ def build(values: dict[str, Any] | None = None, output_dir: Path | None = None,
     themes = invest.load_themes(cat=a.catalogue)
     opportunities = invest.profile_table(a, name, themes, panel=panel)  # the criteria are computed once
     gaps = data_gaps(a, name)
+    if entity.foreign:
+        gaps["national_source"] = NOT_APPLICABLE_ABROAD
     prof = Profile(
         municipality=name, assessment=a, peers=group, provenance=provenance(a, name),
         baseline=baseline_table(a, name, group),
@@ -302,7 +328,12 @@ def build(values: dict[str, Any] | None = None, output_dir: Path | None = None,
     prof.budget = budget_alignment(a, name, values)
     prof.what_if_note = prof.what_if.attrs.get("reason", "")
     prof.coverage_note = coverage_note(prof)
-    prof.provenance.update(kommunenummer=entity.kommunenummer, slug=entity.slug, overrides=params.overrides(values))
+    if entity.foreign:
+        prof.coverage_note += outside_norway_note(entity, panel_module.registry().cities[entity.kommunenummer],
+                                                  values, group)
+    identity = {"city_id": entity.kommunenummer, "country": entity.country} if entity.foreign else {
+        "kommunenummer": entity.kommunenummer}  # a city outside Norway has no kommunenummer
+    prof.provenance.update(**identity, slug=entity.slug, overrides=params.overrides(values))
     index = prof.overall["index"].iloc[0]
     prof.provenance["overall_index"] = None if pd.isna(index) else round(float(index), 6)
     prof.provenance["headline"] = summary.from_profile(prof).headline()  # the index page's line for it

@@ -75,6 +75,8 @@ class Synthesis:
     joint_programmes: pd.DataFrame
     parameter_differences: pd.DataFrame
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    grouping_note: str = ""
+    """Which municipalities of the run are outside the panel and how the group tests place them (empty: none)."""
 
 
 def grouping_columns(panel: pd.DataFrame) -> list[str]:
@@ -82,14 +84,56 @@ def grouping_columns(panel: pd.DataFrame) -> list[str]:
     return [c for c in municipalities.GROUPINGS if c in panel.columns]
 
 
-def groups_of(panel: pd.DataFrame, grouping: str) -> pd.Series:
-    """Municipality → group label from the panel column ``grouping``; InputError naming the key if it is unknown."""
+def groups_of(panel: pd.DataFrame, grouping: str, names: list[str] | None = None) -> pd.Series:
+    """Municipality → group label from the panel column ``grouping``; InputError naming the key if it is unknown.
+
+    With ``names`` (the run's municipalities), those outside the panel are placed explicitly
+    (:func:`outside_panel_group`): a Norwegian municipality by its county from the registry, a city
+    outside Norway nowhere (NA: it has no county, and it is not in the project's first round or later).
+    """
     allowed = grouping_columns(panel)
     if grouping not in allowed:
         raise InputError.single("merged parameters", f"unknown grouping column '{grouping}'; expected one of "
                                                      f"{allowed} (columns of the municipality attributes)",
                                 column=GROUPING_KEY, label="key")
-    return panel.set_index("municipality")[grouping].rename("group")
+    groups = panel.set_index("municipality")[grouping].rename("group")
+    if names is None:
+        return groups
+    outside = [n for n in names if n not in groups.index]
+    extra = pd.Series([outside_panel_group(n, grouping)[0] for n in outside], index=outside, dtype=object)
+    return pd.concat([groups.astype(object), extra]).rename("group")
+
+
+def outside_panel_group(name: str, grouping: str) -> tuple[str | None, str]:
+    """The group of a municipality outside the panel under ``grouping`` (None: left out) and why."""
+    entity = municipalities.registry().resolve(name, file="synthesis", column="municipality")
+    if entity.foreign:
+        return None, (f"{entity.label} ({entity.kommunenummer}) is a city outside Norway: it has no county and is "
+                      "not one of the project's municipalities")
+    if grouping == "county" and entity.county:
+        return entity.county, f"{entity.label} is outside the panel; its county comes from the registry"
+    return None, f"{entity.label} is outside the panel, so it has no value of `{grouping}`"
+
+
+def grouping_note(panel: pd.DataFrame, grouping: str, names: list[str]) -> str:
+    """One paragraph (Markdown) on the run's municipalities outside the panel and how the group tests place them
+    (empty when every municipality is in the panel)."""
+    outside = [n for n in names if n not in set(panel["municipality"])]
+    if not outside:
+        return ""
+    left, placed = [], []
+    for name in outside:
+        group, why = outside_panel_group(name, grouping)
+        (left if group is None else placed).append(why)
+    text = (f"**Outside the panel:** {len(outside)} of the {len(names)} municipalities of this run "
+            f"({', '.join(outside)}) supplied data without being in the panel. ")
+    if left:
+        text += f"Left out of the group tests by `{grouping}`: " + "; ".join(left) + ". "
+    if placed:
+        text += f"Placed in the group tests by `{grouping}`: " + "; ".join(placed) + ". "
+    return text + ("None of them is in the comparison of the first round of 12 against the later municipalities "
+                   "(a comparison within the project). Rankings, bootstrap intervals and clusters take them like any "
+                   "other municipality, under the same coverage rules.")
 
 
 def build(values: dict[str, Any] | None = None, output_dir: Path | None = None,
@@ -97,9 +141,9 @@ def build(values: dict[str, Any] | None = None, output_dir: Path | None = None,
     """Run every cross-city comparison under validated parameters (default: params/defaults.yaml); write tables."""
     values = params.given(values)
     panel = municipalities.load(values["panel"])
-    groups = groups_of(panel, values["synthesis"]["grouping"])
-    first_round = panel.set_index("municipality")["in_first_round_of_12"]
     a = stage(values)
+    groups = groups_of(panel, values["synthesis"]["grouping"], a.municipalities)
+    first_round = panel.set_index("municipality")["in_first_round_of_12"]
     real_run = a if not values["include_simulated"] else stage(dict(values, include_simulated=False))
     seed = int(values["seed"])
     draws = int(values["synthesis"]["draws"])
@@ -142,6 +186,7 @@ def build(values: dict[str, Any] | None = None, output_dir: Path | None = None,
         parameter_differences=parameter_differences(values, a, panel),
     )
     syn.real_support = real_data_support(syn)
+    syn.grouping_note = grouping_note(panel, values["synthesis"]["grouping"], a.municipalities)
     syn.tables = {"overlap": syn.overlap, "group_tests": syn.group_tests, "dimension_tests": syn.dimension_tests,
                   "first_round": syn.first_round, "correlations": syn.correlations,
                   "real_group_tests": syn.real_group_tests, "real_dimension_tests": syn.real_dimension_tests,

@@ -107,6 +107,8 @@ fig = compare.plot_distributions(a.scored, a.catalogue, a.municipalities)
 
 # %%
 # NBVAL_CHECK_OUTPUT
+if syn.grouping_note:  # municipalities or cities outside the panel: where the group tests place them
+    display(Markdown(syn.grouping_note))
 display(HTML(present.table_html(syn.dimension_tests, decimals=3, caption="Dimension scores by group")))
 tested = syn.group_tests[syn.group_tests["reason"].fillna("").eq("")]
 display(HTML(present.table_html(tested.sort_values("q").head(10), decimals=3,

@@ -495,6 +495,59 @@ def test_bad_city_file(case, project, tmp_path, capsys, repository_inputs):
     assert "Traceback" not in err
 
 
+# --- the registry of cities outside Norway (data/external/city_supplied/cities.csv) ---------------------
+
+CITY_HEADER = "id,name,country,national_code,source,population,population_year,population_source\n"
+MALMO = "SE-1280,Malmö,SE,1280,\"Statistics Sweden (SCB), kommunkoder\",,,\n"
+REGISTRY_CASES = [
+    ("unknown-country-code", CITY_HEADER + "XX-1280,Malmö,XX,1280,SCB,,,\n",
+     ("row 2", "column 'country'", "unknown country code", "'XX'")),
+    ("lower-case-country-code", CITY_HEADER + "se-1280,Malmö,se,1280,SCB,,,\n", ("row 2", "column 'country'")),
+    ("duplicate-id", CITY_HEADER + MALMO + "SE-1280,Malmø,SE,1280,SCB,,,\n",
+     ("row 3", "column 'id'", "duplicate value 'SE-1280'")),
+    ("id-is-a-norwegian-number", CITY_HEADER + "1103,Malmö,SE,,SCB,,,\n",
+     ("row 2", "column 'id'", "Norwegian municipality number of Stavanger")),
+    ("country-is-norway", CITY_HEADER + "NO-1103,Stavanger,NO,1103,SSB,,,\n",
+     ("row 2", "column 'country'", "kommunenummer")),
+    ("id-without-country", CITY_HEADER + "1280-malmo,Malmö,SE,,SCB,,,\n", ("row 2", "column 'id'")),
+    ("id-of-another-country", CITY_HEADER + "DK-1280,Malmö,SE,,SCB,,,\n", ("row 2", "column 'id'", "country code")),
+    ("id-disagrees-with-national-code", CITY_HEADER + "SE-1281,Malmö,SE,1280,SCB,,,\n",
+     ("row 2", "column 'national_code'")),
+    ("non-ascii-id", CITY_HEADER + "SE-malmö,Malmö,SE,,SCB,,,\n", ("row 2", "column 'id'")),
+    ("same-name-twice-in-a-country", CITY_HEADER + MALMO + "SE-9999,Malmö,SE,9999,SCB,,,\n",
+     ("row 3", "column 'name'")),
+    ("population-without-source", CITY_HEADER + "SE-1280,Malmö,SE,1280,SCB,362133,2024,\n",
+     ("row 2", "column 'population'", "source")),
+    ("population-not-a-number", CITY_HEADER + "SE-1280,Malmö,SE,1280,SCB,many,2024,SCB\n",
+     ("row 2", "column 'population'")),
+    ("empty-source", CITY_HEADER + "SE-1280,Malmö,SE,1280,,,,\n", ("row 2", "column 'source'")),
+    ("missing-name-column", "id,country,source\nSE-1280,SE,SCB\n", ("missing columns",)),
+    ("misspelt-column", CITY_HEADER.replace("population_year", "populaton_year") + MALMO, ("populaton_year",)),
+    ("header-missing", "", ("empty",)),
+]
+REGISTRY_COMMANDS = {"template": ["template", "Malmö", "-o", "{tmp}/Malmö.xlsx"],
+                     "ingest": ["ingest", "{tmp}/Malmö.csv", "--out", "{out}"],
+                     "build": ["build", "--out", "{out}"]}
+
+
+@pytest.mark.parametrize("command", sorted(REGISTRY_COMMANDS))
+@pytest.mark.parametrize("name,text,expect", [pytest.param(*c, id=c[0]) for c in REGISTRY_CASES])
+def test_bad_city_registry(name, text, expect, command, project, tmp_path, capsys, repository_inputs):
+    registry = project.root / "data" / "external" / "city_supplied" / "cities.csv"
+    registry.parent.mkdir(parents=True)
+    registry.write_text(text, encoding="utf-8")
+    incoming = tmp_path / "incoming"
+    incoming.mkdir()
+    (incoming / "Malmö.csv").write_text(city_csv(good_row(municipality="Malmö")), encoding="utf-8")
+    argv = [a.replace("{tmp}", str(incoming)).replace("{out}", str(project.out)) for a in REGISTRY_COMMANDS[command]]
+    code, err = _run(Case(name, None, None, argv), project, capsys)
+    assert "cities.csv" in err
+    for part in expect:
+        assert part in err, f"{part!r} not in {err!r}"
+    assert "Traceback" not in err
+    assert not project.out.exists() and sorted(p.name for p in incoming.iterdir()) == ["Malmö.csv"], "nothing is written"
+
+
 # --- parameters and the command line -------------------------------------------------------------------
 
 PARAM_CASES = [
@@ -544,6 +597,10 @@ CLI_CASES = [
     ("run-unknown-municipality", ["run", "Atlantis", "--no-report"], ("Atlantis",)),
     ("run-bad-override", ["run", "Aukra", "--set", "target_set=utopia", "--no-report"], ("target_set",)),
     ("ingest-missing-file", ["ingest", "{tmp}/nothing.csv"], ("nothing.csv", "not found")),
+    ("template-unregistered-city", ["template", "Stockholm", "-o", "{tmp}/Stockholm.xlsx"],
+     ("unknown municipality 'Stockholm'", "must first be registered", "cities.csv")),
+    ("run-unregistered-city-id", ["run", "SE-0180", "--no-report"], ("SE-0180", "must first be registered")),
+    ("fetch-city-outside-norway", ["fetch", "ssb", "--municipality", "NO-0301"], ("kommunenummer alone ('0301')",)),
 ]
 
 
@@ -569,3 +626,4 @@ def test_usage_errors_exit_2_before_anything_runs(argv, project, capsys):
 
 def test_the_suite_has_at_least_100_cases():
     assert len(RAW_CASES) + len(CITY_CASES) + len(PARAM_CASES) + len(CLI_CASES) + 5 >= 100
+    assert len(REGISTRY_CASES) * len(REGISTRY_COMMANDS) >= 45

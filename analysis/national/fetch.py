@@ -63,22 +63,30 @@ def resolve(texts: list[str] | None, years: list[int]) -> list[municipalities.En
     found = []
     for text in texts:
         try:
-            found.append(reg.resolve(text, file="command line", column="--municipality", label="option"))
-            continue
+            e = reg.resolve(text, file="command line", column="--municipality", label="option")
         except InputError as today_error:
-            error = today_error
-        for year in years:  # e.g. 1902 --years 2019: the number of Tromsø then
-            try:
-                old = reg.resolve(text, year, file="command line", column="--municipality", label="option")
-            except InputError:
-                continue
-            now = reg.entity(reg.successor(old.kommunenummer, year).kommunenummer)
-            if now is not None:
-                found.append(now)
-                break
-        else:
-            raise error
+            found.append(_successor_in(reg, text, years, today_error))
+            continue
+        if e.foreign:
+            raise InputError.single("command line", f"{e.label} ({e.kommunenummer}) is a city outside Norway: "
+                                                    "Norwegian national statistics have no values for it",
+                                    column="--municipality", label="option")
+        found.append(e)
     return sorted(dict.fromkeys(found), key=lambda e: e.kommunenummer)
+
+
+def _successor_in(reg: municipalities.Registry, text: str, years: list[int],
+                  error: InputError) -> municipalities.Entity:
+    """Today's municipality of a number or name valid in one of ``years`` (e.g. 1902 --years 2019: Tromsø), or ``error``."""
+    for year in years:
+        try:
+            old = reg.resolve(text, year, file="command line", column="--municipality", label="option")
+        except InputError:
+            continue
+        now = reg.entity(reg.successor(old.kommunenummer, year).kommunenummer)
+        if now is not None:
+            return now
+    raise error
 
 
 def regions(entities: list[municipalities.Entity], years: list[int]) -> tuple[dict[int, list[str]], list[str]]:
