@@ -665,7 +665,7 @@ def ingest(path: Path, cat: pd.DataFrame | None = None, out_dir: Path | None = N
     out_dir = Path(out_dir or paths.CITY_SUPPLIED)
     table = read_table(path)
     units = dict(zip(cat["data_point_id"], cat["unit"]))
-    readings = (observations.load_unit_aliases(), observations.load_unit_conversions())
+    readings = (observations.load_unit_aliases(), observations.load_unit_conversions(cat=cat))
     problems = list(table.problems)
     index_of = {int(r): i for i, r in table.rows.items()}  # file row -> frame index
     bad = {index_of[p.row] for p in problems if p.row in index_of}

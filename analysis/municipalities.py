@@ -559,18 +559,9 @@ def _schemas() -> dict[Path, "object"]:
 def check_tables() -> None:
     """Validate the municipality tables of ``data/raw`` (every problem at once), then the panel against the registry."""
     from analysis.errors import InputError as Error
-    from analysis.files import read_csv
-    from analysis.validation import problems
+    from analysis.validation import table_problems
 
-    from analysis.errors import Problem
-
-    found = []
-    for path, schema in _schemas().items():
-        frame = read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
-        if frame.empty:
-            found.append(Problem(str(path), None, None, "no data rows below the header"))
-            continue
-        found += problems(frame, schema, path)
+    found = [p for path, schema in _schemas().items() for p in table_problems(path, schema)]
     if found:
         raise Error(found)
     panel_numbers()

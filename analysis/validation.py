@@ -138,6 +138,22 @@ def _blank_as_missing(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.assign(**{c: frame[c].mask(is_blank(frame[c])) for c in text})
 
 
+def header_problems(frame: pd.DataFrame, schema: pa.DataFrameSchema, file: str) -> list[Problem]:
+    """Missing required columns, and unknown ones where the schema is strict, named in the header row (row 1).
+
+    A file with none of the expected columns (a wrong separator, another file) is one problem.
+    """
+    expected = list(schema.columns)
+    missing = [c for c, col in schema.columns.items() if col.required and c not in frame.columns]
+    if missing and not set(expected) & set(frame.columns):
+        return [Problem(file, 1, None, f"missing columns {missing}; expected {expected}")]
+    out = [Problem(file, 1, c, f"missing column; expected the columns {expected}") for c in missing]
+    if schema.strict is True:
+        out += [Problem(file, 1, str(c), f"unknown column; expected the columns {expected}")
+                for c in frame.columns if c not in schema.columns]
+    return out
+
+
 def problems(frame: pd.DataFrame, schema: pa.DataFrameSchema, file: str | Path,
              row_numbers: pd.Series | None = None) -> list[Problem]:
     """Every failure of ``schema`` on ``frame`` as problems naming file, row, column and the value found."""
@@ -145,10 +161,10 @@ def problems(frame: pd.DataFrame, schema: pa.DataFrameSchema, file: str | Path,
     import pandera.pandas as pa
     from pandera.config import config_context
     file = str(file)
-    missing = [c for c, col in schema.columns.items() if col.required and c not in frame.columns]
-    if missing:
-        return [Problem(file, None, None, f"missing columns {missing}; expected {list(schema.columns)}")]
-    frame = _blank_as_missing(frame)
+    header = header_problems(frame, schema, file)
+    if any(p.message.startswith("missing") for p in header):
+        return header
+    frame = _blank_as_missing(frame.drop(columns=[p.column for p in header]))
     with config_context(validation_enabled=True, validation_depth="SCHEMA_AND_DATA"):
         try:
             schema.validate(frame, lazy=True)
@@ -188,7 +204,7 @@ def problems(frame: pd.DataFrame, schema: pa.DataFrameSchema, file: str | Path,
                 found = f" (found {_TABLE_FOUND[check_text](frame)})"
             message = f"{check_text}{found}"
         out.append(Problem(file, row, column, message))
-    return sorted(set(out), key=lambda p: (p.row or 0, p.column or "", p.message))
+    return header + sorted(set(out), key=lambda p: (p.row or 0, p.column or "", p.message))
 
 
 def validate(frame: pd.DataFrame, schema: pa.DataFrameSchema, file: str | Path,
@@ -200,9 +216,11 @@ def validate(frame: pd.DataFrame, schema: pa.DataFrameSchema, file: str | Path,
     return frame
 
 
-def read_text(path: str | Path) -> pd.DataFrame:
-    """A CSV of ``data/raw`` (or a city's) read as text: every cell a string, an empty cell missing."""
+def read_text(path: str | Path, empty: str | None = None) -> pd.DataFrame:
+    """A CSV of ``data/raw`` (or a city's) read as text: every cell a string, an empty cell missing (or ``empty``)."""
     from analysis.files import read_csv
+    if empty is not None:
+        return read_csv(Path(path), dtype=str, keep_default_na=False).fillna(empty)
     return read_csv(Path(path), dtype=str, keep_default_na=False, na_values=[""])
 
 
@@ -214,9 +232,10 @@ def table_problems(path: str | Path, schema: pa.DataFrameSchema) -> list[Problem
     return problems(frame, schema, path)
 
 
-def read_checked(path: str | Path, schema: pa.DataFrameSchema) -> pd.DataFrame:
-    """A CSV read as text and checked against its schema: the frame, or InputError with every problem."""
-    frame = read_text(path)
+def read_checked(path: str | Path, schema: pa.DataFrameSchema, empty: str | None = None) -> pd.DataFrame:
+    """A CSV read as text (:func:`read_text`) and checked against its schema: the frame, or InputError with every
+    problem (a file without data rows is one)."""
+    frame = read_text(path, empty)
     if frame.empty:
         raise InputError.single(path, "no data rows below the header")
     return validate(frame, schema, path)

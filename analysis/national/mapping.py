@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from analysis import catalogue, paths
-from analysis.files import read_csv
 
 if TYPE_CHECKING:
     import pandera.pandas as pa
@@ -102,8 +101,7 @@ def load(path: Path | None = None, cat: pd.DataFrame | None = None) -> pd.DataFr
 
     path = Path(path or MAP)
     cat = catalogue.load() if cat is None else cat
-    frame = read_csv(path, dtype=str, keep_default_na=False)
-    return validation.validate(frame, schema(cat), path)
+    return validation.read_checked(path, schema(cat), empty="")
 
 
 def missing_for_fetch(row: pd.Series, known_providers: set[str]) -> list[str]:
