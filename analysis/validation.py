@@ -124,8 +124,18 @@ def known(values: Iterable[str], what: str, where: str, required: bool = True) -
 
 # --- the engine ------------------------------------------------------------------------------------
 
+SHOWN_LENGTH = 60
+"""The most characters of an offending value a message repeats."""
+
+
+def shown(value: object) -> str:
+    """A value as repeated in a message: control characters escaped, cut after SHOWN_LENGTH characters."""
+    text = "".join(ch if ord(ch) >= 32 else f"\\x{ord(ch):02x}" for ch in str(value))
+    return text if len(text) <= SHOWN_LENGTH else text[:SHOWN_LENGTH] + "…"
+
+
 def _duplicate_message(frame: pd.DataFrame, index: object, key: list[str]) -> str:
-    values = ", ".join(f"{c} '{frame.at[index, c]}'" for c in key)
+    values = ", ".join(f"{c} '{shown(frame.at[index, c])}'" for c in key)
     return f"duplicate row for {values}; each {' + '.join(key)} may appear once"
 
 
@@ -194,12 +204,12 @@ def problems(frame: pd.DataFrame, schema: pa.DataFrameSchema, file: str | Path,
         if check_text == "not_nullable":
             message = "empty; a value is required"
         elif check_text == "field_uniqueness":
-            message = f"duplicate value '{case.failure_case}'; values must be unique"
+            message = f"duplicate value '{shown(case.failure_case)}'; values must be unique"
         elif check_text == "multiple_fields_uniqueness":
             message = _duplicate_message(frame, index, key)
         else:
             found = "" if not has_row or case.failure_case is None or pd.isna(case.failure_case) \
-                else f" (found '{case.failure_case}')"
+                else f" (found '{shown(case.failure_case)}')"
             if not has_row and check_text in _TABLE_FOUND:
                 found = f" (found {_TABLE_FOUND[check_text](frame)})"
             message = f"{check_text}{found}"
