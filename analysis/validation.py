@@ -178,7 +178,7 @@ def problems(frame: pd.DataFrame, schema: pa.DataFrameSchema, file: str | Path,
     with config_context(validation_enabled=True, validation_depth="SCHEMA_AND_DATA"):
         try:
             schema.validate(frame, lazy=True)
-            return []
+            return header
         except pa.errors.SchemaErrors as err:
             cases = err.failure_cases
     key = list(schema.unique or [])
