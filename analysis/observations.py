@@ -372,7 +372,7 @@ def raw_schemas(cat: pd.DataFrame) -> dict[str, pa.DataFrameSchema]:
             "source_url": pa.Column(str, nullable=False, checks=check(lambda s: s.str.match(r"https?://"),
                                                                       "expected the page's URL (http:// or https://)")),
             "notes": pa.Column(str, nullable=True),
-        }),
+        }, unique=["city", "report", "data_point", "category"], report_duplicates="exclude_first"),
         "label_aliases": pa.DataFrameSchema({"label": text, "category": pa.Column(str, nullable=True),
                                              "data_point_id": pa.Column(str, nullable=False, checks=ids)},
                                             unique=["label", "category"], report_duplicates="exclude_first"),

@@ -121,21 +121,23 @@ def problems(raw: Path | None = None) -> list[Problem]:
     raw = Path(raw or paths.RAW)
     found = [Problem(str(raw / name), None, None, f"no schema checks this table; add one to analysis.raw.TABLES "
                                                   f"(expected one of {sorted(TABLES)})") for name in unchecked(raw)]
-    catalogue_path = raw / paths.CATALOGUE.name
-    first = validation.table_problems(catalogue_path, catalogue.schema())
-    if first:
-        return found + first  # the other tables are checked against the registry: fix it first
-    cat = validation.read_text(catalogue_path)
     tables: Tables = {}
     for name in TABLES:
-        if name != paths.CATALOGUE.name and (raw / name).exists():
+        try:
             tables[name] = validation.read_text(raw / name)
+        except InputError as exc:  # not found, not UTF-8, not a CSV: the file's own problem
+            found += exc.problems
+    cat = tables.get(paths.CATALOGUE.name)
+    if cat is None:
+        return found
+    first = validation.problems(cat, catalogue.schema(), raw / paths.CATALOGUE.name) if not cat.empty else \
+        [Problem(str(raw / paths.CATALOGUE.name), None, None, "no data rows below the header")]
+    if first:
+        return found + first  # the other tables are checked against the registry: fix it first
     for name, (_, schema_of) in TABLES.items():
-        if name == paths.CATALOGUE.name:
+        if name == paths.CATALOGUE.name or name not in tables:
             continue
-        if name not in tables:
-            found.append(Problem(str(raw / name), None, None, "file not found"))
-        elif tables[name].empty:
+        if tables[name].empty:
             found.append(Problem(str(raw / name), None, None, "no data rows below the header"))
         else:
             found += validation.problems(tables[name], schema_of(cat, tables), raw / name)
