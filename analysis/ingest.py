@@ -33,6 +33,7 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from analysis import catalogue, municipalities, observations, paths, validation
+from analysis.validation import FIRST_YEAR, LAST_YEAR
 from analysis.errors import InputError, Problem, file_row
 from analysis.files import atomic_path, read_csv, write_csv
 
@@ -165,8 +166,8 @@ def _template_rules(cat: pd.DataFrame, n: int, col: dict[str, str]) -> list[Data
     verified = DataValidation(type="list", formula1='"Yes,No"', allow_blank=True, showErrorMessage=True,
                               error="Yes if a third party verified the value, else No")
     verified.add(cells("verified"))
-    year = DataValidation(type="whole", operator="between", formula1="1900", formula2="2100",
-                          showErrorMessage=True, error="A year between 1900 and 2100")
+    year = DataValidation(type="whole", operator="between", formula1=str(FIRST_YEAR), formula2=str(LAST_YEAR),
+                          showErrorMessage=True, error=f"A year between {FIRST_YEAR} and {LAST_YEAR}")
     year.add(cells("year"))
     yes_no = DataValidation(type="list", formula1='"Yes,No,Not Reported,N/A"', showErrorMessage=True,
                             errorStyle="warning", error="Yes or No (or Not Reported, N/A)")
@@ -486,7 +487,7 @@ def read_value(value: object, number_format: object, registry_unit: str) -> Entr
 
 
 def read_year(value: object) -> float | None:
-    """A year cell as a number (whether it is a whole year 1900–2100 is checked by the schema), None if empty."""
+    """A year cell as a number (whether it is a whole year FIRST_YEAR–LAST_YEAR is checked by the schema), None if empty."""
     if isinstance(value, (dt.datetime, dt.date)):
         raise CellError(f"is a date ({value}); enter the year alone, e.g. {value.year}")
     if isinstance(value, (int, float, np.number)) and not isinstance(value, bool):
