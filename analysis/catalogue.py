@@ -77,18 +77,13 @@ def schema() -> "pa.DataFrameSchema":
 
     from analysis.validation import check, one_of, row_check, table_check, text
 
-    def level_known(d: pd.DataFrame, level: str) -> pd.Series:
-        known = [d["dimension"].map(lambda dim: dim in STRUCTURE)]
-        if level == "category":
-            known.append(pd.Series([sub in STRUCTURE.get(dim, {}) for dim, sub in zip(d["dimension"], d["sub_dimension"])],
-                                   index=d.index))
-        parent = pd.concat(known, axis=1).all(axis=1)
-        if level == "sub_dimension":
-            inside = [sub in STRUCTURE.get(dim, {}) for dim, sub in zip(d["dimension"], d["sub_dimension"])]
-        else:
-            inside = [cat in STRUCTURE.get(dim, {}).get(sub, ()) for dim, sub, cat in
-                      zip(d["dimension"], d["sub_dimension"], d["category"])]
-        return ~parent | d[level].isna() | pd.Series(inside, index=d.index)
+    def sub_dimension_known(d: pd.DataFrame) -> pd.Series:  # an unknown dimension is reported by its own check
+        return pd.Series([dim not in STRUCTURE or pd.isna(sub) or sub in STRUCTURE[dim]
+                          for dim, sub in zip(d["dimension"], d["sub_dimension"])], index=d.index)
+
+    def category_known(d: pd.DataFrame) -> pd.Series:  # only under a known dimension and sub-dimension
+        return pd.Series([sub not in STRUCTURE.get(dim, {}) or pd.isna(cat) or cat in STRUCTURE[dim][sub]
+                          for dim, sub, cat in zip(d["dimension"], d["sub_dimension"], d["category"])], index=d.index)
 
     subs = "; ".join(f"{dim}: {', '.join(STRUCTURE[dim])}" for dim in DIMENSIONS)
     cats = "; ".join(f"{dim} / {sub}: {', '.join(c)}" for dim in DIMENSIONS for sub, c in STRUCTURE[dim].items())
@@ -107,9 +102,9 @@ def schema() -> "pa.DataFrameSchema":
         "sdg_source": text(message="empty; name the U4SSC page that gives the SDG link, or write 'reading: …' "
                                    "for the project's own reading"),
     }, checks=[
-        row_check(lambda d: level_known(d, "sub_dimension"), f"unknown sub-dimension for its dimension; expected {subs}",
+        row_check(sub_dimension_known, f"unknown sub-dimension for its dimension; expected {subs}",
                   "sub_dimension"),
-        row_check(lambda d: level_known(d, "category"), f"unknown category for its dimension and sub-dimension; "
+        row_check(category_known, f"unknown category for its dimension and sub-dimension; "
                                                         f"expected {cats}", "category"),
         table_check(lambda d: d["kpi_code"].nunique() == N_KPIS,
                     f"the U4SSC standard has exactly {N_KPIS} distinct KPIs", "kpi_code",

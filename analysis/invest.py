@@ -165,7 +165,7 @@ def costs_schema(theme_ids: list[str] | None = None) -> "pa.DataFrameSchema":
     from analysis.validation import check, one_of, row_check, table_check, text
 
     theme = text()
-    checks = [row_check(lambda d: d["basis"].ne("published") | d["source"].str.match(r"https?://"),
+    checks = [row_check(lambda d: d["basis"].ne("published") | d["source"].str.match(r"https?://").fillna(False).astype(bool),
                         "a published cost class needs the URL of its source", "source")]
     if theme_ids is not None:
         theme = text(checks=[check(lambda s: s.isin(theme_ids), f"unknown theme; expected a theme_id of {paths.THEMES.name}")])
