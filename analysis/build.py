@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from analysis import catalogue, ingest, municipalities, observations, paths
+from analysis import catalogue, ingest, municipalities, observations, paths, raw
 from analysis.errors import InputError
 from analysis.files import write_csv
 
@@ -38,7 +38,8 @@ def build(out_dir: Path | None = None, city_dir: Path | None = None,
     from analysis.national import fold
 
     out_dir = Path(out_dir or paths.PROCESSED)
-    municipalities.check_tables()
+    raw.check()  # every raw table against its schema, every problem at once
+    municipalities.panel_numbers()
     cat = catalogue.load()
     published = load_published(cat)
     city = ingest.load_city_supplied(city_dir, cat)

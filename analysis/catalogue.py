@@ -5,12 +5,15 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from analysis import paths
-from analysis.errors import InputError, Problem, file_row
 from analysis.files import read_csv
+
+if TYPE_CHECKING:
+    import pandera.pandas as pa
 
 N_KPIS = 91
 
@@ -52,72 +55,67 @@ REQUIRED_COLUMNS = (
 SDG_TARGET = re.compile(r"^(\d{1,2})\.([1-9]|[1-9]\d|[a-z])$")
 """An SDG target number such as 11.6 or 11.a (goal 1–17)."""
 N_GOALS = 17
+SDG_TARGETS_EXPECTED = (f"not an SDG target; expected e.g. '11.6' or '11.a' with a goal from 1 to {N_GOALS}, "
+                        "several separated by ';'")
 CITED_SDG = re.compile(r"(?:SDG|target|indicator)s?\s+(?:target\s+|indicator\s+)?(\d{1,2}\.[0-9a-z]{1,2})(?:\.\d+)?")
 """An SDG target or indicator named in prose ("SDG target 9.c", "indicator 17.8.1" → 17.8)."""
 
 YES_NO_UNIT = "Yes/No"
 
 
+def sdg_targets_valid(s: pd.Series) -> pd.Series:
+    """True where every ';'-separated part is an SDG target of goal 1–17 (empty cells are left to the text rule)."""
+    def ok(cell: object) -> bool:
+        found = [SDG_TARGET.match(t) for t in split_targets(cell)]
+        return all(m is not None and 1 <= int(m.group(1)) <= N_GOALS for m in found)
+    return pd.Series([ok(c) for c in s], index=s.index)
+
+
+def schema() -> "pa.DataFrameSchema":
+    """The registry's pandera schema: required cells, the U4SSC structure, directions, levels, SDG links, 91 KPIs."""
+    import pandera.pandas as pa
+
+    from analysis.validation import check, one_of, row_check, table_check, text
+
+    def sub_dimension_known(d: pd.DataFrame) -> pd.Series:  # an unknown dimension is reported by its own check
+        return pd.Series([dim not in STRUCTURE or pd.isna(sub) or sub in STRUCTURE[dim]
+                          for dim, sub in zip(d["dimension"], d["sub_dimension"])], index=d.index)
+
+    def category_known(d: pd.DataFrame) -> pd.Series:  # only under a known dimension and sub-dimension
+        return pd.Series([sub not in STRUCTURE.get(dim, {}) or pd.isna(cat) or cat in STRUCTURE[dim][sub]
+                          for dim, sub, cat in zip(d["dimension"], d["sub_dimension"], d["category"])], index=d.index)
+
+    subs = "; ".join(f"{dim}: {', '.join(STRUCTURE[dim])}" for dim in DIMENSIONS)
+    cats = "; ".join(f"{dim} / {sub}: {', '.join(c)}" for dim in DIMENSIONS for sub, c in STRUCTURE[dim].items())
+    required = ("kpi_code", "data_point_name", "unit")
+    return pa.DataFrameSchema({
+        **{c: text(c in required) for c in REQUIRED_COLUMNS},
+        "data_point_id": text(),
+        "dimension": one_of(DIMENSIONS, what="a U4SSC dimension,"),
+        "sub_dimension": text(),
+        "category": text(),
+        "core_or_advanced": one_of(LEVELS),
+        "direction": one_of(DIRECTIONS),
+        "sdg_targets": text(message="empty; every data point links to at least one SDG target (e.g. '11.6'), "
+                                    "with its source in sdg_source",
+                            checks=[check(sdg_targets_valid, SDG_TARGETS_EXPECTED)]),
+        "sdg_source": text(message="empty; name the U4SSC page that gives the SDG link, or write 'reading: …' "
+                                   "for the project's own reading"),
+    }, checks=[
+        row_check(sub_dimension_known, f"unknown sub-dimension for its dimension; expected {subs}",
+                  "sub_dimension"),
+        row_check(category_known, f"unknown category for its dimension and sub-dimension; "
+                                                        f"expected {cats}", "category"),
+        table_check(lambda d: d["kpi_code"].nunique() == N_KPIS,
+                    f"the U4SSC standard has exactly {N_KPIS} distinct KPIs", "kpi_code",
+                    found=lambda d: f"{d['kpi_code'].nunique()} distinct KPIs"),
+    ], unique=["data_point_id"], report_duplicates="exclude_first")
+
+
 def validate(frame: pd.DataFrame, file: str | Path = "catalogue") -> pd.DataFrame:
-    """Check a registry frame and return it; raise InputError naming every bad row and column."""
-    file = str(file)
-    problems: list[Problem] = []
-    missing = [c for c in REQUIRED_COLUMNS if c not in frame.columns]
-    if missing:
-        raise InputError.single(file, f"missing columns {missing}; expected {list(REQUIRED_COLUMNS)}")
-    for column in ("kpi_code", "data_point_id", "dimension", "sub_dimension", "category",
-                   "data_point_name", "core_or_advanced", "unit", "direction"):
-        for i in frame.index[frame[column].isna()]:
-            problems.append(Problem(file, file_row(i), column, "empty; a value is required"))
-    for i in frame.index[frame["data_point_id"].duplicated(keep="first")]:
-        problems.append(Problem(file, file_row(i), "data_point_id",
-                                f"duplicate id '{frame.at[i, 'data_point_id']}'; ids must be unique"))
-    for i, row in frame.iterrows():
-        dim, sub, cat = row["dimension"], row["sub_dimension"], row["category"]
-        if pd.notna(dim) and dim not in STRUCTURE:
-            problems.append(Problem(file, file_row(i), "dimension",
-                                    f"unknown dimension '{dim}'; expected one of {list(DIMENSIONS)}"))
-        elif pd.notna(sub) and sub not in STRUCTURE.get(dim, {}):
-            problems.append(Problem(file, file_row(i), "sub_dimension",
-                                    f"unknown sub-dimension '{sub}' for {dim}; expected one of "
-                                    f"{list(STRUCTURE[dim])}"))
-        elif pd.notna(cat) and cat not in STRUCTURE.get(dim, {}).get(sub, ()):
-            problems.append(Problem(file, file_row(i), "category",
-                                    f"unknown category '{cat}' for {dim} / {sub}; expected one of "
-                                    f"{list(STRUCTURE[dim][sub])}"))
-        if pd.notna(row["direction"]) and row["direction"] not in DIRECTIONS:
-            problems.append(Problem(file, file_row(i), "direction",
-                                    f"'{row['direction']}' is not allowed; expected one of {list(DIRECTIONS)}"))
-        problems.extend(_sdg_problems(row, file, file_row(i)))
-        if pd.notna(row["core_or_advanced"]) and row["core_or_advanced"] not in LEVELS:
-            problems.append(Problem(file, file_row(i), "core_or_advanced",
-                                    f"'{row['core_or_advanced']}'; expected one of {list(LEVELS)}"))
-    n_kpis = frame["kpi_code"].nunique()
-    if n_kpis != N_KPIS:
-        problems.append(Problem(file, None, "kpi_code",
-                                f"{n_kpis} distinct KPIs; the U4SSC standard has exactly {N_KPIS}"))
-    if problems:
-        raise InputError(problems)
-    return frame
-
-
-def _sdg_problems(row: pd.Series, file: str, r: int) -> list[Problem]:
-    """Every data point links to at least one valid SDG target, and says where the link comes from."""
-    targets = split_targets(row["sdg_targets"])
-    if not targets:
-        return [Problem(file, r, "sdg_targets", "empty; every data point links to at least one SDG target "
-                                                "(e.g. '11.6'), with its source in sdg_source")]
-    found = []
-    for target in targets:
-        m = SDG_TARGET.match(target)
-        if not m or not 1 <= int(m.group(1)) <= N_GOALS:
-            found.append(Problem(file, r, "sdg_targets", f"'{target}' is not an SDG target; expected e.g. '11.6' or "
-                                                         f"'11.a' with a goal from 1 to {N_GOALS}"))
-    source = row["sdg_source"]
-    if source is None or pd.isna(source) or not str(source).strip():
-        found.append(Problem(file, r, "sdg_source", "empty; name the U4SSC page that gives the SDG link, or "
-                                                    "write 'reading: …' for the project's own reading"))
-    return found
+    """Check a registry frame (cells as text) and return it; raise InputError naming every bad row and column."""
+    from analysis import validation
+    return validation.validate(frame, schema(), file)
 
 
 def cited_sdg_targets(text: object) -> set[str]:
@@ -135,7 +133,10 @@ def load(path: str | Path | None = None) -> pd.DataFrame:
 
 @lru_cache(maxsize=8)
 def _load_cached(path: Path) -> pd.DataFrame:
-    frame = validate(read_csv(path, dtype={"sdg_targets": "string", "kpi_code": "string"}), path)
+    from analysis import validation
+
+    validation.read_checked(path, schema())
+    frame = read_csv(path, dtype={"sdg_targets": "string", "kpi_code": "string"})
     frame = frame.copy()
     frame["sdg_target_list"] = target_lists(frame["sdg_targets"])
     return frame

@@ -25,8 +25,10 @@ def _years(text: str) -> list[int]:
         start, end = int(first), int(last or first)
     except ValueError:
         raise argparse.ArgumentTypeError(f"'{text}' is not a year or a range of years like 2019-2022") from None
-    if not (1900 <= start <= end <= 2100):
-        raise argparse.ArgumentTypeError(f"'{text}': expected years between 1900 and 2100, first ≤ last")
+    from analysis.validation import FIRST_YEAR, LAST_YEAR
+
+    if not (FIRST_YEAR <= start <= end <= LAST_YEAR):
+        raise argparse.ArgumentTypeError(f"'{text}': expected years between {FIRST_YEAR} and {LAST_YEAR}, first ≤ last")
     return list(range(start, end + 1))
 
 

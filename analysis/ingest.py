@@ -24,6 +24,7 @@ import zipfile
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -31,9 +32,13 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Font, PatternFill
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from analysis import budget, catalogue, cities, municipalities, observations, paths
+from analysis import budget, catalogue, cities, municipalities, observations, paths, validation
+from analysis.validation import FIRST_YEAR, LAST_YEAR
 from analysis.errors import InputError, Problem, file_row
 from analysis.files import atomic_path, read_csv, write_csv
+
+if TYPE_CHECKING:
+    import pandera.pandas as pa
 
 SHEET = "data"
 REQUIRED = ("municipality", "data_point_id", "value", "year", "source")
@@ -164,8 +169,8 @@ def _template_rules(cat: pd.DataFrame, n: int, col: dict[str, str]) -> list[Data
     verified = DataValidation(type="list", formula1='"Yes,No"', allow_blank=True, showErrorMessage=True,
                               error="Yes if a third party verified the value, else No")
     verified.add(cells("verified"))
-    year = DataValidation(type="whole", operator="between", formula1="1900", formula2="2100",
-                          showErrorMessage=True, error="A year between 1900 and 2100")
+    year = DataValidation(type="whole", operator="between", formula1=str(FIRST_YEAR), formula2=str(LAST_YEAR),
+                          showErrorMessage=True, error=f"A year between {FIRST_YEAR} and {LAST_YEAR}")
     year.add(cells("year"))
     yes_no = DataValidation(type="list", formula1='"Yes,No,Not Reported,N/A"', showErrorMessage=True,
                             errorStyle="warning", error="Yes or No (or Not Reported, N/A)")
@@ -486,7 +491,7 @@ def read_value(value: object, number_format: object, registry_unit: str) -> Entr
 
 
 def read_year(value: object) -> float | None:
-    """A year cell as a number (whether it is a whole year 1900–2100 is checked by the schema), None if empty."""
+    """A year cell as a number (whether it is a whole year FIRST_YEAR–LAST_YEAR is checked by the schema), None if empty."""
     if isinstance(value, (dt.datetime, dt.date)):
         raise CellError(f"is a date ({value}); enter the year alone, e.g. {value.year}")
     if isinstance(value, (int, float, np.number)) and not isinstance(value, bool):
@@ -669,7 +674,7 @@ def ingest(path: Path, cat: pd.DataFrame | None = None, out_dir: Path | None = N
     out_dir = Path(out_dir or paths.CITY_SUPPLIED)
     table = read_table(path)
     units = dict(zip(cat["data_point_id"], cat["unit"]))
-    readings = (observations.load_unit_aliases(), observations.load_unit_conversions())
+    readings = (observations.load_unit_aliases(), observations.load_unit_conversions(cat=cat))
     problems = list(table.problems)
     index_of = {int(r): i for i, r in table.rows.items()}  # file row -> frame index
     bad = {index_of[p.row] for p in problems if p.row in index_of}
@@ -688,18 +693,11 @@ def ingest(path: Path, cat: pd.DataFrame | None = None, out_dir: Path | None = N
     tidy_frame = pd.DataFrame([vars(r) for r in records], index=record_index,
                               columns=[f for f in _Row.__dataclass_fields__]).assign(source_type="city-supplied")
     rows = table.rows
-    for i in tidy_frame.index[tidy_frame["municipality"].notna()]:
-        reason = check_name(tidy_frame.at[i, "municipality"])
-        if reason:
-            shown = str(tidy_frame.at[i, "municipality"])
-            shown = shown if len(shown) <= 60 else shown[:60] + "…"
-            problems.append(Problem(str(path), int(rows[i]), "municipality",
-                                    f"'{shown}': a municipality name {reason}"))
-            bad.add(i)
+    city = validation.problems(tidy_frame, city_rows_schema(), path, row_numbers=rows)
+    problems += city
+    bad |= {index_of[p.row] for p in city if p.column == "municipality"}
     tidy_frame = _attribute(tidy_frame, path, rows, problems, bad)
-    for i in tidy_frame.index[tidy_frame["source"].isna()]:
-        problems.append(Problem(str(path), int(rows[i]), "source", "empty; say where the value comes from"))
-        bad.add(i)
+    bad |= {index_of[p.row] for p in city if p.row in index_of}
     good = tidy_frame.drop(index=[i for i in bad if i in tidy_frame.index])
     checks = observations.validate(good, path, cat, row_numbers=rows)
     problems += checks
@@ -843,16 +841,27 @@ def merge_with_existing(new: pd.DataFrame, target: Path, cat: pd.DataFrame) -> t
     return observations.tidy(pd.concat([old[~clash], new], ignore_index=True)), int(clash.sum())
 
 
-def check_name(name: object) -> str | None:
-    """Why a municipality name cannot name a file (too long, path separators, '..', control characters), or None."""
-    text = str(name)
-    if len(text) > MAX_NAME_LENGTH:
-        return f"is {len(text)} characters long; the limit is {MAX_NAME_LENGTH}"
-    if any(ch in text for ch in ("/", "\\")) or text.startswith(".") or ".." in text:
-        return "must not contain '/', '\\' or '..' or start with '.'"
-    if any(ord(ch) < 32 for ch in text):
-        return "must not contain control characters"
-    return None
+NAME_RULES = (
+    (lambda text: len(text) <= MAX_NAME_LENGTH, f"a municipality name has at most {MAX_NAME_LENGTH} characters"),
+    (lambda text: not (any(ch in text for ch in ("/", "\\")) or text.startswith(".") or ".." in text),
+     "a municipality name must not contain '/', '\\' or '..' or start with '.'"),
+    (lambda text: not any(ord(ch) < 32 for ch in text), "a municipality name must not contain control characters"),
+)
+"""What a municipality name must be to name a file: (rule, message)."""
+
+
+def city_rows_schema() -> "pa.DataFrameSchema":
+    """What a city-supplied row needs beyond the tidy observation schema: a usable municipality name and a source."""
+    import pandera.pandas as pa
+
+    from analysis.validation import check, text
+
+    name_checks = [check(lambda s, rule=rule: s.map(lambda v: rule(str(v))).astype(bool), message)
+                   for rule, message in NAME_RULES]
+    return pa.DataFrameSchema({
+        "municipality": text(required=False, checks=name_checks),
+        "source": text(message="empty; say where the value comes from"),
+    })
 
 
 def load_city_supplied(directory: Path | None = None, cat: pd.DataFrame | None = None) -> pd.DataFrame:

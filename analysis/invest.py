@@ -25,17 +25,19 @@ achievement in %):
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from analysis import catalogue, paths, scoring
-from analysis.errors import InputError, Problem, file_row
+from analysis.errors import InputError
 from analysis.files import read_csv
+
+if TYPE_CHECKING:
+    import pandera.pandas as pa
 
 CRITERIA = ("need", "impact", "feasibility", "cost")
 TYPES = np.array([1, 1, 1, -1])
@@ -62,7 +64,6 @@ REAL_EVIDENCE = 0.5
 """A municipality's gap on a theme rests on real values when at least this share of its need is observed."""
 OBSERVED = ("published", "city-supplied", "national_statistics")
 AT_TARGET = 100.0 - 1e-9
-SDG_TARGET = re.compile(r"^\d{1,2}\.[0-9a-z]{1,2}$")
 RANKED, NO_GAP, NOT_SCORED, FILTERED = "ranked", "no gap", "not scored", "below evidence filter"
 WHAT_IF_COLUMNS = ("municipality", "theme_id", "dimension", "u4ssc_score_before", "u4ssc_score_after",
                    "mean_achievement_before", "mean_achievement_after", "u4ssc_score_change",
@@ -98,47 +99,43 @@ def load_themes(path: str | Path | None = None, cat: pd.DataFrame | None = None)
     return frame
 
 
+def themes_schema(cat: pd.DataFrame) -> "pa.DataFrameSchema":
+    """The themes file's pandera schema: ids, names, registry data points and SDG targets; one name per theme."""
+    import pandera.pandas as pa
+
+    from analysis.validation import check, known, row_check, text
+
+    def one_name(d: pd.DataFrame) -> pd.Series:
+        first = d.groupby("theme_id")["theme_name"].transform("first")
+        return d["theme_name"].eq(first) | d["theme_name"].eq("") | d["theme_id"].eq("")
+
+    return pa.DataFrameSchema({
+        "theme_id": text(), "theme_name": text(),
+        "data_point_id": known(cat["data_point_id"], "data point id", paths.CATALOGUE.name),
+        "sdg_targets": text(checks=[check(catalogue.sdg_targets_valid, catalogue.SDG_TARGETS_EXPECTED)]),
+        "rationale": text(required=False), "source": text(required=False),
+    }, checks=[row_check(one_name, "differs from the theme's name in its first row; one name per theme_id",
+                         "theme_name")],
+        unique=["theme_id", "data_point_id"], report_duplicates="exclude_first")
+
+
 def validate_themes(frame: pd.DataFrame, file: str | Path = "themes",
                     cat: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Check a themes frame against the registry and return it with ``sdg_target_list``."""
-    file = str(file)
+    """Check a themes frame against the registry (:func:`themes_schema`) and return it with ``sdg_target_list``."""
+    from analysis import validation
+
     cat = catalogue.load() if cat is None else cat
-    missing = [c for c in THEME_COLUMNS if c not in frame.columns]
-    if missing:
-        raise InputError.single(file, f"missing columns {missing}; expected {list(THEME_COLUMNS)}")
-    frame = frame.copy()
-    for column in THEME_COLUMNS:
-        frame[column] = frame[column].fillna("").astype(str).str.strip()
-    known = set(cat["data_point_id"])
-    problems: list[Problem] = []
-    for i, row in frame.iterrows():
-        r = file_row(i)
-        for column in ("theme_id", "theme_name", "data_point_id", "sdg_targets"):
-            if not row[column]:
-                problems.append(Problem(file, r, column, "empty; a value is required"))
-        if row["data_point_id"] and row["data_point_id"] not in known:
-            problems.append(Problem(file, r, "data_point_id",
-                                    f"unknown data point '{row['data_point_id']}'; expected an id of "
-                                    f"the KPI registry (data/raw/kpi_catalogue.csv), e.g. "
-                                    f"'{cat['data_point_id'].iloc[0]}'"))
-        for target in catalogue.split_targets(row["sdg_targets"] or None):
-            if not SDG_TARGET.match(target) or not 1 <= int(target.split(".")[0]) <= 17:
-                problems.append(Problem(file, r, "sdg_targets",
-                                        f"'{target}' is not an SDG target; expected e.g. '6.4' or "
-                                        f"'11.a', several separated by ';'"))
-    for i in frame.index[frame.duplicated(["theme_id", "data_point_id"], keep="first")
-                         & frame["theme_id"].ne("")]:
-        problems.append(Problem(file, file_row(i), "data_point_id",
-                                f"data point '{frame.at[i, 'data_point_id']}' listed twice for theme "
-                                f"'{frame.at[i, 'theme_id']}'"))
-    first_name = frame.groupby("theme_id")["theme_name"].transform("first")
-    for i in frame.index[frame["theme_name"].ne(first_name) & frame["theme_name"].ne("")]:
-        problems.append(Problem(file, file_row(i), "theme_name",
-                                f"'{frame.at[i, 'theme_name']}' differs from the theme's first name "
-                                f"'{first_name[i]}'; one name per theme_id"))
-    if problems:
-        raise InputError(problems)
+    frame = _stripped(frame, THEME_COLUMNS)
+    validation.validate(frame, themes_schema(cat), file)
     frame["sdg_target_list"] = catalogue.target_lists(frame["sdg_targets"])
+    return frame
+
+
+def _stripped(frame: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
+    """A copy with the given columns (where present) as stripped text, an empty cell as ''."""
+    frame = frame.copy()
+    for column in [c for c in columns if c in frame.columns]:
+        frame[column] = frame[column].fillna("").astype(str).str.strip()
     return frame
 
 
@@ -152,44 +149,41 @@ def _themes(themes: pd.DataFrame | None, cat: pd.DataFrame) -> pd.DataFrame:
 
 def load_costs(path: str | Path | None = None, theme_ids: list[str] | None = None) -> pd.DataFrame:
     """Read and validate the cost file (one row per theme: cost class, owner, basis, reasoning, source)."""
+    from analysis import validation
+
     path = Path(path) if path is not None else COSTS
-    return validate_costs(read_csv(path, dtype=str, keep_default_na=False), path, theme_ids)
+    frame = validation.read_text(path)
+    if frame.empty:
+        raise InputError.single(path, "no data rows below the header")
+    return validate_costs(frame, path, theme_ids)
+
+
+def costs_schema(theme_ids: list[str] | None = None) -> "pa.DataFrameSchema":
+    """The cost file's pandera schema: one row per theme (of ``theme_ids`` when given), a class, an owner, a reason."""
+    import pandera.pandas as pa
+
+    from analysis.validation import check, one_of, row_check, table_check, text
+
+    theme = text()
+    checks = [row_check(lambda d: d["basis"].ne("published") | d["source"].str.match(r"https?://").fillna(False).astype(bool),
+                        "a published cost class needs the URL of its source", "source")]
+    if theme_ids is not None:
+        theme = text(checks=[check(lambda s: s.isin(theme_ids), f"unknown theme; expected a theme_id of {paths.THEMES.name}")])
+        checks.append(table_check(lambda d: set(theme_ids) <= set(d["theme_id"]),
+                                  f"every theme of {paths.THEMES.name} needs a cost row", "theme_id",
+                                  found=lambda d: f"none for {sorted(set(theme_ids) - set(d['theme_id']))}"))
+    return pa.DataFrameSchema({
+        "theme_id": theme, "cost_class": one_of(COST_CLASSES, what="a cost class,"), "service_area": text(),
+        "basis": one_of(COST_BASES, what="a basis,"), "reasoning": text(), "source": text(required=False),
+    }, checks=checks, unique=["theme_id"], report_duplicates="exclude_first")
 
 
 def validate_costs(frame: pd.DataFrame, file: str | Path = "costs", theme_ids: list[str] | None = None) -> pd.DataFrame:
     """Every theme has one cost class, an owner and a reasoning; a 'published' class names its source."""
-    file = str(file)
-    missing = [c for c in COST_COLUMNS if c not in frame.columns]
-    if missing:
-        raise InputError.single(file, f"missing columns {missing}; expected {list(COST_COLUMNS)}")
-    frame = frame.copy()
-    for column in COST_COLUMNS:
-        frame[column] = frame[column].fillna("").astype(str).str.strip()
-    problems: list[Problem] = []
-    for i, row in frame.iterrows():
-        r = file_row(i)
-        for column in ("theme_id", "service_area", "reasoning"):
-            if not row[column]:
-                problems.append(Problem(file, r, column, "empty; a value is required"))
-        if row["cost_class"] not in COST_CLASSES:
-            problems.append(Problem(file, r, "cost_class", f"'{row['cost_class']}' is not a cost class; expected "
-                                                           f"one of {list(COST_CLASSES)}"))
-        if row["basis"] not in COST_BASES:
-            problems.append(Problem(file, r, "basis", f"'{row['basis']}' is not a basis; expected one of "
-                                                      f"{list(COST_BASES)}"))
-        if row["basis"] == "published" and not row["source"].startswith(("http://", "https://")):
-            problems.append(Problem(file, r, "source", "a published cost class needs the URL of its source"))
-    for i in frame.index[frame.duplicated("theme_id", keep="first") & frame["theme_id"].ne("")]:
-        problems.append(Problem(file, file_row(i), "theme_id", f"theme '{frame.at[i, 'theme_id']}' listed twice"))
-    if theme_ids is not None:
-        known = set(frame["theme_id"])
-        for t in [t for t in theme_ids if t not in known]:
-            problems.append(Problem(file, None, "theme_id", f"theme '{t}' of {paths.THEMES.name} has no cost row"))
-        for i in frame.index[~frame["theme_id"].isin(theme_ids) & frame["theme_id"].ne("")]:
-            problems.append(Problem(file, file_row(i), "theme_id", f"unknown theme '{frame.at[i, 'theme_id']}'; "
-                                                                   f"expected a theme_id of {paths.THEMES.name}"))
-    if problems:
-        raise InputError(problems)
+    from analysis import validation
+
+    frame = _stripped(frame, COST_COLUMNS)
+    validation.validate(frame, costs_schema(theme_ids), file)
     frame["cost"] = frame["cost_class"].map(COST_CLASSES)
     return frame
 

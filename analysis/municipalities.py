@@ -601,7 +601,7 @@ def attribute(names: "pd.Series", years: "pd.Series", file: str, rows: "pd.Serie
 
 # --- schemas of the municipality tables (checked by ``python -m analysis build``) ----------------
 
-def _schemas() -> dict[Path, "object"]:
+def schemas() -> dict[Path, "object"]:
     """pandera schemas of the classification lists, the change table and the panel file."""
     import pandera.pandas as pa
 
@@ -634,7 +634,7 @@ def _schemas() -> dict[Path, "object"]:
         "municipality": text,
         "in_first_round_of_12": pa.Column(str, nullable=False, checks=check(lambda s: s.isin(["yes", "no"]),
                                                                             "expected yes or no")),
-        "participation_evidence": text, "source_url": source,
+        "participation_evidence": text, "u4ssc_documents": pa.Column(str, nullable=True), "source_url": source,
     })
     return {paths.MUNICIPALITIES_2020: listing, paths.MUNICIPALITIES_2024: listing,
             paths.MUNICIPALITY_CHANGES: changes, paths.MUNICIPALITIES: panel}
@@ -643,18 +643,9 @@ def _schemas() -> dict[Path, "object"]:
 def check_tables() -> None:
     """Validate the municipality tables of ``data/raw`` (every problem at once), then the panel against the registry."""
     from analysis.errors import InputError as Error
-    from analysis.files import read_csv
-    from analysis.validation import problems
+    from analysis.validation import table_problems
 
-    from analysis.errors import Problem
-
-    found = []
-    for path, schema in _schemas().items():
-        frame = read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
-        if frame.empty:
-            found.append(Problem(str(path), None, None, "no data rows below the header"))
-            continue
-        found += problems(frame, schema, path)
+    found = [p for path, schema in schemas().items() for p in table_problems(path, schema)]
     if found:
         raise Error(found)
     panel_numbers()

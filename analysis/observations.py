@@ -19,6 +19,7 @@ from pandera.config import config_context
 from analysis import catalogue, municipalities, paths
 from analysis.errors import InputError, Problem, file_row
 from analysis.files import read_csv
+from analysis.validation import FIRST_YEAR, LAST_YEAR, whole_year
 
 COLUMNS = ("municipality", "kommunenummer", "reported_kommunenummer", "data_point_id", "year", "value", "value_text",
            "unit", "status", "source_type", "source", "note", "quality_level", "verified")
@@ -86,16 +87,24 @@ def load_unit_aliases(path: Path | None = None) -> set[tuple[str, str]]:
     return {(unit_key(p), r) for p, r in zip(frame["printed_unit"], frame["registry_unit"])}
 
 
-def load_unit_conversions(path: Path | None = None) -> dict[tuple[str, str], float]:
+def unit_conversions_schema(cat: pd.DataFrame) -> pa.DataFrameSchema:
+    """The unit conversions' pandera schema: a printed unit, a registry unit of ``cat``, a positive factor, once each."""
+    from analysis.validation import check, known, number, text
+
+    positive = check(lambda s: pd.to_numeric(s, errors="coerce").gt(0), "expected a positive factor")
+    return pa.DataFrameSchema({
+        "printed_unit": text(), "registry_unit": known(cat["unit"], "unit", paths.CATALOGUE.name),
+        "factor": number(message="not a positive number", checks=[positive]), "note": text(required=False),
+    }, unique=["printed_unit", "registry_unit"], report_duplicates="exclude_first")
+
+
+def load_unit_conversions(path: Path | None = None, cat: pd.DataFrame | None = None) -> dict[tuple[str, str], float]:
     """(printed unit as :func:`unit_key`, registry unit) -> factor that turns a printed value into the registry unit."""
-    path = Path(path or UNIT_CONVERSIONS)
-    frame = read_csv(path, dtype={"printed_unit": str, "registry_unit": str, "note": str})
-    factors = pd.to_numeric(frame["factor"], errors="coerce")
-    bad = [Problem(str(path), file_row(i), "factor", f"'{frame.at[i, 'factor']}' is not a positive number")
-           for i in frame.index[~(factors > 0) | ~np.isfinite(factors)]]
-    if bad:
-        raise InputError(bad)
-    return {(unit_key(p), r): float(f) for p, r, f in zip(frame["printed_unit"], frame["registry_unit"], factors)}
+    from analysis.validation import read_checked
+
+    cat = catalogue.load() if cat is None else cat
+    frame = read_checked(Path(path or UNIT_CONVERSIONS), unit_conversions_schema(cat))
+    return {(unit_key(p), r): float(f) for p, r, f in zip(frame["printed_unit"], frame["registry_unit"], frame["factor"])}
 
 
 @dataclass(frozen=True)
@@ -151,11 +160,6 @@ def _not_blank(s: pd.Series) -> pd.Series:
     return pd.Series(ok[codes], index=s.index)
 
 
-def _whole_year(s: pd.Series) -> pd.Series:
-    year = pd.to_numeric(s, errors="coerce")
-    return year.between(1900, 2100) & year.eq(np.floor(year))
-
-
 def _is_number(s: pd.Series) -> pd.Series:
     return s.isna() | pd.to_numeric(s, errors="coerce").notna()
 
@@ -193,7 +197,7 @@ def schema(ids) -> pa.DataFrameSchema:
         {
             "municipality": pa.Column(nullable=True, checks=pa.Check(_not_blank, name="not_blank", ignore_na=False)),
             "data_point_id": pa.Column(nullable=True, checks=isin(ids)),
-            "year": pa.Column(nullable=False, checks=pa.Check(_whole_year, name="whole_year")),
+            "year": pa.Column(nullable=False, checks=pa.Check(whole_year, name="whole_year")),
             "value": pa.Column(nullable=True, checks=pa.Check(_is_number, name="is_number", ignore_na=False)),
             "unit": pa.Column(nullable=True),
             "status": pa.Column(nullable=True, checks=isin(STATUSES)),
@@ -227,7 +231,7 @@ _MESSAGES = {
     "*:multiple_fields_uniqueness": ("data_point_id", lambda r: f"duplicate row for {r['municipality']}, "
                                                                       f"{r['data_point_id']}, {_year_text(r['year'])}"),
     "year:not_nullable": ("year", lambda r: "missing; the year the value refers to is required"),
-    "year:whole_year": ("year", lambda r: f"'{r['year']}' is not a year between 1900 and 2100"),
+    "year:whole_year": ("year", lambda r: f"'{r['year']}' is not a whole year from {FIRST_YEAR} to {LAST_YEAR}"),
     "*:value_given_when_scored": ("value", lambda r: f"empty but status is '{r['status']}'; "
                                                            "give a number or set status to not_reported"),
     "value:is_number": ("value", lambda r: f"'{r['value']}' is not a number"),
@@ -369,7 +373,7 @@ def raw_schemas(cat: pd.DataFrame) -> dict[str, pa.DataFrameSchema]:
             "source_url": pa.Column(str, nullable=False, checks=check(lambda s: s.str.match(r"https?://"),
                                                                       "expected the page's URL (http:// or https://)")),
             "notes": pa.Column(str, nullable=True),
-        }),
+        }, unique=["city", "report", "data_point", "category"], report_duplicates="exclude_first"),
         "label_aliases": pa.DataFrameSchema({"label": text, "category": pa.Column(str, nullable=True),
                                              "data_point_id": pa.Column(str, nullable=False, checks=ids)},
                                             unique=["label", "category"], report_duplicates="exclude_first"),
@@ -378,30 +382,19 @@ def raw_schemas(cat: pd.DataFrame) -> dict[str, pa.DataFrameSchema]:
     }
 
 
-def _checked(path: Path, schema: pa.DataFrameSchema) -> pd.DataFrame:
-    """A raw CSV read as text and checked against its schema (every problem at once; no rows is an error)."""
-    from analysis.validation import problems as schema_problems
-
-    frame = read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
-    if frame.empty:
-        raise InputError.single(path, "no data rows below the header")
-    found = schema_problems(frame, schema, path)
-    if found:
-        raise InputError(found)
-    return frame
-
-
 def load_published(path: Path | None = None, aliases_path: Path | None = None,
                    cat: pd.DataFrame | None = None) -> pd.DataFrame:
     """The published U4SSC values as tidy observations, validated against the registry."""
+    from analysis.validation import read_checked
+
     path = Path(path or paths.PUBLISHED)
     cat = catalogue.load() if cat is None else cat
     schemas = raw_schemas(cat)
-    _checked(path, schemas["published"])
-    aliases = _checked(Path(aliases_path or paths.LABEL_ALIASES), schemas["label_aliases"])
-    _checked(paths.UNIT_ALIASES, schemas["unit_aliases"])
+    read_checked(path, schemas["published"])
+    aliases = read_checked(Path(aliases_path or paths.LABEL_ALIASES), schemas["label_aliases"])
+    read_checked(paths.UNIT_ALIASES, schemas["unit_aliases"])
     raw = read_csv(path, dtype={"value_text": str, "unit": str})
-    unit_pairs, conversions = load_unit_aliases(), load_unit_conversions()
+    unit_pairs, conversions = load_unit_aliases(), load_unit_conversions(cat=cat)
     ids = map_labels(raw, aliases, path)
     registry_unit = ids.map(cat.set_index("data_point_id")["unit"])
 

@@ -11,45 +11,45 @@ change the rule; it is validated on load.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from analysis import paths
-from analysis.errors import InputError, Problem, file_row
-from analysis.files import read_csv
+
+if TYPE_CHECKING:
+    import pandera.pandas as pa
 
 TABLE = paths.RAW / "source_precedence.csv"
 COLUMNS = ("source_type", "precedence", "stand_in", "description")
 
 
+def schema(source_types: tuple[str, ...]) -> "pa.DataFrameSchema":
+    """The precedence table's pandera schema: every source type once, distinct whole precedences, stand_in yes/no."""
+    import pandera.pandas as pa
+
+    from analysis.validation import check, one_of, row_check, table_check, text
+
+    return pa.DataFrameSchema({
+        "source_type": one_of(source_types, what="a source type,"),
+        "precedence": text(checks=[check(lambda s: s.str.fullmatch(r"\s*\d+\s*"), "expected a whole number (1 first)")]),
+        "stand_in": one_of(("yes", "no")),
+        "description": text(required=False),
+    }, checks=[row_check(lambda d: ~pd.to_numeric(d["precedence"], errors="coerce").pipe(lambda n: n.notna() & n.duplicated()),
+                         "duplicate precedence; each source type needs its own", "precedence"),
+               table_check(lambda d: set(source_types) <= set(d["source_type"]),
+                           "every source type needs a row", "source_type",
+                           found=lambda d: f"no row for {sorted(set(source_types) - set(d['source_type']))}")],
+        unique=["source_type"], report_duplicates="exclude_first")
+
+
 def load(path: Path | None = None, source_types: tuple[str, ...] | None = None) -> pd.DataFrame:
-    """The validated precedence table: every source type once, distinct whole precedences, stand_in yes/no."""
+    """The validated precedence table (:func:`schema`), sorted by precedence, ``stand_in`` as booleans."""
+    from analysis import validation
     from analysis.observations import SOURCE_TYPES
 
     path = Path(path or TABLE)
-    source_types = SOURCE_TYPES if source_types is None else source_types
-    frame = read_csv(path, dtype=str, keep_default_na=False)
-    missing = [c for c in COLUMNS if c not in frame.columns]
-    if missing:
-        raise InputError.single(path, f"missing columns {missing}; expected {list(COLUMNS)}")
-    problems = []
-    for i, row in frame.iterrows():
-        if row["source_type"] not in source_types:
-            problems.append(Problem(str(path), file_row(i), "source_type",
-                                    f"'{row['source_type']}'; expected one of {list(source_types)}"))
-        if not row["precedence"].strip().isdigit():
-            problems.append(Problem(str(path), file_row(i), "precedence", f"'{row['precedence']}' is not a whole number"))
-        if row["stand_in"] not in ("yes", "no"):
-            problems.append(Problem(str(path), file_row(i), "stand_in", f"'{row['stand_in']}'; expected yes or no"))
-    for column in ("source_type", "precedence"):
-        dup = frame[column][frame[column].duplicated()]
-        for i in dup.index:
-            problems.append(Problem(str(path), file_row(i), column, f"'{frame.at[i, column]}' is listed twice"))
-    absent = sorted(set(source_types) - set(frame["source_type"]))
-    if absent:
-        problems.append(Problem(str(path), None, "source_type", f"no row for {absent}; every source type needs one"))
-    if problems:
-        raise InputError(problems)
+    frame = validation.read_checked(path, schema(SOURCE_TYPES if source_types is None else source_types))
     out = frame.assign(precedence=frame["precedence"].astype(int), stand_in=frame["stand_in"].eq("yes"))
     return out.sort_values("precedence", kind="mergesort").reset_index(drop=True)
 

@@ -95,6 +95,7 @@ from scipy.special import expit, logit
 from scipy.stats import norm
 
 from analysis import catalogue, observations
+from analysis.validation import FIRST_YEAR, LAST_YEAR
 
 SOURCE_TYPE = "simulated"
 STATUS = "reported"
@@ -469,13 +470,13 @@ def _simulate(municipalities: list[str], years: list[int], seed: int, cat: pd.Da
     if len(set(years)) != len(years):
         raise ValueError("years must be distinct")
     # Valid by construction (observations.validate is a row loop, too slow for scale panels):
-    # names non-empty and distinct, years whole and within validate's 1900–2100, units from the
+    # names non-empty and distinct, whole years from FIRST_YEAR to LAST_YEAR, units from the
     # registry, values clipped to value_bounds, status and source_type fixed.
     if any(not n for n in names):
         raise ValueError("municipality names must not be empty")
-    bad = [y for y in years if not (float(y) == int(y) and 1900 <= int(y) <= 2100)]
+    bad = [y for y in years if not (float(y) == int(y) and FIRST_YEAR <= int(y) <= LAST_YEAR)]
     if bad:
-        raise ValueError(f"years must be whole years between 1900 and 2100, got {bad}")
+        raise ValueError(f"years must be whole years between {FIRST_YEAR} and {LAST_YEAR}, got {bad}")
     names, yrs = sorted(names), np.array(sorted(int(y) for y in years), dtype=np.int64)
     spec = assumptions(cat, calibration).sort_values("data_point_id", kind="mergesort")
     spec = spec.reset_index(drop=True)

@@ -13,13 +13,17 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-from analysis import paths
-from analysis.errors import InputError, Problem, file_row
+from analysis import paths, validation
+from analysis.errors import InputError
 from analysis.files import atomic_path, write_csv, write_text
+
+if TYPE_CHECKING:
+    import pandera.pandas as pa
 
 RESPONDENT = "respondent"
 POINTS = (0, 10)
@@ -66,6 +70,26 @@ def write_template(target: str | Path, themes: pd.DataFrame | None = None) -> Pa
 
 
 # ----------------------------------------------------------------------------- ingest
+def _whole_points(s: pd.Series) -> pd.Series:
+    """True where an answer is whole points from POINTS[0] to POINTS[1] (a decimal comma allowed)."""
+    value = pd.to_numeric(s.astype("string").str.replace(",", ".", regex=False), errors="coerce")
+    return value.notna() & np.isfinite(value.astype(float)) & value.eq(value.round()) & value.between(*POINTS)
+
+
+def answers_schema(themes: list[str]) -> "pa.DataFrameSchema":
+    """The answer sheet's pandera schema: ``respondent`` (an id, once each) then whole points for every theme."""
+    import pandera.pandas as pa
+
+    from analysis.validation import check, text
+
+    low, high = POINTS
+    points = f"expected whole points from {low} to {high}"
+    return pa.DataFrameSchema({
+        RESPONDENT: text(message="empty; every respondent needs an id"),
+        **{t: text(message=f"empty answer; {points}", checks=[check(_whole_points, points)]) for t in themes},
+    }, strict=True, unique=[RESPONDENT], report_duplicates="exclude_first")
+
+
 def read_answers(path: str | Path, themes: pd.DataFrame | None = None) -> pd.DataFrame:
     """Read and validate a filled answer sheet; every bad cell is named (file, row, column).
 
@@ -87,49 +111,18 @@ def read_answers(path: str | Path, themes: pd.DataFrame | None = None) -> pd.Dat
             raise
         raise InputError.single(file, f"cannot be read as a survey answer sheet ({exc})", label="file") from None
     raw.columns = [str(c).strip() for c in raw.columns]
-    th = _themes(themes)
-    known = list(th["theme_id"])
-    problems: list[Problem] = []
-    if RESPONDENT not in raw.columns:
-        problems.append(Problem(file, 1, RESPONDENT, f"missing column; expected '{RESPONDENT}' then the theme ids"))
-    for column in raw.columns:
-        if column != RESPONDENT and column not in known:
-            problems.append(Problem(file, 1, column, f"unknown theme '{column}'; expected one of {known}"))
-    for theme in known:
-        if theme not in raw.columns:
-            problems.append(Problem(file, 1, theme, "missing theme column; every theme needs an answer"))
-    if problems:
-        raise InputError(problems)
+    known = list(_themes(themes)["theme_id"])
     cells = raw.astype(object).where(raw.notna(), "").map(lambda v: str(v).strip())
     cells = cells[cells.ne("").any(axis=1)]  # fully empty rows are not respondents
+    schema = answers_schema(known)
+    header = validation.header_problems(cells, schema, file)
+    if header:
+        raise InputError(header)
     if cells.empty:
         raise InputError.single(file, "no respondent; expected one row per respondent", label="file")
-    points = pd.DataFrame(index=cells.index, columns=known, dtype=float)
-    low, high = POINTS
-    for i, row in cells.iterrows():
-        r = file_row(i)
-        if not row[RESPONDENT]:
-            problems.append(Problem(file, r, RESPONDENT, "empty; every respondent needs an id"))
-        for theme in known:
-            text = row[theme]
-            if not text:
-                problems.append(Problem(file, r, theme, f"empty answer; expected whole points from {low} to {high}"))
-                continue
-            try:
-                value = float(text.replace(",", "."))
-            except ValueError:
-                value = float("nan")
-            if not np.isfinite(value) or value != round(value) or not low <= value <= high:
-                problems.append(Problem(file, r, theme, f"'{text}' is not whole points from {low} to {high}"))
-            else:
-                points.at[i, theme] = value
+    validation.validate(cells, schema, file)
+    points = cells[known].map(lambda t: float(t.replace(",", ".")))
     ids = cells[RESPONDENT]
-    for i in ids.index[ids.duplicated(keep="first") & ids.ne("")]:
-        first = file_row(ids.index[ids.eq(ids[i])][0])
-        problems.append(Problem(file, file_row(i), RESPONDENT,
-                                f"respondent '{ids[i]}' answers twice (first in row {first}); one row per respondent"))
-    if problems:
-        raise InputError(problems)
     if (points.to_numpy() == 0).all():
         raise InputError.single(file, "every answer is 0: no priority can be derived", label="file")
     return points.astype(int).assign(**{RESPONDENT: ids.to_numpy()})[[RESPONDENT, *known]].reset_index(drop=True)

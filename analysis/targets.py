@@ -11,19 +11,21 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from analysis import catalogue, paths
-from analysis.errors import InputError, Problem, file_row
-from analysis.files import read_csv
+from analysis.errors import InputError
+
+if TYPE_CHECKING:
+    import pandera.pandas as pa
 
 COLUMNS = ("target_set", "data_point_id", "target", "worst", "rule", "source_class", "rationale", "source",
            "worst_rule", "worst_source")
 YEAR_COLUMNS = ("baseline_year", "deadline")
 """Optional columns (whole years, may be empty); a file without them reads as all empty."""
-FIRST_YEAR, LAST_YEAR = 1900, 2100
 SOURCE_CLASSES = ("u4ssc", "sdg_universal", "international", "national", "city", "peer_rule")
 RULE = re.compile(r"^best_peers_mean:([1-9]\d*)$")
 DEFAULT_SET = "default"
@@ -37,95 +39,73 @@ scale (U4SSC's "performance as a percentage of the target"; never for lower-is-b
 SDSN's 2.5th/97.5th percentile of the run's panel; ``reference``, a sourced value in ``worst``."""
 
 
+def schema(cat: pd.DataFrame) -> "pa.DataFrameSchema":
+    """The target table's pandera schema against the registry ``cat`` (every rule of docs/targets.md)."""
+    import pandera.pandas as pa
+
+    from analysis.validation import check, is_blank, known, number, one_of, row_check, text, year
+
+    direction = cat.set_index("data_point_id")["direction"].to_dict()
+
+    def num(s: pd.Series) -> pd.Series:
+        return pd.to_numeric(s, errors="coerce")
+
+    def has_rule(d: pd.DataFrame) -> pd.Series:
+        return ~is_blank(d["rule"])
+
+    def deadline_after_baseline(d: pd.DataFrame) -> pd.Series:
+        if "baseline_year" not in d or "deadline" not in d:
+            return pd.Series(True, index=d.index)
+        return ~(num(d["deadline"]) <= num(d["baseline_year"])).fillna(False)
+
+    def rule_is(d: pd.DataFrame, rule: str) -> pd.Series:
+        return d["worst_rule"].eq(rule).fillna(False)
+
+    worst = lambda d: num(d["worst"])  # noqa: E731 (text that is no number is the number check's)
+    return pa.DataFrameSchema({
+        "target_set": text(),
+        "data_point_id": known(cat["data_point_id"], "data point id", paths.CATALOGUE.name),
+        "target": number(required=False), "worst": number(required=False),
+        "rule": text(required=False, checks=[check(lambda s: s.str.match(RULE.pattern),
+                                                   "expected 'best_peers_mean:<k>' with k a whole number from 1")]),
+        "source_class": one_of(SOURCE_CLASSES),
+        "rationale": text(required=False), "source": text(required=False),
+        "worst_rule": one_of(WORST_RULES), "worst_source": text(required=False),
+        **{c: year(required=False, optional_column=True) for c in YEAR_COLUMNS},
+    }, checks=[
+        row_check(deadline_after_baseline, "the deadline must be after baseline_year", "deadline"),
+        row_check(lambda d: has_rule(d) != d["target"].notna(),
+                  "give either a cited target or a rule, not both or neither", "target"),
+        row_check(lambda d: has_rule(d) | ~is_blank(d["source"]), "a cited target needs a source", "source"),
+        row_check(lambda d: ~(rule_is(d, "zero") & d["data_point_id"].map(direction).eq("lower_is_better")),
+                  "'zero' is not a worst for a lower-is-better data point (0 is its best end); use 'percentile' "
+                  "or a sourced 'reference'", "worst_rule"),
+        row_check(lambda d: ~(rule_is(d, "zero") & (d["worst"].isna() | (worst(d).notna() & worst(d).ne(0)))),
+                  "the rule 'zero' needs worst 0", "worst"),
+        row_check(lambda d: ~(rule_is(d, "percentile") & worst(d).notna()),
+                  "the rule 'percentile' takes worst from the panel, leave it empty", "worst"),
+        row_check(lambda d: ~(rule_is(d, "reference") & d["worst"].isna()),
+                  "empty; the rule 'reference' needs a worst value", "worst"),
+        row_check(lambda d: ~(rule_is(d, "reference") & is_blank(d["worst_source"])),
+                  "empty; a reference worst needs its source", "worst_source"),
+    ], unique=["target_set", "data_point_id"], report_duplicates="exclude_first")
+
+
 def load(path: Path | None = None, cat: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Read and validate every target set; rows naming a rule must leave ``target`` empty and vice versa."""
+    """Read and validate every target set (:func:`schema`, every problem at once); numbers and years typed."""
+    from analysis import validation
+
     path = Path(path or paths.TARGETS)
     cat = catalogue.load() if cat is None else cat
-    text = {c: str for c in ("rule", "source", "rationale", "worst_rule", "worst_source", *YEAR_COLUMNS)}
-    frame = read_csv(path, dtype=text)
-    if frame.empty:
-        raise InputError.single(path, "no data rows below the header")
-    missing = [c for c in COLUMNS if c not in frame.columns]
-    if missing:
-        raise InputError.single(path, f"missing columns {missing}; expected {list(COLUMNS)}")
+    frame = validation.read_checked(path, schema(cat))
     for column in YEAR_COLUMNS:
         if column not in frame.columns:
             frame[column] = np.nan
-    problems: list[Problem] = []
-    known = set(cat["data_point_id"])
-    cat_direction = cat.set_index("data_point_id")["direction"].to_dict()
-    years = {column: _years(frame, column, path, problems) for column in YEAR_COLUMNS}
-    order = years["baseline_year"].notna() & years["deadline"].notna() & (years["deadline"] <= years["baseline_year"])
-    for i in frame.index[order]:
-        problems.append(Problem(str(path), file_row(i), "deadline",
-                                f"deadline {int(years['deadline'][i])} must be after baseline_year "
-                                f"{int(years['baseline_year'][i])}"))
-    for column in ("target", "worst"):
-        number = pd.to_numeric(frame[column], errors="coerce")
-        bad = (number.isna() | ~np.isfinite(number)) & frame[column].notna()
-        for i in frame.index[bad]:
-            problems.append(Problem(str(path), file_row(i), column, f"'{frame.at[i, column]}' is not a finite number"))
-    for i, row in frame.iterrows():
-        r = file_row(i)
-        if row["data_point_id"] not in known:
-            problems.append(Problem(str(path), r, "data_point_id", f"unknown data point id '{row['data_point_id']}'"))
-        has_rule = isinstance(row["rule"], str) and row["rule"].strip() != ""
-        if has_rule and not RULE.match(row["rule"]):
-            problems.append(Problem(str(path), r, "rule", f"'{row['rule']}'; expected 'best_peers_mean:<k>'"))
-        if has_rule == pd.notna(row["target"]):
-            problems.append(Problem(str(path), r, "target", "give either a cited target or a rule, not both or neither"))
-        if not has_rule and not (isinstance(row["source"], str) and row["source"].strip()):
-            problems.append(Problem(str(path), r, "source", "a cited target needs a source"))
-        problems.extend(_worst_rule_problems(row, cat_direction.get(row["data_point_id"]), str(path), r))
-        if row["source_class"] not in SOURCE_CLASSES:
-            problems.append(Problem(str(path), r, "source_class",
-                                    f"'{row['source_class']}'; expected one of {list(SOURCE_CLASSES)}"))
-    for i in frame.index[frame.duplicated(["target_set", "data_point_id"])]:
-        problems.append(Problem(str(path), file_row(i), "data_point_id", "duplicate target for this set"))
-    if problems:
-        raise InputError(problems)
     frame["target"] = pd.to_numeric(frame["target"])
     frame["worst"] = pd.to_numeric(frame["worst"])
     for column in YEAR_COLUMNS:
-        frame[column] = years[column].astype("Int64")
+        frame[column] = pd.to_numeric(frame[column]).astype("Int64")
     return frame
-
-
-def _worst_rule_problems(row: pd.Series, direction: str | None, path: str, r: int) -> list[Problem]:
-    """A row's worst rule must be known and agree with its ``worst`` cell, its source and its direction."""
-    rule, worst = row["worst_rule"], pd.to_numeric(row["worst"], errors="coerce")
-    if pd.notna(row["worst"]) and pd.isna(worst):
-        return []  # not a number: reported once, by the number check
-    if rule not in WORST_RULES:
-        shown = "empty" if pd.isna(rule) or not str(rule).strip() else f"'{rule}'"
-        return [Problem(path, r, "worst_rule", f"{shown}; expected one of {list(WORST_RULES)}")]
-    if rule == "zero" and direction == "lower_is_better":
-        return [Problem(path, r, "worst_rule", "'zero' is not a worst for a lower-is-better data point "
-                                               "(0 is its best end); use 'percentile' or a sourced 'reference'")]
-    if rule == "zero" and worst != 0:
-        return [Problem(path, r, "worst", f"'{row['worst']}'; the rule 'zero' needs worst 0")]
-    if rule == "percentile" and pd.notna(row["worst"]):
-        return [Problem(path, r, "worst", f"'{row['worst']}'; the rule 'percentile' takes worst from the panel, "
-                                          "leave it empty")]
-    if rule == "reference":
-        found = []
-        if pd.isna(worst):
-            found.append(Problem(path, r, "worst", "empty; the rule 'reference' needs a worst value"))
-        if not (isinstance(row["worst_source"], str) and row["worst_source"].strip()):
-            found.append(Problem(path, r, "worst_source", "empty; a reference worst needs its source"))
-        return found
-    return []
-
-
-def _years(frame: pd.DataFrame, column: str, path: Path, problems: list[Problem]) -> pd.Series:
-    """The column as numbers; a cell that is not a whole year from 1900 to 2100 adds a problem (and reads as empty)."""
-    values = pd.to_numeric(frame[column], errors="coerce")
-    given = frame[column].notna() & (frame[column].astype(str).str.strip() != "")
-    bad = given & ~(values.notna() & (values == values.round()) & values.between(FIRST_YEAR, LAST_YEAR))
-    for i in frame.index[bad]:
-        problems.append(Problem(str(path), file_row(i), column,
-                                f"'{frame.at[i, column]}' is not a whole year from {FIRST_YEAR} to {LAST_YEAR}"))
-    return values.where(given & ~bad)
 
 
 def target_sets(targets: pd.DataFrame) -> list[str]:

@@ -20,17 +20,13 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook
 
-from analysis import cli, ingest, paths
+from analysis import cli, ingest, paths, raw
 
-RAW_FILES = ("kpi_catalogue.csv", "published_observations.csv", "label_aliases.csv", "unit_aliases.csv",
-             "municipalities.csv", "norway_municipalities_2024.csv", "norway_municipality_changes.csv",
-             "targets.csv", "investment_themes.csv")
-COMMAND = {"kpi_catalogue.csv": "build", "published_observations.csv": "build", "label_aliases.csv": "build",
-           "unit_aliases.csv": "build", "municipalities.csv": "build", "norway_municipalities_2024.csv": "build",
-           "norway_municipality_changes.csv": "build", "targets.csv": "check-params",
-           "investment_themes.csv": "check-params"}
-"""The command that reads each raw file first: ``build`` validates the observations, ``check-params`` the names
-parameters refer to."""
+RAW_FILES = tuple(sorted(raw.TABLES))
+"""Every table of data/raw (the list of analysis.raw, which a test holds equal to the folder)."""
+COMMAND = {**{name: "build" for name in RAW_FILES}, "targets.csv": "check-params", "investment_themes.csv": "check-params"}
+"""The command that reads each raw file first: ``build`` validates every raw table (analysis.raw), ``check-params``
+the names parameters refer to."""
 
 
 @dataclass
@@ -278,6 +274,49 @@ def _column_cases() -> list[Case]:
              expect=("investment_themes.csv", "row 2", "column 'theme_name'")),
         Case("themes-bad-sdg", "investment_themes.csv", set_cell("sdg_targets", "77.7", 2),
              expect=("investment_themes.csv", "row 2", "column 'sdg_targets'")),
+        *_new_schema_cases(),
+    ]
+
+
+def _new_schema_cases() -> list[Case]:
+    """A wrong type, an out-of-range year, an unknown code and a duplicate key for each table given a schema with
+    the one engine (the generic cases add a duplicated first row to every file)."""
+    def case(id_: str, file: str, column: str, value: str, row: int = 2, expected: str = "") -> Case:
+        return Case(id_, file, set_cell(column, value, row),
+                    expect=(file, f"row {row}", f"column '{column}'", *((expected,) if expected else ())))
+    costs, precedence, national = "investment_costs.csv", "source_precedence.csv", "national_statistics_map.csv"
+    found, conversions = "national_values_found.csv", "unit_conversions.csv"
+    listing, addendum = "norway_municipalities_2020.csv", "published_observations_addendum.csv"
+    return [
+        case("targets-year-out-of-range", "targets.csv", "baseline_year", "1850", expected="1900 to 2100"),
+        case("targets-unknown-worst-rule", "targets.csv", "worst_rule", "sometimes", expected="expected one of"),
+        case("targets-duplicate-key", "targets.csv", "data_point_id", "EC: ICT: ICT: 1C", row=3, expected="duplicate"),
+        case("themes-duplicate-key", "investment_themes.csv", "data_point_id", "EC: ICT: WS: 1C", row=3,
+             expected="duplicate"),
+        case("costs-unknown-class", costs, "cost_class", "cheap", expected="'cheap'"),
+        case("costs-unknown-theme", costs, "theme_id", "no_such_theme", expected="unknown theme"),
+        case("costs-empty-reasoning", costs, "reasoning", "", row=3, expected="empty"),
+        case("costs-duplicate-key", costs, "theme_id", "water_metering_leaks", row=3, expected="duplicate"),
+        case("precedence-text-number", precedence, "precedence", "one", expected="whole number"),
+        case("precedence-unknown-source-type", precedence, "source_type", "rumour", expected="'rumour'"),
+        case("precedence-duplicate-key", precedence, "source_type", "published", row=3, expected="duplicate"),
+        case("precedence-bad-stand-in", precedence, "stand_in", "maybe", expected="'maybe'"),
+        case("national-map-unknown-role", national, "role", "numerator", expected="'numerator'"),
+        case("national-map-text-factor", national, "factor", "ten", expected="not a number"),
+        case("national-map-unknown-data-point", national, "data_point_id", "XX: 9", row=4, expected="unknown data point"),
+        case("national-map-duplicate-key", national, "entry_id", "ssb_12134_free_income", row=3, expected="duplicate"),
+        case("national-values-year-out-of-range", found, "year", "2150", expected="1900 to 2100"),
+        case("national-values-text-value", found, "value", "lots", expected="not a finite number"),
+        case("national-values-unknown-data-point", found, "data_point_id", "XX: 9", expected="unknown data point id"),
+        case("national-values-unknown-confidence", found, "confidence", "sure", expected="'sure'"),
+        case("unit-conversions-negative-factor", conversions, "factor", "-1", expected="positive"),
+        case("unit-conversions-text-factor", conversions, "factor", "ten", expected="not a positive number"),
+        case("unit-conversions-unknown-unit", conversions, "registry_unit", "parsecs", expected="unknown unit"),
+        case("registry-2020-bad-number", listing, "kommunenummer", "12", expected="four-digit"),
+        case("registry-2020-bad-date", listing, "valid_from", "2020/01/01", expected="YYYY-MM-DD"),
+        case("addendum-text-value", addendum, "value", "ninety", expected="not a finite number"),
+        case("addendum-bad-status", addendum, "status", "guessed", expected="'guessed'"),
+        case("addendum-bad-date", addendum, "report_date", "2020-13", expected="YYYY-MM"),
     ]
 
 

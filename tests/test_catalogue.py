@@ -151,8 +151,9 @@ def test_cited_sdg_targets_reads_targets_and_indicators():
 
 @pytest.mark.parametrize("column, value, message", [
     ("sdg_targets", "", "every data point links to at least one SDG target"),
-    ("sdg_targets", "18.1", "is not an SDG target"),
-    ("sdg_targets", "11.6;eleven", "'eleven' is not an SDG target"),
+    ("sdg_targets", "18.1", "not an SDG target"),
+    ("sdg_targets", "11.6;eleven", "not an SDG target; expected e.g. '11.6' or '11.a' with a goal from 1 to 17, "
+                                   "several separated by ';' (found '11.6;eleven')"),
     ("sdg_source", "", "name the U4SSC page"),
 ])
 def test_bad_sdg_link_names_row_and_column(tmp_copy, column, value, message):

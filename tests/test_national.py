@@ -116,9 +116,11 @@ def test_mapping_errors_name_row_and_column(tmp_path, cat):
     with pytest.raises(InputError) as err:
         mapping.load(bad, cat=cat)
     text = str(err.value)
-    assert "row 5, column 'data_point_id': unknown data point id 'XX: 9Z'" in text
-    assert "row 7, column 'verification': 'checked'" in text
-    assert "row 8, column 'other_selections': 'Nivaa' is not DIMENSION=code" in text
+    assert f"{bad}, row 5, column 'data_point_id': unknown data point id; a value entry needs a data point id of " \
+           "kpi_catalogue.csv (found 'XX: 9Z')" in text
+    assert f"{bad}, row 7, column 'verification': expected one of ['verified', 'unverified'] (found 'checked')" in text
+    assert f"{bad}, row 8, column 'other_selections': expected DIMENSION=code[,code...], several separated by ';' " \
+           "(found 'Nivaa')" in text
 
 
 # --- full replay: fetch -> snapshot -> observations -> profile -------------------------------------
@@ -308,8 +310,8 @@ def test_a_bad_precedence_table_names_the_cell(tmp_path):
                    "national_statistics,3,maybe,x\nsimulated,4,yes,x\n", encoding="utf-8")
     with pytest.raises(InputError) as err:
         precedence.load(bad)
-    assert "row 3, column 'precedence': 'one' is not a whole number" in str(err.value)
-    assert "row 4, column 'stand_in': 'maybe'; expected yes or no" in str(err.value)
+    assert f"{bad}, row 3, column 'precedence': expected a whole number (1 first) (found 'one')" in str(err.value)
+    assert f"{bad}, row 4, column 'stand_in': expected one of ['yes', 'no'] (found 'maybe')" in str(err.value)
 
 
 def test_mix_counts_count_national_statistics():

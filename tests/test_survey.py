@@ -73,12 +73,12 @@ def test_interval_is_seeded_degenerate_when_all_agree_and_narrows_with_more_resp
 
 # ----------------------------------------------------------------------------- bad input
 @pytest.mark.parametrize("rows, columns, where, text", [
-    ([["a", 1, 2, 3]], ("respondent", "t1", "t2", "t9"), (1, "t9"), "unknown theme 't9'"),
-    ([["a", 1, 2, 3]], ("respondent", "t1", "t2", "t9"), (1, "t3"), "missing theme column"),
-    ([["a", 1, 2, 3], ["b", 4, 5, 6], ["a", 7, 8, 9]], None, (4, "respondent"), "answers twice (first in row 2)"),
+    ([["a", 1, 2, 3]], ("respondent", "t1", "t2", "t9"), (1, "t9"), "column 't9': unknown column"),
+    ([["a", 1, 2, 3]], ("respondent", "t1", "t2", "t9"), (1, "t3"), "column 't3': missing column"),
+    ([["a", 1, 2, 3], ["b", 4, 5, 6], ["a", 7, 8, 9]], None, (4, "respondent"), "duplicate row for respondent 'a'"),
     ([["a", 1, None, 3]], None, (2, "t2"), "empty answer"),
-    ([["a", 1, 7.5, 3]], None, (2, "t2"), "'7.5' is not whole points from 0 to 10"),
-    ([["a", 1, 11, 3]], None, (2, "t2"), "'11' is not whole points"),
+    ([["a", 1, 7.5, 3]], None, (2, "t2"), "expected whole points from 0 to 10 (found '7.5')"),
+    ([["a", 1, 11, 3]], None, (2, "t2"), "expected whole points from 0 to 10 (found '11')"),
     ([["a", "seven", 1, 3]], None, (2, "t1"), "'seven'"),
     ([[None, 1, 2, 3]], None, (2, "respondent"), "every respondent needs an id"),
 ])
@@ -106,7 +106,7 @@ def test_cli_bad_survey_exits_2_and_writes_nothing(tmp_path, capsys):
     out = tmp_path / "out"
     assert cli.main(["survey-ingest", str(path), "--out", str(out)]) == 2
     err = capsys.readouterr().err
-    assert "row 3" in err and "'respondent'" in err and "answers twice" in err
+    assert "row 3" in err and "'respondent'" in err and "duplicate row for respondent 'r1'" in err
     assert not out.exists() or not any(out.iterdir())
 
 

@@ -12,17 +12,22 @@ recent retrieval wins. Every row names the table, query, URL and retrieval time 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from analysis import catalogue, municipalities, observations, paths
 from analysis.errors import InputError
-from analysis.files import read_csv
 from analysis.national import mapping, snapshot
+
+if TYPE_CHECKING:
+    import pandera.pandas as pa
 
 TRANSCRIBED = paths.RAW / "national_values_found.csv"
 """National or county statistics pages transcribed by hand (municipality number as published, source, confidence)."""
+CONFIDENCE = ("high", "medium", "low")
+"""How sure the transcriber is of a transcribed value."""
 SOURCE_TYPE = "national_statistics"
 PROVIDER_TITLES = {"ssb": "Statistics Norway (SSB)"}
 PRINTED_UNITS = {"prosent": "%"}
@@ -148,11 +153,30 @@ def _number_year(numbers: pd.Series, years: pd.Series) -> pd.Series:
     return pd.Series(out, index=years.index)
 
 
+def transcribed_schema(cat: pd.DataFrame) -> "pa.DataFrameSchema":
+    """The transcribed values' pandera schema: who (number as published), which data point, value, year, source."""
+    import pandera.pandas as pa
+
+    from analysis.validation import check, known, number, one_of, text, year
+
+    return pa.DataFrameSchema({
+        "municipality": text(),
+        "municipality_number": text(checks=[check(lambda s: s.str.match(r"\s*\d{4}\b"),
+                                                  "expected the kommunenummer as published (four digits first)")]),
+        "data_point_id": known(cat["data_point_id"], "data point id", paths.CATALOGUE.name),
+        "indicator_as_published": text(), "value": number(), "unit_as_published": text(), "year": year(),
+        "source_name": text(), "source_url_or_repo_path": text(message="empty; expected the page's URL or repository path"),
+        "retrieval_note": text(required=False), "confidence": one_of(CONFIDENCE),
+    }, unique=["municipality", "data_point_id", "year"], report_duplicates="exclude_first")
+
+
 def load_transcribed(path: Path | None = None, cat: pd.DataFrame | None = None) -> pd.DataFrame:
     """The hand-transcribed national and county statistics (``national_values_found.csv``) as observations."""
+    from analysis.validation import read_checked
+
     path = Path(path or TRANSCRIBED)
     cat = catalogue.load() if cat is None else cat
-    raw = read_csv(path, dtype=str, keep_default_na=False)
+    raw = read_checked(path, transcribed_schema(cat), empty="")
     # the number as published may carry an explanation: "5401 (election held for the 2020 municipality; ...)"
     number = raw["municipality_number"].str.extract(r"^\s*(\d{4})", expand=False)
     year = pd.to_numeric(raw["year"], errors="coerce")

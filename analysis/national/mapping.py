@@ -10,12 +10,14 @@ selections: it documents where a value could come from, and the fetch skips it.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from analysis import catalogue, paths
-from analysis.errors import InputError, Problem, file_row
-from analysis.files import read_csv
+
+if TYPE_CHECKING:
+    import pandera.pandas as pa
 
 MAP = paths.RAW / "national_statistics_map.csv"
 COLUMNS = ("entry_id", "data_point_id", "role", "provider", "table_id", "table_title", "region_dimension",
@@ -43,59 +45,63 @@ def parse_selections(text: object) -> tuple[tuple[str, tuple[str, ...]], ...]:
     return tuple(out)
 
 
+def _selections_valid(s: pd.Series) -> pd.Series:
+    """True where a cell reads as selections (:func:`parse_selections`)."""
+    def ok(text: object) -> bool:
+        try:
+            parse_selections(text)
+        except ValueError:
+            return False
+        return True
+    return s.map(ok).astype(bool)
+
+
+def schema(cat: pd.DataFrame) -> "pa.DataFrameSchema":
+    """The mapping's pandera schema: unique entry ids, a registry data point and unit for each value entry, known
+    roles, transformations and verification states, a denominator entry for ``per_population``, its evidence."""
+    import pandera.pandas as pa
+
+    from analysis.validation import check, is_blank, number, one_of, row_check, text
+
+    units = dict(zip(cat["data_point_id"], cat["unit"]))
+
+    def is_value(d: pd.DataFrame) -> pd.Series:
+        return d["role"].eq("value").fillna(False)
+
+    columns = {c: text(required=False) for c in COLUMNS}
+    return pa.DataFrameSchema({
+        **columns,
+        "entry_id": text(message="empty; every entry needs an id"),
+        "role": one_of(ROLES),
+        "provider": text(message="empty; name the provider (e.g. ssb)"),
+        "transformation": one_of(TRANSFORMATIONS),
+        "factor": number(required=False, message="not a number"),
+        "verification": one_of(VERIFICATION),
+        "other_selections": text(required=False, checks=[check(_selections_valid, "expected DIMENSION=code[,code...], "
+                                                                                  "several separated by ';'")]),
+    }, checks=[
+        row_check(lambda d: ~is_value(d) | d["data_point_id"].isin(list(units)),
+                  f"unknown data point id; a value entry needs a data point id of {paths.CATALOGUE.name}",
+                  "data_point_id"),
+        row_check(lambda d: is_value(d) | d["data_point_id"].isna(),
+                  "a denominator or context entry gives no data point; leave it empty", "data_point_id"),
+        row_check(lambda d: ~is_value(d) | ~d["data_point_id"].isin(list(units)) |
+                  d["u4ssc_unit"].eq(d["data_point_id"].map(units)).fillna(False),
+                  f"not the registry unit of the entry's data point (see {paths.CATALOGUE.name})", "u4ssc_unit"),
+        row_check(lambda d: d["transformation"].ne("per_population").fillna(True) | d["denominator"].isin(set(d["entry_id"])),
+                  "expected the entry_id of a denominator entry of this file", "denominator"),
+        row_check(lambda d: ~(is_blank(d["evidence"]) & is_blank(d["note"])),
+                  "empty; say where the table id comes from (or why there is none) in evidence or note", "evidence"),
+    ], unique=["entry_id"], report_duplicates="exclude_first")
+
+
 def load(path: Path | None = None, cat: pd.DataFrame | None = None) -> pd.DataFrame:
-    """The validated mapping; every problem (file, row, column) is reported at once."""
+    """The validated mapping (:func:`schema`), empty cells as ''; every problem (file, row, column) at once."""
+    from analysis import validation
+
     path = Path(path or MAP)
     cat = catalogue.load() if cat is None else cat
-    frame = read_csv(path, dtype=str, keep_default_na=False)
-    missing = [c for c in COLUMNS if c not in frame.columns]
-    if missing:
-        raise InputError.single(path, f"missing columns {missing}; expected {list(COLUMNS)}")
-    units = dict(zip(cat["data_point_id"], cat["unit"]))
-    problems: list[Problem] = []
-
-    def bad(i: int, column: str, message: str) -> None:
-        problems.append(Problem(str(path), file_row(i), column, message))
-
-    ids = set(frame["entry_id"])
-    for i, row in frame.iterrows():
-        if not row["entry_id"].strip():
-            bad(i, "entry_id", "empty; every entry needs an id")
-        if (frame["entry_id"] == row["entry_id"]).sum() > 1:
-            bad(i, "entry_id", f"'{row['entry_id']}' is used twice")
-        if row["role"] not in ROLES:
-            bad(i, "role", f"'{row['role']}'; expected one of {list(ROLES)}")
-        if row["role"] == "value":
-            if row["data_point_id"] not in units:
-                bad(i, "data_point_id", f"unknown data point id '{row['data_point_id']}'; expected an id "
-                                        f"from {paths.CATALOGUE.name}")
-            elif row["u4ssc_unit"] != units[row["data_point_id"]]:
-                bad(i, "u4ssc_unit", f"'{row['u4ssc_unit']}' is not the registry unit "
-                                     f"'{units[row['data_point_id']]}' of {row['data_point_id']}")
-        elif row["data_point_id"]:
-            bad(i, "data_point_id", f"a {row['role']} entry gives no data point; leave it empty")
-        if not row["provider"].strip():
-            bad(i, "provider", "empty; name the provider (e.g. ssb)")
-        if row["transformation"] not in TRANSFORMATIONS:
-            bad(i, "transformation", f"'{row['transformation']}'; expected one of {list(TRANSFORMATIONS)}")
-        if row["factor"]:
-            try:
-                float(row["factor"])
-            except ValueError:
-                bad(i, "factor", f"'{row['factor']}' is not a number")
-        if row["transformation"] == "per_population" and row["denominator"] not in ids:
-            bad(i, "denominator", f"'{row['denominator']}' is not an entry_id of this file")
-        if row["verification"] not in VERIFICATION:
-            bad(i, "verification", f"'{row['verification']}'; expected one of {list(VERIFICATION)}")
-        try:
-            parse_selections(row["other_selections"])
-        except ValueError as exc:
-            bad(i, "other_selections", str(exc))
-        if not row["evidence"].strip() and not row["note"].strip():
-            bad(i, "evidence", "empty; say where the table id comes from (or why there is none) in evidence or note")
-    if problems:
-        raise InputError(problems)
-    return frame
+    return validation.read_checked(path, schema(cat), empty="")
 
 
 def missing_for_fetch(row: pd.Series, known_providers: set[str]) -> list[str]:
