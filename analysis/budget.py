@@ -26,9 +26,14 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from analysis import catalogue, paths
+from typing import TYPE_CHECKING
+
+from analysis import catalogue, paths, validation
 from analysis.errors import InputError, Problem
 from analysis.files import read_csv, write_csv
+
+if TYPE_CHECKING:
+    import pandera.pandas as pa
 
 FUNCTIONS = "kostra_functions.csv"
 MAP = "budget_function_map.csv"
@@ -66,69 +71,78 @@ TOTAL_LOG_SD = 0.6
 
 # --- the function list and the mapping ---------------------------------------------------------------
 
+def functions_schema() -> pa.DataFrameSchema:
+    """The KOSTRA function list's schema: unique three-digit codes, names in both languages, a source and its check."""
+    import pandera.pandas as pa
+
+    from analysis.validation import check, one_of, text
+
+    code = text(checks=[check(lambda s: s.str.fullmatch(r"\d{3}").fillna(False).astype(bool),
+                              "expected a three-digit KOSTRA function code")])
+    return pa.DataFrameSchema({
+        "function_code": code, "name_nb": text(), "name_en": text(), "service_area": text(), "source": text(),
+        "source_checked": one_of(CHECKED, what="a check,"), "notes": text(required=False),
+    }, unique=["function_code"], report_duplicates="exclude_first")
+
+
 def load_functions(path: Path | None = None) -> pd.DataFrame:
-    """The KOSTRA function list, checked: unique three-digit codes, names in both languages, a source and its check."""
+    """The KOSTRA function list, checked against :func:`functions_schema`."""
     path = Path(path or paths.RAW / FUNCTIONS)
-    frame = read_csv(path, dtype=str, keep_default_na=False)
-    problems = []
-    for i, row in frame.iterrows():
-        r = int(i) + 2
-        if not (len(row["function_code"]) == 3 and row["function_code"].isdigit()):
-            problems.append(Problem(str(path), r, "function_code", f"'{row['function_code']}' is not a three-digit code"))
-        for column in ("name_nb", "name_en", "service_area", "source"):
-            if not row[column].strip():
-                problems.append(Problem(str(path), r, column, "empty"))
-        if row["source_checked"] not in CHECKED:
-            problems.append(Problem(str(path), r, "source_checked", f"'{row['source_checked']}'; expected one of "
-                                                                    f"{list(CHECKED)}"))
-    for i in frame.index[frame["function_code"].duplicated()]:
-        problems.append(Problem(str(path), int(i) + 2, "function_code", f"{frame.at[i, 'function_code']} appears twice"))
-    if problems:
-        raise InputError(problems)
-    return frame
+    return validation.read_checked(path, functions_schema(), empty="")
+
+
+def _weights_sum_to_one(frame: pd.DataFrame) -> pd.Series:
+    """True for the rows of functions whose weights sum to 1."""
+    weight = pd.to_numeric(frame["weight"], errors="coerce")
+    total = weight.groupby(frame["function_code"]).transform("sum")
+    return (total - 1).abs() <= WEIGHT_TOLERANCE
+
+
+def map_schema(codes: list[str], cat: pd.DataFrame) -> pa.DataFrameSchema:
+    """The function → category and goal mapping's schema, against the function list's ``codes`` and the catalogue.
+
+    Every function is mapped; each row has a weight in (0, 1], a basis and what it rests on; a
+    function's weights sum to 1; a category is one of the catalogue and its goal one its data points
+    link to. A row without category and goal says that no U4SSC category measures the function.
+    """
+    import pandera.pandas as pa
+
+    from analysis.validation import check, known, number, row_check, table_check, text
+
+    if "sdg_target_list" not in cat.columns:  # the catalogue as read from text (analysis.raw)
+        cat = cat.assign(sdg_target_list=catalogue.target_lists(cat["sdg_targets"]))
+    links = catalogue.sdg_links(cat).merge(cat[["data_point_id", "dimension", "category"]], on="data_point_id")
+    linked = set(zip(links["dimension"], links["category"], links["sdg_goal"].astype(str)))
+
+    def goal_is_linked(d: pd.DataFrame) -> pd.Series:
+        mapped = d[["dimension", "category", "sdg_goal"]].fillna("")
+        return pd.Series([not any(m) or m in linked for m in mapped.itertuples(index=False, name=None)], index=d.index)
+
+    in_range = check(lambda s: pd.to_numeric(s, errors="coerce").between(0, 1, inclusive="right"),
+                     "expected a weight in (0, 1]")
+    return pa.DataFrameSchema({
+        "function_code": known(codes, "function code", FUNCTIONS),
+        "dimension": text(required=False), "category": text(required=False), "sdg_goal": text(required=False),
+        "weight": number(checks=[in_range]),
+        "basis": text(message="empty; say what the row rests on"),
+        "reasoning": text(message="empty; say what the row rests on"),
+        "rests_on": text(message="empty; say what the row rests on"),
+    }, checks=[
+        row_check(goal_is_linked, "expected a goal that a data point of the row's dimension / category links to "
+                                  "(catalogue sdg_targets)", "sdg_goal"),
+        row_check(_weights_sum_to_one, "the weights of this function's rows must sum to 1", "weight"),
+        table_check(lambda d: set(codes) <= set(d["function_code"]), f"every function of {FUNCTIONS} must be mapped",
+                    "function_code", found=lambda d: f"none for {sorted(set(codes) - set(d['function_code']))}"),
+    ])
 
 
 def load_map(functions: pd.DataFrame | None = None, cat: pd.DataFrame | None = None,
              path: Path | None = None) -> pd.DataFrame:
-    """The function → U4SSC category and SDG goal mapping, checked against the function list and the catalogue.
-
-    Every function is mapped; each row has a positive weight, a basis and what it rests on; a
-    function's weights sum to 1; a category is one of the catalogue and its goal one its data points
-    link to. A row without category and goal says that no U4SSC category measures the function.
-    """
+    """The function → U4SSC category and SDG goal mapping, checked against :func:`map_schema`."""
     path = Path(path or paths.RAW / MAP)
     functions = load_functions() if functions is None else functions
     cat = catalogue.load() if cat is None else cat
-    frame = read_csv(path, dtype=str, keep_default_na=False)
-    links = catalogue.sdg_links(cat).merge(cat[["data_point_id", "dimension", "category"]], on="data_point_id")
-    linked = set(zip(links["dimension"], links["category"], links["sdg_goal"].astype(str)))
-    known = set(functions["function_code"])
-    problems = []
-    for i, row in frame.iterrows():
-        r = int(i) + 2
-        if row["function_code"] not in known:
-            problems.append(Problem(str(path), r, "function_code", f"'{row['function_code']}' is not in {FUNCTIONS}"))
-        try:
-            weight = float(row["weight"])
-        except ValueError:
-            weight = math.nan
-        if not (0 < weight <= 1):
-            problems.append(Problem(str(path), r, "weight", f"'{row['weight']}'; expected a number in (0, 1]"))
-        for column in ("basis", "reasoning", "rests_on"):
-            if not row[column].strip():
-                problems.append(Problem(str(path), r, column, "empty; say what the row rests on"))
-        mapped = (row["dimension"], row["category"], row["sdg_goal"])
-        if any(mapped) and mapped not in linked:
-            problems.append(Problem(str(path), r, "sdg_goal", f"goal '{row['sdg_goal']}' is not a goal that a data "
-                                                             f"point of {row['dimension']} / {row['category']} links to"))
-    totals = pd.to_numeric(frame["weight"], errors="coerce").groupby(frame["function_code"]).sum()
-    for code, total in totals.items():
-        if abs(total - 1) > WEIGHT_TOLERANCE:
-            problems.append(Problem(str(path), None, "weight", f"the weights of function {code} sum to {total:g}, not 1"))
-    for code in sorted(known - set(frame["function_code"])):
-        problems.append(Problem(str(path), None, "function_code", f"function {code} of {FUNCTIONS} is not mapped"))
-    if problems:
-        raise InputError(problems)
+    frame = validation.read_checked(path, map_schema(sorted(functions["function_code"]), cat), empty="")
     return frame.assign(weight=frame["weight"].astype(float),
                         sdg_goal=pd.to_numeric(frame["sdg_goal"]).astype("Int64"))
 

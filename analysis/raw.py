@@ -84,6 +84,18 @@ def _conversions(cat: pd.DataFrame, tables: Tables) -> pa.DataFrameSchema:
     return observations.unit_conversions_schema(cat)
 
 
+def _budget_functions(cat: pd.DataFrame, tables: Tables) -> pa.DataFrameSchema:
+    from analysis import budget
+    return budget.functions_schema()
+
+
+def _budget_map(cat: pd.DataFrame, tables: Tables) -> pa.DataFrameSchema:
+    from analysis import budget
+    functions = tables.get(budget.FUNCTIONS)
+    codes = [] if functions is None else sorted(set(functions["function_code"].dropna().str.strip()))
+    return budget.map_schema(codes, cat)
+
+
 TABLES: dict[str, tuple[str, Callable[[pd.DataFrame, Tables], pa.DataFrameSchema]]] = {
     "kpi_catalogue.csv": ("analysis.catalogue.schema", _catalogue),
     "targets.csv": ("analysis.targets.schema", _targets),
@@ -97,6 +109,8 @@ TABLES: dict[str, tuple[str, Callable[[pd.DataFrame, Tables], pa.DataFrameSchema
     "unit_conversions.csv": ("analysis.observations.unit_conversions_schema", _conversions),
     "national_statistics_map.csv": ("analysis.national.mapping.schema", _national_map),
     "national_values_found.csv": ("analysis.national.fold.transcribed_schema", _transcribed),
+    "kostra_functions.csv": ("analysis.budget.functions_schema", _budget_functions),
+    "budget_function_map.csv": ("analysis.budget.map_schema", _budget_map),
     "municipalities.csv": ("analysis.municipalities.schemas: panel", _municipal("municipalities.csv")),
     "norway_municipalities_2020.csv": ("analysis.municipalities.schemas: listing",
                                        _municipal("norway_municipalities_2020.csv")),

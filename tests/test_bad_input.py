@@ -317,6 +317,14 @@ def _new_schema_cases() -> list[Case]:
         case("addendum-text-value", addendum, "value", "ninety", expected="not a finite number"),
         case("addendum-bad-status", addendum, "status", "guessed", expected="'guessed'"),
         case("addendum-bad-date", addendum, "report_date", "2020-13", expected="YYYY-MM"),
+        case("kostra-functions-bad-code", "kostra_functions.csv", "function_code", "20", expected="three-digit"),
+        case("kostra-functions-bad-check", "kostra_functions.csv", "source_checked", "maybe", expected="'maybe'"),
+        case("kostra-functions-duplicate-key", "kostra_functions.csv", "function_code", "100", row=3,
+             expected="duplicate"),
+        case("budget-map-unknown-function", "budget_function_map.csv", "function_code", "999",
+             expected="unknown function code"),
+        case("budget-map-text-weight", "budget_function_map.csv", "weight", "half", expected="not a finite number"),
+        case("budget-map-weight-not-one", "budget_function_map.csv", "weight", "0.5", expected="sum to 1"),
     ]
 
 

@@ -46,8 +46,13 @@ def test_mapping_refuses_weights_not_summing_to_one_and_unlinked_goals(tmp_path)
     mapping.to_csv(bad, index=False)
     with pytest.raises(InputError) as info:
         budget.load_map(path=bad)
-    text = str(info.value)
-    assert "function 202 sum to 0.8" in text and "goal '14'" in text
+    found = {(p.row, p.column) for p in info.value.problems}
+    rows_202 = [int(i) + 2 for i in mapping.index[mapping["function_code"] == "202"]]
+    rows_254 = [int(i) + 2 for i in mapping.index[mapping["function_code"] == "254"]]
+    assert {(r, "weight") for r in rows_202} <= found  # every row of 202 sums to 0.8 + the others, not 1
+    assert {(r, "sdg_goal") for r in rows_254} <= found  # goal 14 is not a goal of 254's category
+    assert {p.column for p in info.value.problems} == {"weight", "sdg_goal"}
+    assert "sum to 1" in str(info.value) and "expected a goal" in str(info.value)
 
 
 def test_goal_spending_splits_by_weight_and_divides_by_the_whole_budget():
