@@ -33,7 +33,7 @@ KEY_COLUMNS: dict[str, list[str]] = {
                 "mean_achievement_before", "mean_achievement_after", "mean_achievement_change",
                 "n_data_points_closed"],
     "recommendations": ["number", "kind", "recommendation", "owner", "horizon", "cost_class", "rests_on"],
-    "national_targets": ["data_point_name", "value", "registry_unit", "target", "unit", "year", "status", "instrument",
+    "national_targets": ["data_point_name", "value", "registry_unit", "target", "target_unit", "year", "status", "instrument",
                          "source_checked", "source_type"],
     "own_targets": ["data_point_name", "goal", "value", "desired", "lowest_acceptable", "not_acceptable",
                     "level_reached", "own_band", "default_band", "source_type"],

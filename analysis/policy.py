@@ -143,7 +143,8 @@ def national_status(baseline: pd.DataFrame, national: pd.DataFrame) -> pd.DataFr
     met = scoring.at_target(out["value"], out["target"], np.full(len(out), np.nan), direction)
     comparable = out["comparable"].eq("yes")
     out["status"] = np.select([~comparable, out["value"].isna(), met], [NOT_COMPARABLE, NO_VALUE, MET], NOT_MET)
-    return out[["target_id", "data_point_id", "data_point_name", "category", "target", "unit", "year", "direction",
+    out = out.rename(columns={"unit": "target_unit"})
+    return out[["target_id", "data_point_id", "data_point_name", "category", "target", "target_unit", "year", "direction",
                 "value", "registry_unit", "value_year", "status", "source_type", "instrument", "wording", "source",
                 "source_checked", "note"]]
 

@@ -48,7 +48,7 @@ def data_point_rows(cat: pd.DataFrame, baseline: pd.DataFrame, trends: pd.DataFr
                                     "achievement", "source_type"])
     arrows = trends.reindex(columns=["data_point_id", "trend"])
     status = national.groupby("data_point_id").apply(
-        lambda g: "; ".join(f"{t.status} ({t.target:g} {t.unit}{f', {t.year}' if pd.notna(t.year) else ''})"
+        lambda g: "; ".join(f"{t.status} ({t.target:g} {t.target_unit}{f', {t.year}' if pd.notna(t.year) else ''})"
                             for t in g.itertuples()), include_groups=False).rename("national_target")
     out = links.merge(own, on="data_point_id", how="left").merge(arrows, on="data_point_id", how="left")
     out = out.merge(status, left_on="data_point_id", right_index=True, how="left")

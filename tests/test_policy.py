@@ -173,7 +173,7 @@ def test_vlr_rows_per_goal_with_actions():
     base = pd.DataFrame({"data_point_id": ["d1"], "data_point_name": ["D one"], "value": [3.0], "registry_unit": ["%"],
                          "year": [2022], "band": ["0–33 %"], "achievement": [10.0], "source_type": ["simulated"]})
     trends = pd.DataFrame({"data_point_id": ["d1"], "trend": ["decreasing"]})
-    nat = pd.DataFrame({"data_point_id": ["d1"], "status": ["not met"], "target": [25.0], "unit": ["%"],
+    nat = pd.DataFrame({"data_point_id": ["d1"], "status": ["not met"], "target": [25.0], "target_unit": ["%"],
                         "year": [2033]})
     points = vlr.data_point_rows(cat, base, trends, nat)
     assert points[["sdg_goal", "data_point_id"]].values.tolist() == [[6, "d1"], [11, "d1"], [11, "d2"]]
