@@ -229,6 +229,21 @@ def _cmd_survey_template(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_targets_template(args: argparse.Namespace) -> int:
+    from analysis import policy
+    target = args.output or Path(f"{args.municipality}_targets.csv")
+    policy.write_city_template(args.municipality, target)
+    print(f"wrote targets template for {args.municipality}: {target}")
+    return 0
+
+
+def _cmd_targets_ingest(args: argparse.Namespace) -> int:
+    from analysis import policy
+    for path in policy.ingest_city_targets(args.file, out_dir=args.out):
+        print(f"wrote {path}")
+    return 0
+
+
 def _cmd_survey_ingest(args: argparse.Namespace) -> int:
     from analysis import survey
     result = survey.ingest(args.file, out_dir=args.out, seed=args.seed)
@@ -350,6 +365,16 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, default=None, help="output folder (default: data/processed/survey)")
     p.add_argument("--seed", type=int, default=None, help="bootstrap seed (default: the parameter seed)")
     p.set_defaults(func=_cmd_survey_ingest)
+
+    p = sub.add_parser("targets-template", help="write a CSV for a municipality's own targets in three levels")
+    p.add_argument("municipality", help="number or name")
+    p.add_argument("-o", "--output", type=Path, help="CSV path (default: <municipality>_targets.csv)")
+    p.set_defaults(func=_cmd_targets_template)
+
+    p = sub.add_parser("targets-ingest", help="validate a municipality's own targets and store them for its profile")
+    p.add_argument("file", type=Path, help="filled targets CSV (desired / lowest acceptable / not acceptable)")
+    p.add_argument("--out", type=Path, default=None, help="output folder (default: data/external/city_supplied/targets)")
+    p.set_defaults(func=_cmd_targets_ingest)
 
     p = sub.add_parser("pdf", help="print a municipality's profile page to PDF with headless Chromium")
     p.add_argument("municipality", help="number or name")

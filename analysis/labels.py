@@ -35,6 +35,18 @@ KEY_COLUMNS: dict[str, list[str]] = {
     "recommendations": ["number", "kind", "recommendation", "owner", "horizon", "cost_class", "rests_on"],
     "budget": ["sdg_goal", "spending_share", "gap", "alignment", "spending_nok", "functions", "n_scored",
                "n_simulated", "source_type"],
+    "national_targets": ["data_point_name", "value", "registry_unit", "target", "target_unit", "year", "status", "instrument",
+                         "source_checked", "source_type"],
+    "own_targets": ["data_point_name", "goal", "value", "desired", "lowest_acceptable", "not_acceptable",
+                    "level_reached", "own_band", "default_band", "source_type"],
+    "unmeasured_goals": ["goal", "year", "source"],
+    "category_plans": ["dimension", "category", "u4ssc_band", "plan", "sets_direction", "municipal_authority",
+                       "authority_note"],
+    "action_measures": ["measure", "recommendation_number", "action", "lever", "national_plans", "owner", "horizon",
+                        "cost_class", "rests_on"],
+    "action_projects": ["project", "recommendation_number", "theme_name", "owner", "horizon", "cost_class",
+                        "financing", "data_points", "rests_on"],
+    "vlr_goals": ["sdg_goal", "goal_name", "colour", "n_with_value", "n_simulated", "actions", "progress"],
 }
 
 

@@ -17,7 +17,7 @@ import seaborn as sns
 from matplotlib.patches import Patch
 
 from analysis import palette, scoring, sdg, simulate
-from analysis.files import FIXED_TIME, atomic_folder, atomic_path, fix_zip_times, needs_neutralising, write_csv
+from analysis.files import FIXED_TIME, atomic_folder, atomic_path, fix_zip_times, needs_neutralising, write_csv, write_text
 
 SIM_CLASS = "u4ssc-sim"
 TABLE_CLASS = "u4ssc-table"
@@ -193,18 +193,23 @@ def write_workbook(tables: Mapping[str, pd.DataFrame], target: Path) -> Path:
     return Path(target)
 
 
-def export_tables(tables: Mapping[str, pd.DataFrame], folder: Path, workbook: str = "tables.xlsx") -> list[Path]:
+def export_tables(tables: Mapping[str, pd.DataFrame], folder: Path, workbook: str = "tables.xlsx",
+                  texts: Mapping[str, str] | None = None) -> list[Path]:
     """Write every table as CSV and all of them as sheets of one Excel workbook, as one folder.
 
-    The folder is written whole or not at all (``files.atomic_folder``): a full disk or a killed
-    build leaves the previous folder, never a few of its files.
+    ``texts`` are further files (name → text, such as a Word-friendly HTML document) written in the
+    same folder. The folder is written whole or not at all (``files.atomic_folder``): a full disk or
+    a killed build leaves the previous folder, never a few of its files.
     """
     folder = Path(folder)
+    texts = texts or {}
     with atomic_folder(folder) as tmp:
         for name, frame in tables.items():
             write_csv(frame, tmp / f"{name}.csv")
         write_workbook(tables, tmp / workbook)
-    return [folder / f"{name}.csv" for name in tables] + [folder / workbook]
+        for name, text in texts.items():
+            write_text(tmp / name, text)
+    return [folder / f"{name}.csv" for name in tables] + [folder / workbook] + [folder / name for name in texts]
 
 
 def plot_dimension_scores(comparison: pd.DataFrame, municipality: str) -> plt.Figure:

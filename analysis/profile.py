@@ -33,7 +33,8 @@ def data_sha256(files: list[Path] | None = None) -> str:
     if files is None:
         from analysis.national import snapshot
         files = sorted(paths.RAW.glob("*.csv")) + sorted(paths.CITY_SUPPLIED.glob("*.csv")) \
-            + sorted((paths.CITY_SUPPLIED / "budget").glob("*.csv")) + snapshot.files()
+            + sorted((paths.CITY_SUPPLIED / "budget").glob("*.csv"))
+            + sorted(paths.CITY_SUPPLIED.glob("targets/*.csv")) + snapshot.files()
     digest = hashlib.sha256()
     for file in files:
         digest.update(file.name.encode("utf-8"))
@@ -248,6 +249,12 @@ class Profile:
     budget: Any = None
     """The budget alignment (analysis.budget.Alignment)."""
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    policy: Any = None
+    """``policy.Alignment``: national targets met or not, own three-level targets, national plans per category."""
+    action_plan: Any = None
+    """``action.ActionPlan``: policy and regulatory measures, candidate projects with financing instruments."""
+    vlr: Any = None
+    """``vlr.Annex``: the VLR chapter on progress per SDG (HTML and CSV in the downloads)."""
 
 
 _JOINT: dict[str, pd.DataFrame] = {}
@@ -289,7 +296,7 @@ def build(values: dict[str, Any] | None = None, output_dir: Path | None = None,
     package, never scraped from cells.
     """
     from analysis import assess as assess_module
-    from analysis import invest, params, recommend, summary
+    from analysis import action, invest, params, policy, recommend, summary, vlr
     from analysis import municipalities as panel_module
 
     values = params.given(values, municipality)
@@ -311,21 +318,27 @@ def build(values: dict[str, Any] | None = None, output_dir: Path | None = None,
     gaps = data_gaps(a, name)
     if entity.foreign:
         gaps["national_source"] = NOT_APPLICABLE_ABROAD
+    baseline = baseline_table(a, name, group)
+    own_categories = a.levels["category"][a.levels["category"]["municipality"] == name].reset_index(drop=True)
+    aligned = policy.alignment(name, baseline, own_categories,
+                               policy.load_city_targets(entity.slug, cat=a.catalogue), cat=a.catalogue)
     prof = Profile(
         municipality=name, assessment=a, peers=group, provenance=provenance(a, name),
-        baseline=baseline_table(a, name, group),
+        baseline=baseline,
         dimensions=peer_comparison(a, name, group, "dimension"),
         overall=overall_table(a, name, group),
-        categories=a.levels["category"][a.levels["category"]["municipality"] == name].reset_index(drop=True),
+        categories=own_categories,
         strengths=strengths, weaknesses=weaknesses,
         sdg_goals=a.sdg_goals[a.sdg_goals["municipality"] == name].reset_index(drop=True),
         trends=own_trends.reset_index(drop=True), gaps=gaps,
         opportunities=opportunities,
         what_if=invest.what_if(a, name, themes=themes, ranked=opportunities),
         recommendations=recommend.recommendations(a, name, opportunities, themes, gaps=gaps,
-                                                  joint=joint_programmes(a, values, themes)),
+                                                  joint=joint_programmes(a, values, themes), national=aligned.national),
+        policy=aligned,
     )
     prof.budget = budget_alignment(a, name, values)
+    prof.action_plan = action.plan(name, prof.recommendations, themes, baseline, aligned.plans)
     prof.what_if_note = prof.what_if.attrs.get("reason", "")
     prof.coverage_note = coverage_note(prof)
     if entity.foreign:
@@ -337,11 +350,14 @@ def build(values: dict[str, Any] | None = None, output_dir: Path | None = None,
     index = prof.overall["index"].iloc[0]
     prof.provenance["overall_index"] = None if pd.isna(index) else round(float(index), 6)
     prof.provenance["headline"] = summary.from_profile(prof).headline()  # the index page's line for it
+    prof.vlr = vlr.annex(name, a.catalogue, baseline, prof.trends, prof.sdg_goals, aligned.national,
+                         prof.recommendations, themes, prof.provenance["mostly_simulated"])
     prof.tables = {"baseline": prof.baseline, "overall": prof.overall, "dimensions": prof.dimensions,
                    "categories": prof.categories,
                    "sdg_goals": prof.sdg_goals, "trends": prof.trends, "data_gaps": prof.gaps,
                    "opportunities": prof.opportunities, "what_if": prof.what_if,
-                   "recommendations": prof.recommendations, "budget_alignment": prof.budget.table}
+                   "recommendations": prof.recommendations, "budget_alignment": prof.budget.table,
+                   **aligned.tables(), **prof.action_plan.tables(), **prof.vlr.tables()}
     if output_dir is not None:
         write_outputs(prof, paths.from_root(output_dir))
     return prof
@@ -352,6 +368,9 @@ def write_outputs(prof: Profile, output_dir: Path) -> None:
     from analysis.present import export_tables
 
     slug = prof.provenance["slug"]
-    export_tables(prof.tables, output_dir / "tables" / slug)
+    from analysis import vlr
+
+    texts = {vlr.HTML_FILE: prof.vlr.html()} if prof.vlr is not None else {}
+    export_tables(prof.tables, output_dir / "tables" / slug, texts=texts)
     write_text(output_dir / "profiles" / f"{slug}.provenance.json",
                json.dumps(prof.provenance, ensure_ascii=False, indent=2, sort_keys=True) + "\n")

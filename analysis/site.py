@@ -29,7 +29,7 @@ SITE_TITLE = "U4SSC KPIs: Norwegian municipalities"
 INDEX_SUBTITLE = "Profiles, synthesis and tutorial of the U4SSC Key Performance Indicators"
 TEMPLATES = paths.REPORTS / "templates"
 REMOVE_CELL_TAGS = frozenset({"parameters", "injected-parameters", "remove-cell"})
-DOWNLOAD_SUFFIXES = (".csv", ".xlsx")
+DOWNLOAD_SUFFIXES = (".csv", ".xlsx", ".html")
 SIMULATED_CLASS = "u4ssc-sim"  # cells resting on simulated values carry this class
 
 # Navigation: key, label, target page, fragment.

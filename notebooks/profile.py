@@ -164,11 +164,24 @@ else:
     display(HTML(present.key_table(prof.what_if, "what_if")))
 
 # %% [markdown]
+# ## Policy alignment
+# Norwegian national targets per data point (`data/raw/national_targets.csv`: the law, white paper or
+# plan, its wording and source, and whether the source was checked), met or not met by the latest
+# value; targets that are a cut from a base year or a growth goal are listed as not comparable. The
+# municipality's own targets in three levels (desired, lowest acceptable, not acceptable), where it
+# supplied them (`python -m analysis targets-ingest`), with the band they give; its goals that no
+# data point measures; and the national plans that set each category's direction, with who acts
+# where the municipality's authority is limited (docs/policy.md).
+
+# %%
+prof.policy
+
+# %% [markdown]
 # ## Recommendations
 # Numbered recommendations derived by rule from the gaps and the ranking (docs/invest.md): invest
 # in the top themes whose gap rests on real values, verify the others first, review the categories
-# in the lowest band, join shared programmes, plan data collection. Each names an owner, a horizon
-# and a cost class.
+# in the lowest band, join shared programmes, plan data collection, close the gaps to national
+# targets. Each names an owner, a horizon and a cost class.
 
 # %%
 display(HTML(present.key_table(prof.recommendations, "recommendations")))
@@ -183,6 +196,25 @@ display(HTML(present.key_table(prof.recommendations, "recommendations")))
 
 # %%
 prof.budget
+
+# %% [markdown]
+# ## Action plan
+# Derived by rule from the recommendations (docs/policy.md). Part A: policy and regulatory measures,
+# each with its lever (following the municipality's authority in the category) and the national plans
+# behind it. Part B: candidate projects with an indicative cost class, possible financing instruments
+# (`data/raw/financing_instruments.csv`, each with what it funds and its source) and the data points
+# each should move.
+
+# %%
+prof.action_plan
+
+# %% [markdown]
+# ## Voluntary Local Review annex
+# The chapter "progress on goals and targets" of a Voluntary Local Review, per SDG, from the data
+# points, results, trends and actions above: in the downloads as Word-friendly HTML and as CSV.
+
+# %%
+prof.vlr
 
 # %% [markdown]
 # ## Downloads

@@ -674,3 +674,61 @@ def test_usage_errors_exit_2_before_anything_runs(argv, project, capsys):
 def test_the_suite_has_at_least_100_cases():
     assert len(RAW_CASES) + len(CITY_CASES) + len(PARAM_CASES) + len(CLI_CASES) + 5 >= 100
     assert len(REGISTRY_CASES) * len(REGISTRY_COMMANDS) >= 45
+
+
+# --- a city's own targets in three levels (targets-ingest) ---------------------------------------------
+
+TARGET_HEADER = ["municipality", "data_point_id", "goal", "desired", "lowest_acceptable", "not_acceptable", "year",
+                 "source"]
+RECYCLED, WATER_LOSS = "EN: EN: WA: 1C/RECYCLED", "EC: I: WS: 3C"
+
+
+def targets_csv(*rows: list[str]) -> str:
+    return _text([TARGET_HEADER, *rows])
+
+
+def target_row(**changes: str) -> list[str]:
+    row = {"municipality": "Asker", "data_point_id": RECYCLED, "goal": "Recycle household waste", "desired": "65",
+           "lowest_acceptable": "55", "not_acceptable": "40", "year": "2030", "source": "Asker scorecard 2024, p. 3"}
+    row.update(changes)
+    return [row[c] for c in TARGET_HEADER]
+
+
+TARGET_CASES = [
+    ("unknown-data-point", targets_csv(target_row(data_point_id="EN: EN: WA: 9Z")),
+     ("row 2", "column 'data_point_id'", "unknown data point id 'EN: EN: WA: 9Z'")),
+    ("wrong-order-higher-is-better", targets_csv(target_row(desired="55", lowest_acceptable="65")),
+     ("row 2", "column 'lowest_acceptable'", "wrong order", "desired > lowest acceptable > not acceptable")),
+    ("wrong-order-lower-is-better", targets_csv(target_row(data_point_id=WATER_LOSS, desired="35",
+                                                           lowest_acceptable="25", not_acceptable="20")),
+     ("row 2", "column 'lowest_acceptable'", "desired < lowest acceptable < not acceptable")),
+    ("equal-levels", targets_csv(target_row(lowest_acceptable="65")), ("row 2", "wrong order")),
+    ("non-numeric-level", targets_csv(target_row(desired="high")), ("row 2", "column 'desired'", "'high' is not a number")),
+    ("missing-level", targets_csv(target_row(not_acceptable="")),
+     ("row 2", "column 'not_acceptable'", "needs all three levels")),
+    ("duplicate-data-point", targets_csv(target_row(), target_row(desired="70")),
+     ("row 3", "column 'data_point_id'", "appears twice")),
+    ("levels-without-data-point", targets_csv(target_row(data_point_id="")),
+     ("row 2", "a level needs a data point")),
+    ("target-band-data-point", targets_csv(target_row(data_point_id="SC: SH: SI: 1C")),
+     ("row 2", "target band", "higher or lower is better")),
+    ("unknown-municipality", targets_csv(target_row(municipality="Atlantis")), ("row 2", "column 'municipality'")),
+    ("empty-source", targets_csv(target_row(source="")), ("row 2", "column 'source'", "empty")),
+    ("bad-year", targets_csv(target_row(year="2030.5")), ("row 2", "column 'year'", "whole year")),
+    ("missing-column", _text([TARGET_HEADER[:-1], target_row()[:-1]]), ("missing columns ['source']",)),
+    ("nothing-filled", targets_csv(target_row(goal="", desired="", lowest_acceptable="", not_acceptable="", year="",
+                                              source="")), ("no filled rows",)),
+]
+
+
+@pytest.mark.parametrize("name,text,expect", [pytest.param(*c, id=c[0]) for c in TARGET_CASES])
+def test_bad_city_targets_file(name, text, expect, project, tmp_path, capsys, repository_inputs):
+    path = tmp_path / "incoming" / f"{name}.csv"
+    path.parent.mkdir()
+    path.write_text(text, encoding="utf-8")
+    code, err = _run(Case(name, None, None, ["targets-ingest", str(path), "--out", str(project.out)]), project, capsys)
+    assert code == 2, err
+    assert path.name in err, err
+    for part in expect:
+        assert part in err, f"{part!r} not in {err!r}"
+    assert not project.out.exists(), "a rejected file writes nothing"
