@@ -112,7 +112,7 @@ def plans_schema(categories: set[tuple[str, str, str]]):
         "municipal_authority": pa.Column(str, [check(lambda s: s.isin(list(AUTHORITY)),
                                                      f"expected one of {list(AUTHORITY)}")]),
         "source_checked": pa.Column(str, [check(lambda s: s.isin(list(CHECKED)), f"expected one of {list(CHECKED)}")]),
-    }, checks=[known])
+    }, checks=[known], unique=["dimension", "sub_dimension", "category", "plan"], report_duplicates="exclude_first")
 
 
 def load_category_plans(path: Path | None = None, cat: pd.DataFrame | None = None) -> pd.DataFrame:

@@ -96,6 +96,22 @@ def _budget_map(cat: pd.DataFrame, tables: Tables) -> pa.DataFrameSchema:
     return budget.map_schema(codes, cat)
 
 
+def _national_targets(cat: pd.DataFrame, tables: Tables) -> pa.DataFrameSchema:
+    from analysis import policy
+    return policy.national_schema(set(cat["data_point_id"].dropna()))
+
+
+def _category_plans(cat: pd.DataFrame, tables: Tables) -> pa.DataFrameSchema:
+    from analysis import policy
+    return policy.plans_schema(set(zip(cat["dimension"], cat["sub_dimension"], cat["category"])))
+
+
+def _instruments(cat: pd.DataFrame, tables: Tables) -> pa.DataFrameSchema:
+    from analysis import action
+    costs = tables.get("investment_costs.csv")
+    return action.instruments_schema(set() if costs is None else set(costs["theme_id"].dropna().str.strip()))
+
+
 TABLES: dict[str, tuple[str, Callable[[pd.DataFrame, Tables], pa.DataFrameSchema]]] = {
     "kpi_catalogue.csv": ("analysis.catalogue.schema", _catalogue),
     "targets.csv": ("analysis.targets.schema", _targets),
@@ -111,6 +127,9 @@ TABLES: dict[str, tuple[str, Callable[[pd.DataFrame, Tables], pa.DataFrameSchema
     "national_values_found.csv": ("analysis.national.fold.transcribed_schema", _transcribed),
     "kostra_functions.csv": ("analysis.budget.functions_schema", _budget_functions),
     "budget_function_map.csv": ("analysis.budget.map_schema", _budget_map),
+    "national_targets.csv": ("analysis.policy.national_schema", _national_targets),
+    "category_national_plans.csv": ("analysis.policy.plans_schema", _category_plans),
+    "financing_instruments.csv": ("analysis.action.instruments_schema", _instruments),
     "municipalities.csv": ("analysis.municipalities.schemas: panel", _municipal("municipalities.csv")),
     "norway_municipalities_2020.csv": ("analysis.municipalities.schemas: listing",
                                        _municipal("norway_municipalities_2020.csv")),
