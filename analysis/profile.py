@@ -194,6 +194,15 @@ def coverage_note(prof: Profile) -> str:
     return text + f"The {len(prof.gaps)} data points without a real value are listed in the data-collection plan."
 
 
+def coverage_counts(baseline: pd.DataFrame, n_data_points: int) -> dict[str, int]:
+    """How many data points have a real (published, city-supplied or national statistics) value, and how many any
+    value (real or simulated): the two coverages the index shows beside each other."""
+    valued = baseline[baseline["value"].notna()]
+    real = valued[~valued["source_type"].eq("simulated")]
+    return {"n_data_points": int(n_data_points), "n_data_points_real": int(real["data_point_id"].nunique()),
+            "n_data_points_any": int(valued["data_point_id"].nunique())}
+
+
 def mix_row(a: Assessment, municipality: str) -> dict[str, Any]:
     """Counts of published, city-supplied and simulated scored values for one municipality."""
     return simulate.mix_counts(a.observations).set_index("municipality").loc[municipality].to_dict()
@@ -289,6 +298,7 @@ def build(values: dict[str, Any] | None = None, output_dir: Path | None = None,
     prof.what_if_note = prof.what_if.attrs.get("reason", "")
     prof.coverage_note = coverage_note(prof)
     prof.provenance.update(kommunenummer=entity.kommunenummer, slug=entity.slug, overrides=params.overrides(values))
+    prof.provenance.update(coverage_counts(prof.baseline, len(a.catalogue)))
     index = prof.overall["index"].iloc[0]
     prof.provenance["overall_index"] = None if pd.isna(index) else round(float(index), 6)
     prof.provenance["headline"] = summary.from_profile(prof).headline()  # the index page's line for it
