@@ -251,20 +251,46 @@ def joint_programmes(a: Assessment, values: dict[str, Any], themes: pd.DataFrame
     return _JOINT[key]
 
 
+_BUILT: dict[str, Profile] = {}
+"""Profiles built in this process by parameters, data and code: the views of one municipality that a warm kernel
+executes (its profile, resident pages and council paper) share one build. Views read a profile, never change it."""
+BUILT_KEPT = 24
+
+
+def _built_key(values: dict[str, Any]) -> str:
+    from analysis import assess as assess_module
+    return json.dumps([values, assess_module.fingerprint(), data_sha256(), code_version()], sort_keys=True,
+                      default=str)
+
+
 def build(values: dict[str, Any] | None = None, output_dir: Path | None = None,
           municipality: str | None = None) -> Profile:
-    """Assemble one municipality's profile from validated parameters; write its tables and provenance.
+    """The profile of validated parameters (``_compute``), built once per process for the same parameters, data
+    and code; its tables and provenance are written to ``output_dir`` when one is given."""
+    from analysis import params
 
-    ``values`` are the canonical parameters the pipeline injects (``analysis.params``); without them,
-    those of ``municipality`` (a number or a name). The panel assessment is read from its stage
-    (``analysis.assess.stage``). Side outputs (CSV, Excel, provenance JSON) are written here by the
-    package, never scraped from cells.
+    values = params.given(values, municipality)
+    key = _built_key(values)
+    if key not in _BUILT:
+        while len(_BUILT) >= BUILT_KEPT:
+            _BUILT.pop(next(iter(_BUILT)))
+        _BUILT[key] = _compute(values)
+    prof = _BUILT[key]
+    if output_dir is not None:
+        write_outputs(prof, paths.from_root(output_dir))
+    return prof
+
+
+def _compute(values: dict[str, Any]) -> Profile:
+    """Assemble one municipality's profile from validated, canonical parameters (``analysis.params``).
+
+    The panel assessment is read from its stage (``analysis.assess.stage``). Side outputs (CSV,
+    Excel, provenance JSON) are written by ``build`` in the package, never scraped from cells.
     """
     from analysis import assess as assess_module
     from analysis import invest, params, recommend, summary
     from analysis import municipalities as panel_module
 
-    values = params.given(values, municipality)
     if values["municipality"] is None:
         raise InputError.single("parameters", "a profile needs a municipality", column="municipality", label="key")
     entity = panel_module.registry().entity(values["municipality"])
@@ -307,8 +333,6 @@ def build(values: dict[str, Any] | None = None, output_dir: Path | None = None,
                    "sdg_goals": prof.sdg_goals, "trends": prof.trends, "data_gaps": prof.gaps,
                    "opportunities": prof.opportunities, "what_if": prof.what_if,
                    "recommendations": prof.recommendations}
-    if output_dir is not None:
-        write_outputs(prof, paths.from_root(output_dir))
     return prof
 
 
