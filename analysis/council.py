@@ -18,8 +18,10 @@ import pandas as pd
 
 from analysis import invest, observations, palette, present, scoring, summary
 
-MAIN_GAPS = 8
+MAIN_GAPS = 6
 """Data points shown as the main gaps (furthest below target) and as the first data to collect."""
+TOP_THEMES = 5
+"""Investment themes the paper describes (the profile ranks them all)."""
 SOURCE_TYPES = (("published", "published U4SSC documents"), ("city-supplied", "supplied by the city"),
                 ("national_statistics", "national statistics (Statistics Norway)"),
                 ("simulated", "simulated (a demonstration, not a measurement)"))
@@ -93,18 +95,40 @@ def main_gaps(prof: Any, n: int = MAIN_GAPS) -> Block:
 
 
 def recommendations(prof: Any) -> Block:
-    """The profile's numbered recommendations (analysis.recommend)."""
-    return Block(present.key_table(prof.recommendations, "recommendations"))
+    """The profile's numbered recommendations (analysis.recommend) as a list: each with owner, horizon, cost
+    class and what it rests on; those resting on simulated values marked."""
+    items = []
+    for r in prof.recommendations.itertuples():
+        simulated = r.rests_on == "simulated values"
+        mark = f' class="{present.SIM_CLASS}" title="rests on simulated values"' if simulated else ""
+        facts = "; ".join(x for x in (f"owner: {r.owner}", r.horizon, f"cost {r.cost_class}" if r.cost_class else "",
+                                      f"rests on {r.rests_on}") if x)
+        items.append(f'<li value="{int(r.number)}"{mark}><strong>{html.escape(str(r.kind).capitalize())}.</strong> '
+                     f"{html.escape(str(r.recommendation))} <small>({html.escape(facts)})</small></li>")
+    if not items:
+        return Block("<p>No recommendation follows from the rules: nothing is scored and no data is missing.</p>")
+    return Block('<ol class="u4ssc-council-list">' + "".join(items) + "</ol>")
 
 
-def themes(prof: Any) -> Block:
-    """The ranked investment themes (the profile's cards), ranked ones only."""
+def themes(prof: Any, top: int = TOP_THEMES) -> Block:
+    """The ``top`` ranked investment themes (the profile's cards: rank, cost class, evidence, stability and the
+    one-sentence explanation); the full ranking is in the profile."""
     ranked = prof.opportunities[prof.opportunities["status"] == invest.RANKED].sort_values("ws_rank",
                                                                                           kind="mergesort")
     if ranked.empty:
         return Block("<p>No investment theme can be ranked: none has a scored gap to close. "
                      "The data-collection plan comes first.</p>")
-    return Block(present.key_table(invest.cards(ranked), "opportunities"))
+    items = []
+    for r in invest.cards(ranked).head(top).itertuples():
+        simulated = r.evidence < invest.REAL_EVIDENCE
+        mark = f' class="{present.SIM_CLASS}" title="its need rests mostly on simulated values"' if simulated else ""
+        items.append(f'<li value="{int(r.ws_rank)}"{mark}><strong>{html.escape(str(r.theme_name))}</strong> '
+                     f"<small>(cost {html.escape(str(r.cost_class))}; {html.escape(str(r.stability))}; "
+                     f"{present.number(100 * r.evidence, 0)} % of its need on real values)</small><br>"
+                     f"{html.escape(str(r.explanation))}</li>")
+    rest = len(ranked) - len(items)
+    more = f"<p>{rest} more themes are ranked in the full profile.</p>" if rest > 0 else ""
+    return Block('<ol class="u4ssc-council-list">' + "".join(items) + "</ol>" + more)
 
 
 def _count_rows(counts: list[tuple[str, int]], total: int) -> str:
