@@ -12,8 +12,9 @@ Starting from ``index.html`` every internal page linked is visited; on each page
 * internal links whose target is missing (pages are visited; downloads are fetched from the server),
   and ``#fragment`` links whose target id is not on the page.
 
-Links to other hosts are listed but not followed. With ``--screenshots DIR`` the index and the
-first profile are captured 1400 px and 390 px wide (``index-1400.png``, ``profiles__<stem>-390.png``).
+Links to other hosts are listed but not followed. With ``--screenshots DIR`` the index, the first
+profile, real-data view, resident page and council paper are captured 1400 px and 390 px wide
+(``index-1400.png``, ``profiles__<stem>-390.png``, ``residents__<stem>-nb-1400.png``, ...).
 
 Command line: ``python -m analysis.browser <site_dir> --screenshots <dir>`` (exit 1 on any problem).
 """
@@ -42,6 +43,9 @@ CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic
                   "--disable-background-networking", "--disable-component-update", "--disable-sync")
 VIEWPORT = {"width": 1400, "height": 900}
 SCREENSHOT_WIDTHS = (1400, 390)  # desktop and a phone
+SCREENSHOT_FOLDERS = ("profiles/", "real/", "residents/", "council/")
+"""Besides the index, the first page visited in each of these folders is captured: one profile, its
+real-data view, a resident page and a council paper."""
 MAX_SCREENSHOT_HEIGHT = 6000  # px; taller pages are cut
 PAGE_SUFFIXES = ("", ".html", ".htm")
 
@@ -263,7 +267,7 @@ def _crawl(page: Any, context: Any, base: str, recorder: _Recorder, result: Chec
     anchors: dict[str, set[str]] = {}
     wanted_anchors: list[tuple[str, str, str]] = []  # (page linking, target page, fragment)
     resources: dict[str, list[str]] = {}
-    shot_profile = False
+    shot_folders: set[str | None] = set()
     while queue and len(visited) < max_pages:
         url = queue.pop(0)
         if url in visited:
@@ -302,8 +306,9 @@ def _crawl(page: Any, context: Any, base: str, recorder: _Recorder, result: Chec
                     wanted_anchors.append((rel, target, fragment))
             else:
                 resources.setdefault(target, []).append(rel)
-        if shots is not None and (rel == "index.html" or (rel.startswith("profiles/") and not shot_profile)):
-            shot_profile = shot_profile or rel.startswith("profiles/")
+        folder = next((f for f in SCREENSHOT_FOLDERS if rel.startswith(f)), None)
+        if shots is not None and (rel == "index.html" or (folder and folder not in shot_folders)):
+            shot_folders.add(folder)
             result.screenshots += _screenshots(page, rel, shots, max_height)
         entry.seconds = round(time.monotonic() - t0, 3)
         result.pages.append(entry)
@@ -328,7 +333,8 @@ def main(argv: list[str] | None = None) -> int:
                                 description="Check a rendered report site in headless Chromium.")
     p.add_argument("site_dir", type=Path)
     p.add_argument("--screenshots", type=Path, default=None,
-                   help="folder for PNGs of the index and one profile, 1400 and 390 px wide")
+                   help="folder for PNGs of the index, one profile, real-data view, resident page and council "
+                        "paper, 1400 and 390 px wide")
     p.add_argument("--chromium", default=None, help="Chromium executable (default: found on PATH)")
     p.add_argument("--timeout", type=float, default=30.0, help="seconds per page load (default %(default)s)")
     p.add_argument("--max-height", type=int, default=MAX_SCREENSHOT_HEIGHT,

@@ -260,8 +260,8 @@ def _cmd_survey_ingest(args: argparse.Namespace) -> int:
 
 def _cmd_pdf(args: argparse.Namespace) -> int:
     from analysis import pdf
-    written = pdf.print_profile(args.municipality, site=args.site, output=args.output)
-    print(f"wrote {written}")
+    written = pdf.print_profile(args.municipality, site=args.site, output=args.output, view=args.view)
+    print(f"wrote {written} ({pdf.page_count(written.read_bytes())} pages)")
     return 0
 
 
@@ -376,10 +376,13 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, default=None, help="output folder (default: data/external/city_supplied/targets)")
     p.set_defaults(func=_cmd_targets_ingest)
 
-    p = sub.add_parser("pdf", help="print a municipality's profile page to PDF with headless Chromium")
+    p = sub.add_parser("pdf", help="print a municipality's profile page (or council paper, ...) to PDF with headless Chromium")
     p.add_argument("municipality", help="number or name")
     p.add_argument("--site", type=Path, default=paths.REPORTS / "site", help="the built site (default: reports/site)")
-    p.add_argument("-o", "--output", type=Path, help="PDF path (default: reports/pdf/<kommunenummer>-<slug>.pdf)")
+    p.add_argument("-o", "--output", type=Path, help="PDF path (default: reports/pdf/<kommunenummer>-<slug>.pdf, "
+                                                     "-<view>.pdf for another view)")
+    p.add_argument("--view", default="profile", choices=["profile", "real", "council", "resident-nb", "resident-en"],
+                   help="which page: the profile (default), the real-data view, the council paper or a resident page")
     p.set_defaults(func=_cmd_pdf)
 
     p = sub.add_parser("golden", help="regenerate the golden notebooks in tests/golden after an intended change")

@@ -1,4 +1,5 @@
-"""A municipality's profile page printed to PDF by headless Chromium, with the print stylesheet.
+"""A municipality's profile page (or another of its views: the council paper, ...) printed to PDF by headless
+Chromium, with the print stylesheet.
 
 The built page (``reports/site/profiles/<kommunenummer>-<slug>.html``) is copied beside itself with
 ``reports/templates/print.css`` inlined (so relative links to assets and images still resolve),
@@ -8,6 +9,7 @@ removed whatever happens.
 
 from __future__ import annotations
 
+import re
 import subprocess
 import tempfile
 from pathlib import Path
@@ -37,21 +39,39 @@ def chromium_command(chromium: str, page: Path, pdf: Path, profile_dir: Path) ->
             "--virtual-time-budget=5000", f"--print-to-pdf={pdf}", page.as_uri()]
 
 
+VIEWS = {"profile": ("profiles/{slug}.html", "{slug}.pdf"), "real": ("real/{slug}.html", "{slug}-real.pdf"),
+         "council": ("council/{slug}.html", "{slug}-council.pdf"),
+         "resident-nb": ("residents/{slug}-nb.html", "{slug}-resident-nb.pdf"),
+         "resident-en": ("residents/{slug}-en.html", "{slug}-resident-en.pdf")}
+"""The pages of a municipality that print (its views in the site) and their PDF's default name."""
+
+
+def page_count(pdf: bytes) -> int:
+    """The number of pages of a PDF: the ``/Count`` of its page tree's root (the largest ``/Count`` of a ``/Pages``)."""
+    counts = [int(m) for m in re.findall(rb"/Type\s*/Pages\b[^>]*?/Count\s+(\d+)", pdf)]
+    counts += [int(m) for m in re.findall(rb"/Count\s+(\d+)[^>]*?/Type\s*/Pages\b", pdf)]
+    return max(counts, default=0)
+
+
 def print_profile(municipality: str, site: Path = SITE, output: Path | None = None,
-                  chromium: str | None = None, timeout: float = 180.0) -> Path:
-    """Print the profile page of ``municipality`` (a number or a name) to PDF; returns the PDF's path."""
+                  chromium: str | None = None, timeout: float = 180.0, view: str = "profile") -> Path:
+    """Print the page of ``municipality`` (a number or a name) to PDF, its profile or another view
+    (``VIEWS``: real, council, resident-nb, resident-en); returns the PDF's path."""
     from analysis import browser, municipalities
 
+    if view not in VIEWS:
+        raise InputError.single("command line", f"unknown view '{view}'; expected one of {', '.join(VIEWS)}",
+                                column="--view", label="option")
     entity = municipalities.registry().resolve(municipality, file="command line", column=None, label="argument")
-    page = Path(site) / "profiles" / f"{entity.slug}.html"
+    page = Path(site) / VIEWS[view][0].format(slug=entity.slug)
     if not page.is_file():
-        raise InputError.single("command line", f"no profile page for {entity.name} at {page}; build the site "
+        raise InputError.single("command line", f"no {view} page for {entity.name} at {page}; build the site "
                                                 "first (make all)", column=None, label="argument")
     chromium = chromium or browser.find_chromium()
     if chromium is None:
         raise InputError.single("command line", "Chromium is not installed (apt-get install chromium), or set "
                                                 "U4SSC_CHROMIUM", column=None, label="argument")
-    output = Path(output) if output else OUT / f"{entity.slug}.pdf"
+    output = Path(output) if output else OUT / VIEWS[view][1].format(slug=entity.slug)
     copy = page.with_name(f".{page.stem}.print.html")
     try:
         copy.write_text(with_print_css(page.read_text(encoding="utf-8"), PRINT_CSS.read_text(encoding="utf-8")),

@@ -45,7 +45,15 @@ from analysis import paths
 from analysis.cities import key_of
 from analysis.files import atomic_path
 
-NOTEBOOKS = {"profile": "profile.py", "synthesis": "synthesis.py", "tutorial": "tutorial.py"}
+NOTEBOOKS = {"profile": "profile.py", "synthesis": "synthesis.py", "tutorial": "tutorial.py",
+             "resident": "resident.py", "council": "council.py"}
+REAL_DATA = {"include_simulated": False}
+"""The overrides of a municipality's real-data view: published, city-supplied and national statistics values only."""
+LAYERS = {"real_profile": ("profile", "real/profiles/{m}.ipynb"), "resident": ("resident", "residents/{m}-{lang}.ipynb"),
+          "council": ("council", "council/{m}.ipynb")}
+"""The workflow's rules for the other views of a municipality: rule -> (notebook, output below the executed folder)."""
+RESIDENT_LANGUAGES = ("nb", "en")
+"""The resident page's languages (Norwegian Bokmål first); analysis.i18n.LANGUAGES, without importing Babel."""
 CELL_TIMEOUT = 600
 """Seconds one cell may run before the notebook fails (the synthesis Monte Carlo takes seconds)."""
 SNAKEFILE = paths.ROOT / "workflow" / "Snakefile"
@@ -322,8 +330,9 @@ def root_relative(path: Path) -> str:
 
 
 def run_profile(municipality: str, output: str | Path, log: str | Path, overrides: dict[str, Any] | None = None,
-                warm: bool = True) -> Path:
-    """One profile job of the workflow: validate, execute (in a warm kernel), and log what happened.
+                warm: bool = True, kind: str = "profile", extra: dict[str, Any] | None = None) -> Path:
+    """One municipality's notebook job of the workflow (its profile, or a view of it: ``kind`` resident or council,
+    ``extra`` papermill parameters such as ``lang``): validate, execute (in a warm kernel), log what happened.
 
     The log gets the parameters, and the traceback if the notebook fails (the exception is
     re-raised so that Snakemake marks the job failed and keeps going with the others).
@@ -332,14 +341,14 @@ def run_profile(municipality: str, output: str | Path, log: str | Path, override
     log.parent.mkdir(parents=True, exist_ok=True)
     with open(log, "w", encoding="utf-8") as f:
         try:
-            parameters = profile_parameters(municipality, overrides, output)
+            parameters = {**profile_parameters(municipality, overrides, output), **(extra or {})}
             f.write(f"parameters: {json.dumps(parameters, ensure_ascii=False)}\n")
             f.flush()
             if warm:
-                pool().execute("profile", parameters, output)
+                pool().execute(kind, parameters, output)
             else:
-                execute("profile", parameters, output)
-            f.write(f"executed profile: {output}\n")
+                execute(kind, parameters, output)
+            f.write(f"executed {kind}: {output}\n")
         except BaseException as exc:
             from analysis.errors import InputError
             if isinstance(exc, InputError):
@@ -470,6 +479,7 @@ class Job:
     municipality: str | None = None
     log: str | None = None
     state: str = "running"  # running, finished, failed
+    wildcards: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -521,7 +531,8 @@ class WorkflowLog:
                 if current is self._block:
                     self.jobs.setdefault(value, current)
             elif key == "wildcards":
-                current.municipality = dict(w.split("=", 1) for w in value.split(", ") if "=" in w).get("m")
+                current.wildcards = dict(w.split("=", 1) for w in value.split(", ") if "=" in w)
+                current.municipality = current.wildcards.get("m")
             elif key == "log":
                 current.log = current.log or value.split(" (check log")[0]
             if current is self._failing and key == "jobid":
@@ -737,6 +748,8 @@ def write_failed(result: WorkflowResult, config: dict[str, Any] | None = None,
             notebook = executed_path("profile", job.municipality, Path("."))
         elif job.rule in NOTEBOOKS:
             notebook = executed_path(job.rule, None, Path("."))
+        elif job.rule in LAYERS and job.municipality:
+            notebook = Path(LAYERS[job.rule][1].format(**job.wildcards))
         else:
             continue
         entries.append({"kind": job.rule, "municipality": label(job.municipality) if job.municipality else None,
@@ -758,7 +771,7 @@ def build_all(cores: int = 2, config: dict[str, Any] | None = None, wait: bool =
     result = run_workflow(["all"], cores, config=config, wait=wait)
     write_failed(result, config)
     lines = summary(result, paths.ROOT, config)
-    notebooks_only = all(j.rule in NOTEBOOKS for j in result.log.failed())
+    notebooks_only = all(j.rule in NOTEBOOKS or j.rule in LAYERS for j in result.log.failed())
     if result.log.failed() and notebooks_only and not result.interrupted and not result.log.finished("site"):
         from analysis import report
         try:
@@ -836,11 +849,12 @@ ASSESSMENT_MODULES = ("assess", "build", "catalogue", "cities", "municipalities"
 """The modules an assessment stage is computed by (its code inputs in the workflow)."""
 
 
-def assessment_keys(slugs: list[str], panel: str | None = None) -> dict[str, str]:
+def assessment_keys(slugs: list[str], panel: str | None = None, view: dict[str, Any] | None = None) -> dict[str, str]:
     """slug → assessment stage key; ``""`` → the key of the defaults. Only municipalities with their own
-    parameter file are resolved one by one (the others share the defaults' key), so parsing stays cheap."""
+    parameter file are resolved one by one (the others share the defaults' key), so parsing stays cheap.
+    ``view``: overrides of every profile (``REAL_DATA`` for the real-data views)."""
     from analysis import params
-    overrides = {"panel": panel} if panel else None
+    overrides = {**({"panel": panel} if panel else {}), **(view or {})} or None
     default = params.assessment_key(params.resolve(None, overrides, names=False).canonical())
     own = params.municipality_files()
     out = {"": default}
@@ -851,9 +865,10 @@ def assessment_keys(slugs: list[str], panel: str | None = None) -> dict[str, str
     return out
 
 
-def example_of(key: str, keys: dict[str, str], panel: str | None = None) -> str:
+def example_of(key: str, keys: dict[str, str], panel: str | None = None, view: dict[str, Any] | None = None) -> str:
     """Command-line arguments of ``analysis assess`` that give the parameters of stage ``key``."""
-    args = f"--set panel={panel}" if panel else ""
+    args = " ".join([*([f"--set panel={panel}"] if panel else []),
+                     *(f"--set {k}={json.dumps(v)}" for k, v in sorted((view or {}).items()))])
     for slug, k in keys.items():
         if k == key and slug:
             return f"--municipality {key_of(slug)} {args}".strip()

@@ -219,6 +219,15 @@ def outside_norway_note(entity: Any, city: Any, values: dict[str, Any], peers: l
     return text
 
 
+def coverage_counts(baseline: pd.DataFrame, n_data_points: int) -> dict[str, int]:
+    """How many data points have a real (published, city-supplied or national statistics) value, and how many any
+    value (real or simulated): the two coverages the index shows beside each other."""
+    valued = baseline[baseline["value"].notna()]
+    real = valued[~valued["source_type"].eq("simulated")]
+    return {"n_data_points": int(n_data_points), "n_data_points_real": int(real["data_point_id"].nunique()),
+            "n_data_points_any": int(valued["data_point_id"].nunique())}
+
+
 def mix_row(a: Assessment, municipality: str) -> dict[str, Any]:
     """Counts of published, city-supplied and simulated scored values for one municipality."""
     return simulate.mix_counts(a.observations).set_index("municipality").loc[municipality].to_dict()
@@ -286,20 +295,46 @@ def budget_alignment(a: Assessment, name: str, values: dict[str, Any]):
     return budget.build(goals, chosen, name)
 
 
+_BUILT: dict[str, Profile] = {}
+"""Profiles built in this process by parameters, data and code: the views of one municipality that a warm kernel
+executes (its profile, resident pages and council paper) share one build. Views read a profile, never change it."""
+BUILT_KEPT = 24
+
+
+def _built_key(values: dict[str, Any]) -> str:
+    from analysis import assess as assess_module
+    return json.dumps([values, assess_module.fingerprint(), data_sha256(), code_version()], sort_keys=True,
+                      default=str)
+
+
 def build(values: dict[str, Any] | None = None, output_dir: Path | None = None,
           municipality: str | None = None) -> Profile:
-    """Assemble one municipality's profile from validated parameters; write its tables and provenance.
+    """The profile of validated parameters (``_compute``), built once per process for the same parameters, data
+    and code; its tables and provenance are written to ``output_dir`` when one is given."""
+    from analysis import params
 
-    ``values`` are the canonical parameters the pipeline injects (``analysis.params``); without them,
-    those of ``municipality`` (a number or a name). The panel assessment is read from its stage
-    (``analysis.assess.stage``). Side outputs (CSV, Excel, provenance JSON) are written here by the
-    package, never scraped from cells.
+    values = params.given(values, municipality)
+    key = _built_key(values)
+    if key not in _BUILT:
+        while len(_BUILT) >= BUILT_KEPT:
+            _BUILT.pop(next(iter(_BUILT)))
+        _BUILT[key] = _compute(values)
+    prof = _BUILT[key]
+    if output_dir is not None:
+        write_outputs(prof, paths.from_root(output_dir))
+    return prof
+
+
+def _compute(values: dict[str, Any]) -> Profile:
+    """Assemble one municipality's profile from validated, canonical parameters (``analysis.params``).
+
+    The panel assessment is read from its stage (``analysis.assess.stage``). Side outputs (CSV,
+    Excel, provenance JSON) are written by ``build`` in the package, never scraped from cells.
     """
     from analysis import assess as assess_module
     from analysis import action, invest, params, policy, recommend, summary, vlr
     from analysis import municipalities as panel_module
 
-    values = params.given(values, municipality)
     if values["municipality"] is None:
         raise InputError.single("parameters", "a profile needs a municipality", column="municipality", label="key")
     entity = panel_module.registry().entity(values["municipality"])
@@ -347,6 +382,7 @@ def build(values: dict[str, Any] | None = None, output_dir: Path | None = None,
     identity = {"city_id": entity.kommunenummer, "country": entity.country} if entity.foreign else {
         "kommunenummer": entity.kommunenummer}  # a city outside Norway has no kommunenummer
     prof.provenance.update(**identity, slug=entity.slug, overrides=params.overrides(values))
+    prof.provenance.update(coverage_counts(prof.baseline, len(a.catalogue)))
     index = prof.overall["index"].iloc[0]
     prof.provenance["overall_index"] = None if pd.isna(index) else round(float(index), 6)
     prof.provenance["headline"] = summary.from_profile(prof).headline()  # the index page's line for it
@@ -358,8 +394,6 @@ def build(values: dict[str, Any] | None = None, output_dir: Path | None = None,
                    "opportunities": prof.opportunities, "what_if": prof.what_if,
                    "recommendations": prof.recommendations, "budget_alignment": prof.budget.table,
                    **aligned.tables(), **prof.action_plan.tables(), **prof.vlr.tables()}
-    if output_dir is not None:
-        write_outputs(prof, paths.from_root(output_dir))
     return prof
 
 
@@ -367,9 +401,9 @@ def write_outputs(prof: Profile, output_dir: Path) -> None:
     """Tables as CSV and Excel under ``tables/<municipality>/`` and the provenance JSON beside the notebook."""
     from analysis.present import export_tables
 
-    slug = prof.provenance["slug"]
     from analysis import vlr
 
+    slug = prof.provenance["slug"]
     texts = {vlr.HTML_FILE: prof.vlr.html()} if prof.vlr is not None else {}
     export_tables(prof.tables, output_dir / "tables" / slug, texts=texts)
     write_text(output_dir / "profiles" / f"{slug}.provenance.json",

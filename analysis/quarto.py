@@ -105,6 +105,8 @@ def front_matter(page: Page) -> dict[str, Any]:
         front["subtitle"] = markdown_escape(page.subtitle)
     if page.kind == "index":
         front["toc"] = False
+    if page.lang != "en":
+        front["lang"] = page.lang  # <html lang> and Quarto's own words (table of contents, search) in it
     return front
 
 
@@ -147,7 +149,7 @@ def notebook_cells(nb: Any) -> list[Any]:
 
 def stage_page(env: jinja2.Environment, site: Site, page: Page) -> bytes:
     parts = fragments(env, site, page, "quarto")
-    top = [raw_html(x) for x in (parts.legend, parts.intro) if x]
+    top = [raw_html(x) for x in (parts.views, parts.legend, parts.intro) if x]
     bottom = [raw_html(x) for x in (parts.downloads, parts.footer) if x]
     if page.notebook is not None:
         nb = nbformat.v4.new_notebook(metadata=page.notebook.metadata)
@@ -162,6 +164,16 @@ def stage_page(env: jinja2.Environment, site: Site, page: Page) -> bytes:
     return ("---\n" + _yaml(front_matter(page)) + "---\n\n" + "\n\n".join(b for b in body if b) + "\n").encode("utf-8")
 
 
+SIDEBAR_TITLES = {"real": "Real data only", "resident": "For residents · For innbyggere", "council": "Council papers"}
+"""Titles of the sidebars of the municipalities' other views (the profiles' is the navbar item's)."""
+
+
+def sidebar_text(page: Page) -> str:
+    """A page's entry in its sidebar: the municipality's name (with the language of a resident page)."""
+    text = page.name or page.title
+    return f"{text} ({'bokmål' if page.lang == 'nb' else 'English'})" if page.kind == "resident" else text
+
+
 def navigation(site: Site) -> dict[str, Any]:
     """Navbar and sidebars from the site model. Pages filed under a navbar item other than its own
     target (profiles under Municipalities, documents under Methodology) get a sidebar that holds
@@ -174,12 +186,16 @@ def navigation(site: Site) -> dict[str, Any]:
     sidebars = []
     for item in site.nav:
         members = [p for p in site.pages if p.active == item.key and p.out != item.page]
-        if members:
+        kinds = list(dict.fromkeys(p.kind for p in members))  # one sidebar per kind of page: profiles, real views, ...
+        for kind in kinds:
             own = "All municipalities" if item.key == "municipalities" else item.text
-            sidebars.append({"id": item.key, "title": item.text, "style": "docked", "search": True, "contents": [
+            pages = [p for p in members if p.kind == kind]
+            sidebars.append({"id": item.key if kind == kinds[0] else f"{item.key}-{kind}",
+                             "title": SIDEBAR_TITLES.get(kind, item.text), "style": "docked", "search": True,
+                             "contents": [
                 {"href": href(item.page, item.fragment), "text": own},
                 # Quarto inserts sidebar text unescaped (quarto-cli#5231): escape it here.
-                *[{"href": inputs[p.out], "text": str(escape(p.name or p.title))} for p in members]]})
+                *[{"href": inputs[p.out], "text": str(escape(sidebar_text(p)))} for p in pages]]})
     return {"website": {
         "title": site.title,
         "navbar": {"left": [{"text": item.text, "href": href(item.page, item.fragment)} for item in site.nav]},

@@ -50,8 +50,7 @@ class ResidentPage:
     def _repr_html_(self) -> str:
         m = self.summary.municipality
         loud = simulate.is_mostly_simulated(self.summary.n_real, self.summary.n_simulated)
-        parts = [f'<div class="u4ssc-resident" lang="{self.lang}">',
-                 f"<h1>{self._m('resident.title', municipality=m)}</h1>",
+        parts = [f'<div class="u4ssc-resident" lang="{self.lang}">',  # the page's title is resident.title
                  f"<p>{self._m('resident.intro', municipality=m)}</p>"]
         if loud:
             parts.append(f'<div class="u4ssc-banner u4ssc-simulated">{self._m("summary.mostly_simulated")}</div>')

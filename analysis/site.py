@@ -53,7 +53,12 @@ PROVENANCE_FIELDS = (
     ("n_city_supplied", "City-supplied values"),
     ("n_simulated", "Simulated values"),
     ("mostly_simulated", "Mostly simulated"),
+    ("n_data_points", "Data points"),
+    ("n_data_points_real", "Data points with a real value"),
+    ("n_data_points_any", "Data points with any value"),
 )
+RESIDENT_FOOTER = ("municipality", "kommunenummer", "data_sha256", "code_version", "executed_at")
+"""The provenance a resident page shows (its profile's): what a reader needs to find the figures again."""
 
 
 class ReportError(RuntimeError):
@@ -98,6 +103,21 @@ class Footer:
     parameters: tuple[tuple[str, str], ...] = ()
 
 
+@dataclass(frozen=True)
+class ViewLink:
+    """One view of a municipality (its demonstration profile, real-data view, resident pages, council paper)."""
+
+    view: str  # demonstration, real, resident.nb, resident.en, council
+    text: str  # in the language of the page that shows the link
+    page: str  # target page, relative to the site root, unquoted
+    current: bool
+    lang: str
+
+    @property
+    def href(self) -> str:
+        return quote(self.page)
+
+
 @dataclass
 class Page:
     """One page of the site; exactly one of ``notebook``, ``markdown`` or ``placeholder`` is its body
@@ -117,6 +137,9 @@ class Page:
     note: str | None = None  # why a placeholder has no notebook (it failed; from failed.json), shown on its page
     downloads: list[Download] = field(default_factory=list)
     legend: bool = False  # the page shows simulated values: one legend at its top
+    lang: str = "en"  # the page's language (<html lang>), en or nb
+    key: str = ""  # a municipality's file stem (<kommunenummer>-<slug>), shared by its views
+    views: list[ViewLink] = field(default_factory=list)  # every view of its municipality, this one marked
 
     @property
     def href(self) -> str:
@@ -144,6 +167,9 @@ class Site:
     @property
     def profiles(self) -> list[Page]:
         return [p for p in self.pages if p.kind == "profile"]
+
+    def of_kind(self, kind: str) -> list[Page]:
+        return [p for p in self.pages if p.kind == kind]
 
     @property
     def downloads(self) -> list[Download]:
@@ -279,8 +305,9 @@ def _human_size(n: float) -> str:
     return f"{n} B"
 
 
-def collect_downloads(executed_dir: Path) -> dict[str, list[Download]]:
-    """Tables written by the notebooks, by folder name (NFC): ``tables/<stem>/*.csv|*.xlsx``."""
+def collect_downloads(executed_dir: Path, prefix: str = "") -> dict[str, list[Download]]:
+    """Tables written by the notebooks, by folder name (NFC): ``tables/<stem>/*.csv|*.xlsx``, published
+    below ``prefix`` (``real/`` for the real-data views)."""
     found: dict[str, list[Download]] = {}
     tables = executed_dir / "tables"
     if not tables.is_dir():
@@ -289,7 +316,7 @@ def collect_downloads(executed_dir: Path) -> dict[str, list[Download]]:
         stem = nfc(folder.name)
         files = sorted((p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in DOWNLOAD_SUFFIXES),
                        key=lambda p: norwegian_key(p.name))
-        found[stem] = [Download(nfc(p.name), f"tables/{stem}/{nfc(p.name)}", _human_size(p.stat().st_size), p)
+        found[stem] = [Download(nfc(p.name), f"{prefix}tables/{stem}/{nfc(p.name)}", _human_size(p.stat().st_size), p)
                        for p in files]
     return found
 
@@ -314,7 +341,7 @@ def notebook_page(kind: str, path: Path, downloads: dict[str, list[Download]]) -
             name = nfc(provenance["municipality"])
         return Page("profile", f"profiles/{stem}.html", profile_title(name, front.get("title")), subtitle,
                     "municipalities", footer, name=name, notebook=nb, source=path,
-                    downloads=downloads.get(stem, []), legend=shows_simulated(nb))
+                    downloads=downloads.get(stem, []), legend=shows_simulated(nb), key=stem)
     default = dict(OTHER_NOTEBOOKS)[kind]
     title = str(front["title"]) if front.get("title") not in (None, "") else default
     return Page(kind, f"{kind}.html", title, subtitle, kind, footer, notebook=nb, source=path,
@@ -340,7 +367,7 @@ def discover(executed_dir: Path) -> tuple[list[Page], list[Page]]:
             name = nfc(str(entry["municipality"]))
             profiles.append(Page("profile", f"profiles/{stem}.html", name, None, "municipalities",
                                  Footer(None, f"{stem}.provenance.json"), name=name,
-                                 placeholder=f"{stem}.ipynb", note=failed_note(entry)))
+                                 placeholder=f"{stem}.ipynb", note=failed_note(entry), key=stem))
     profiles.sort(key=lambda p: norwegian_key(p.name))
     others = []
     for kind, title in OTHER_NOTEBOOKS:
@@ -352,6 +379,75 @@ def discover(executed_dir: Path) -> tuple[list[Page], list[Page]]:
             others.append(Page(kind, f"{kind}.html", title, None, kind,
                                Footer(None, f"{kind}.provenance.json"), placeholder=f"{kind}.ipynb", note=note))
     return profiles, others
+
+
+VIEW_ORDER = ("demonstration", "real", "resident.nb", "resident.en", "council")
+"""The views of a municipality in the order its pages link them."""
+VIEW_FOLDERS = {"real": "real", "resident": "residents", "council": "council"}
+"""Folder of each kind of view, in the executed notebooks and in the site."""
+
+
+def _message(key: str, lang: str, **fields: Any) -> str:
+    from analysis import i18n
+    return i18n.message(key, lang, **fields)
+
+
+def view_pages(executed_dir: Path, profiles: list[Page]) -> list[Page]:
+    """The other views of each profiled municipality that were executed: its real-data view
+    (``real/profiles/<stem>.ipynb``, with its own tables and provenance), its resident pages
+    (``residents/<stem>-<lang>.ipynb``) and its council paper (``council/<stem>.ipynb``); the last two
+    show the demonstration profile's provenance, whose figures they are."""
+    names = {p.key: p.name for p in profiles if p.notebook is not None}
+    pages: list[Page] = []
+    real = executed_dir / VIEW_FOLDERS["real"]
+    downloads = collect_downloads(real, "real/")
+    for key, name in names.items():
+        path = real / "profiles" / f"{key}.ipynb"
+        if path.is_file():
+            page = notebook_page("profile", path, downloads)
+            pages.append(Page("real", f"real/{key}.html", _message("view.real.title", "en", title=page.title),
+                              _message("view.real.subtitle", "en"), "municipalities", page.footer, name=name,
+                              notebook=page.notebook, source=path, downloads=page.downloads, legend=page.legend,
+                              key=key))
+        provenance, _ = load_provenance(executed_dir / "profiles" / f"{key}.ipynb")
+        for lang in ("nb", "en"):
+            path = executed_dir / VIEW_FOLDERS["resident"] / f"{key}-{lang}.ipynb"
+            if path.is_file():
+                nb, _ = clean_notebook(_read_notebook(path))
+                shown = {k: provenance[k] for k in RESIDENT_FOOTER if k in provenance} if provenance else None
+                pages.append(Page("resident", f"residents/{key}-{lang}.html",
+                                  _message("resident.title", lang, municipality=name), None, "municipalities",
+                                  make_footer(shown, f"{key}.provenance.json"), name=name, notebook=nb, source=path,
+                                  legend=shows_simulated(nb), lang=lang, key=key))
+        path = executed_dir / VIEW_FOLDERS["council"] / f"{key}.ipynb"
+        if path.is_file():
+            nb, _ = clean_notebook(_read_notebook(path))
+            pages.append(Page("council", f"council/{key}.html", _message("view.council.title", "en", municipality=name),
+                              _message("view.council.subtitle", "en"), "municipalities",
+                              make_footer(provenance, f"{key}.provenance.json"), name=name, notebook=nb, source=path,
+                              legend=shows_simulated(nb), key=key))
+    return pages
+
+
+def _view(page: Page) -> str:
+    return {"profile": "demonstration", "resident": f"resident.{page.lang}"}.get(page.kind, page.kind)
+
+
+def link_views(profiles: list[Page], views: list[Page]) -> None:
+    """Give every page of a municipality the links to all its views (in its own language), and name the
+    demonstration profile as such in its subtitle once a real-data view stands beside it."""
+    by_key: dict[str, dict[str, Page]] = {}
+    for page in [*profiles, *views]:
+        if page.key and page.notebook is not None:
+            by_key.setdefault(page.key, {})[_view(page)] = page
+    for pages in by_key.values():
+        if len(pages) < 2:
+            continue
+        if "real" in pages and "demonstration" in pages:
+            pages["demonstration"].subtitle = _message("view.demonstration.subtitle", "en")
+        for page in pages.values():
+            page.views = [ViewLink(v, _message(f"view.{v}", page.lang), pages[v].out, pages[v] is page,
+                                   pages[v].lang) for v in VIEW_ORDER if v in pages]
 
 
 def read_failed(executed_dir: Path) -> list[dict[str, Any]]:
@@ -476,6 +572,14 @@ def _headline(provenance: dict[str, Any] | None, name: str) -> str:
     return text.removeprefix(f"{name}: ")
 
 
+def _coverage(provenance: dict[str, Any] | None, key: str) -> str:
+    """'25 of 112 (22 %)': data points with a value of a kind, of all data points, from a profile's provenance."""
+    if not provenance or provenance.get(key) is None or not provenance.get("n_data_points"):
+        return "—"
+    n, total = int(provenance[key]), int(provenance["n_data_points"])
+    return f"{n} of {total} ({100 * n / total:.0f} %)"
+
+
 def index_rows(profiles: list[Page]) -> list[dict[str, Any]]:
     """One row of the home page's table per profile."""
     rows = []
@@ -488,6 +592,8 @@ def index_rows(profiles: list[Page]) -> list[dict[str, Any]]:
             "n_national_statistics": _count(prov, "n_national_statistics"),
             "n_simulated": _count(prov, "n_simulated"), "n_downloads": len(p.downloads),
             "headline": _headline(prov, p.name), "note": p.note,
+            "coverage_real": _coverage(prov, "n_data_points_real"), "coverage_any": _coverage(prov, "n_data_points_any"),
+            "views": [v for v in p.views if not v.current],
         })
     return rows
 
@@ -497,6 +603,8 @@ def build(executed_dir: Path, methodology: Path | None) -> Site:
     if not executed_dir.is_dir():
         raise ReportError(f"{executed_dir}: no executed notebooks (run the pipeline first)")
     profiles, others = discover(executed_dir)
+    views = view_pages(executed_dir, profiles)
+    link_views(profiles, views)
     versions = sorted({str(p.footer.provenance["code_version"]) for p in profiles + others
                        if p.footer.provenance and p.footer.provenance.get("code_version")})
     code_version = ", ".join(versions) if versions else "—"
@@ -504,7 +612,7 @@ def build(executed_dir: Path, methodology: Path | None) -> Site:
                  make_footer({"code_version": code_version}))
     rows = index_rows(profiles)
     nav = tuple(NavItem(*item) for item in NAV)
-    return Site(SITE_TITLE, nav, [index, *profiles, *others, *document_pages(methodology)], rows,
+    return Site(SITE_TITLE, nav, [index, *profiles, *views, *others, *document_pages(methodology)], rows,
                 [p.placeholder for p in others if p.placeholder], code_version)
 
 
@@ -513,12 +621,14 @@ def build(executed_dir: Path, methodology: Path | None) -> Site:
 
 
 def environment() -> jinja2.Environment:
-    return jinja2.Environment(
+    env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(TEMPLATES)),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
     )
+    env.globals["message"] = _message  # catalogue text (analysis/locale/messages.csv) in a page's language
+    return env
 
 
 @dataclass(frozen=True)
@@ -526,6 +636,7 @@ class Fragments:
     """The pieces of a page that do not come from a renderer: drawn once, from the templates."""
 
     legend: Markup
+    views: Markup  # links to the other views of the page's municipality ("" when it has none)
     intro: Markup  # the index's table or a placeholder's notice ("" otherwise)
     downloads: Markup
     footer: Markup
@@ -544,6 +655,7 @@ def fragments(env: jinja2.Environment, site: Site, page: Page, renderer: str) ->
         intro = draw("placeholder.html.j2")
     return Fragments(
         legend=draw("legend.html.j2") if page.legend else Markup(""),
+        views=draw("views.html.j2") if page.views else Markup(""),
         intro=intro,
         downloads=draw("downloads.html.j2") if page.downloads else Markup(""),
         footer=draw("footer.html.j2", footer=page.footer, renderer=renderer),

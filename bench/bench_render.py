@@ -42,7 +42,7 @@ def bench(renderer: str, executed: Path, folder: Path) -> None:
     site = folder / f"site-{renderer}"
     n = len(list((executed / "profiles").glob("*.ipynb")))
     print(f"{renderer}:", flush=True)
-    timed(f"full render of {n} profiles, synthesis, tutorial, docs",
+    timed(f"full render of {n} profiles and their views, synthesis, tutorial, docs",
           lambda: report.render_site(executed, site, renderer))
     timed("no-op re-render", lambda: report.render_site(executed, site, renderer))
     name = change_one(executed)

@@ -37,3 +37,18 @@ def test_prints_a_pdf_and_leaves_no_copy(tmp_path, capsys):
     assert sorted(p.name for p in (tmp_path / "profiles").iterdir()) == ["5501-tromso.html"]
     assert sorted(p.name for p in target.parent.iterdir()) == ["tromso.pdf"]
     assert str(target) in capsys.readouterr().out
+
+
+def test_page_count_reads_the_page_tree_root():
+    pdf_bytes = (b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n"
+                 b"2 0 obj << /Type /Pages /Kids [3 0 R 4 0 R 5 0 R] /Count 3 >> endobj\n"
+                 b"6 0 obj << /Count 2 /Type /Pages /Parent 2 0 R >> endobj\n%%EOF")
+    assert pdf.page_count(pdf_bytes) == 3
+    assert pdf.page_count(b"%PDF-1.4 nothing") == 0
+
+
+def test_another_view_and_an_unknown_view(tmp_path):
+    with pytest.raises(InputError, match="no council page for Tromsø"):
+        pdf.print_profile("Tromsø", site=tmp_path, view="council")
+    with pytest.raises(InputError, match="unknown view 'poster'"):
+        pdf.print_profile("Tromsø", site=tmp_path, view="poster")
