@@ -170,12 +170,13 @@ def flagged(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def excel_format(column: str, values: pd.Series) -> str | None:
-    """The Excel number format of a column: its catalogue decimals (analysis.labels) for numbers, none for text."""
+    """The Excel number format of a column: whole numbers for integers, its catalogue decimals (analysis.labels)
+    for other numbers, none for text."""
     from analysis import labels
 
     if not pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
         return None
-    places = labels.decimals(column)
+    places = 0 if pd.api.types.is_integer_dtype(values) else labels.decimals(column)
     return "0" if places == 0 else "#,##0." + "0" * places
 
 
