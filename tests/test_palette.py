@@ -120,3 +120,25 @@ def test_dimension_finding_names_best_worst_and_below_median():
     assert caption == ("Aukra does best in Environment (80 %) and least well in Society and Culture (40 %); "
                        "below the peer median in Environment, Society and Culture.")
     assert "Economy 60 % (peers 10 %–90 %, median 50 %)" in alt
+
+
+@pytest.mark.parametrize("notebook", ["profile_Asker", "profile_Karmøy", "synthesis", "tutorial"])
+def test_every_figure_of_the_golden_notebooks_has_real_alt_text(notebook):
+    """A figure is an <img> with its own alternative text, or a plain image output in a cell whose caption
+    becomes the image's alt text on both sites (analysis/report.py, analysis/quarto.py): never nbconvert's default."""
+    from pathlib import Path
+
+    import nbformat
+
+    nb = nbformat.read(Path(__file__).parent / "golden" / f"{notebook}.ipynb", as_version=4)
+    figures = 0
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            if "image/png" in data:
+                figures += 1
+                assert len(str(cell.metadata.get("caption", ""))) >= 40, cell.source[:80]
+            for alt in re.findall(r'<img[^>]*?alt="([^"]*)"', str(data.get("text/html", ""))):
+                figures += 1
+                assert len(alt) >= 40 and "No description" not in alt
+    assert figures >= 1
