@@ -445,20 +445,19 @@ SORTABLE_ROWS = 12
 
 
 def band_bar(band: object, points: object = None, lang: str = "en") -> str:
-    """The U4SSC benchmark cell as the verification reports draw it: four segments, the band reached filled in its colour.
+    """The U4SSC benchmark cell as the verification reports draw it: four segments, those up to the band reached filled.
 
-    The segments are decorative (``aria-hidden``); the band and its points follow in text.
+    The segments are decorative (``aria-hidden``); the band follows in text, with a data point's points
+    (1–4) where given (a group's band has no points of its own).
     """
     from analysis import i18n
 
     text = "–" if _missing(band) else i18n.name(str(band), lang)
     reached = scoring.BAND_LABELS.index(band) if band in scoring.BAND_LABELS else -1
-    if reached >= 0 and _missing(points):
-        points = reached + 1
     segments = "".join(
         f'<span class="u4ssc-seg u4ssc-seg-on" style="background:{palette.band_colour(b)}"></span>' if k <= reached
         else '<span class="u4ssc-seg"></span>' for k, b in enumerate(scoring.BAND_LABELS))
-    label = i18n.message("table.points", lang, band=text, points=int(points)) if reached >= 0 else text
+    label = text if reached < 0 or _missing(points) else i18n.message("table.points", lang, band=text, points=int(points))
     return (f'<span class="u4ssc-bandbar" aria-hidden="true">{segments}</span> '
             f'<span class="u4ssc-bandtext">{html.escape(label)}</span>')
 
@@ -564,7 +563,8 @@ def key_table(frame: pd.DataFrame, kind: str, lang: str = "en", caption: str | N
                             frame, lang)
     shown = frame.head(max_rows) if max_rows else frame
     details = [c for c in labels.detail_columns(kind, list(frame.columns)) if c not in columns and not _empty(frame[c])]
-    hidden = {"data_point_name_nb", "data_point_name"} if lang == "nb" else {"data_point_name"}
+    hidden = ({"data_point_name_nb", "data_point_name"} if lang == "nb" else {"data_point_name"}) \
+        | ({"points"} if "band" in columns else set()) | ({"peer_n"} if "peer_rank" in columns else set())
     rest = [c for c in frame.columns if c not in columns and c not in details and c not in hidden]
     parts = ['<div class="u4ssc-table-wrap" style="overflow-x:auto">',
              _table(shown, columns, lang, marked, gp_marked, caption), "</div>"]

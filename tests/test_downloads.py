@@ -56,13 +56,13 @@ def test_kpi_page_shows_about_ten_key_columns_and_the_rest_behind_details(alesun
     main, details = page.split("<details", 1)
     headers = re.findall(r'<th scope="col">([^<]*)</th>', main)
     assert headers[:2] == ["Data point", "Code"] and len(headers) <= 10
-    assert "Trend arrow" in headers and "Peer median (value)" in headers and "U4SSC band" in headers
+    assert "Trend arrow" in headers and "Peer median (value)" in headers and "U4SSC band (points of 4)" in headers
     assert {"Source type", "National statistics value", "SDG targets"} <= set(
         re.findall(r'<th scope="col">([^<]*)</th>', details))  # no quality level or verification: published rows
     assert 'class="u4ssc-table u4ssc-sortable"' in main  # 112 rows: sortable and searchable
     voter = next(r for r in main.split("<tr")[1:] if "Voter Participation" in r)
     rank = int(prof.baseline.set_index("data_point_id").at["SC: SH: SI: 4C", "peer_rank"])
-    assert "66–95 % (3 of 4 points)" in voter and f">{rank} of {len(prof.peers)}<" in voter
+    assert "66–95 % (3/4)" in voter and f">{rank} of {len(prof.peers)}<" in voter
 
 
 def test_quality_level_and_verification_read_as_words():

@@ -34,7 +34,7 @@ def frame() -> pd.DataFrame:
         "value": [12.3456, 95424.0], "registry_unit": ["µg/m³", "%"], "year": [2024, 2023],
         "achievement": [66.66, 100.0], "band": ["66–95 %", "95–100 %"],
         "source_type": ["simulated", "published"], "source": ["analysis.simulate", "https://example.org/p12"],
-        "peer_rank": pd.array([pd.NA, pd.NA], dtype="Int64"),
+        "peer_rank": pd.array([pd.NA, pd.NA], dtype="Int64"), "points": pd.array([3, 4], dtype="Int64"),
     })
 
 
@@ -43,12 +43,12 @@ def test_key_table_labels_rounds_and_hides_the_rest():
     main, details = page.split("<details", 1)
     headers = re.findall(r'<th scope="col">([^<]*)</th>', main)
     assert headers == ["Data point", "Code", "Value", "Unit", "Year", "Achievement (% of target)",
-                       "U4SSC band"]  # the empty rank column is left out; source type and source are details
+                       "U4SSC band (points of 4)"]  # the empty rank column is left out; source type and source are details
     assert re.findall(r'<th scope="col">([^<]*)</th>', details) == ["Data point", "Source type", "Source"]
     assert "<td style=\"text-align:right\">12.35</td>" in page
     assert ">95 424<" in page and ">2024<" in page and ">67<" in page
     assert "Only in the CSV and Excel downloads: Rank among peers (1 = best)." in details
-    assert "66–95 % (3 of 4 points)" in main and "95–100 % (4 of 4 points)" in main  # the band bar's text
+    assert "66–95 % (3/4)" in main and "95–100 % (4/4)" in main  # the band bar's text
 
 
 def test_key_table_marks_simulated_rows_even_when_the_flag_column_is_not_shown():
