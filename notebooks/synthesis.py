@@ -96,10 +96,10 @@ for caption, frame in (("Group tests per data point on real values", syn.real_gr
 # Achievement of target (%) per municipality and data point, ordered by dimension and category;
 # simulated cells are marked.
 
-# %% caption="Heatmap of the achievement of target (0–100 %) per municipality and data point, ordered by dimension and category; a dot marks a simulated cell, a blank cell has no score."
+# %% caption="Heatmap of the achievement of target (0\u2013100 %) per municipality and data point, ordered by dimension and category; a dot marks a simulated cell, a blank cell has no score."
 fig = compare.plot_achievement_heatmap(a.scored, a.catalogue)
 
-# %% caption="Per dimension, the spread of each municipality's data point achievements (%): a box plot with the points drawn over it, × for a simulated value."
+# %% caption="Per dimension, the spread of each municipality's data point achievements (%): a box plot with the points drawn over it, \u00d7 for a simulated value."
 fig = compare.plot_distributions(a.scored, a.catalogue, a.municipalities)
 
 # %% [markdown]
@@ -189,7 +189,7 @@ display(HTML(present.table_html(syn.rank_bands, decimals=2)))
 # the ranks most (output: the mean absolute rank shift from the nominal ranks; S1 is a choice's
 # own effect, ST includes its interactions).
 
-# %% caption="Each ranked municipality's median rank with its 5th–95th percentile band and its nominal rank over the Monte Carlo draws (1 = highest index); hatched bands rest mostly on simulated values."
+# %% caption="Each ranked municipality's median rank with its 5th\u201395th percentile band and its nominal rank over the Monte Carlo draws (1 = highest index); hatched bands rest mostly on simulated values."
 fig = compare.plot_rank_intervals(syn.rank_bands)
 
 # %%
