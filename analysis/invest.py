@@ -825,9 +825,8 @@ def joint_programmes(a: Any, top: int = TOP, themes: pd.DataFrame | None = None,
 PROFILE_COLUMNS = ["ws_rank", "theme_name", "need", "impact", "feasibility", "cost_class", "evidence", "priority",
                    "ws_score", "topsis_rank", "promethee_rank", "p_top", "rank_p05", "rank_median", "rank_p95",
                    "stability", "service_area", "explanation"]
-CARD_COLUMNS = ["ws_rank", "theme_name", "cost_class", "evidence", "stability", "explanation"]
 CITIZEN_COLUMNS = ["analysis_rank", "citizens_rank", "disagreement"]
-"""The compact view the profile shows; the full table goes to the downloads."""
+"""Beside the ranking when a survey gave citizens' priorities (the profile shows them on the theme cards)."""
 
 
 def profile_table(a: Any, municipality: str, themes: pd.DataFrame | None = None,
@@ -869,14 +868,6 @@ def citizens(a: Any, municipality: str, themes: pd.DataFrame | None = None,
     plain = opportunities(a, m, themes, crit=crit.assign(priority=1.0))
     comp = survey.comparison(plain, given)[["theme_id", *CITIZEN_COLUMNS]]
     return comp.astype({"analysis_rank": "Int64", "citizens_rank": "Int64"})
-
-
-def cards(table: pd.DataFrame) -> pd.DataFrame:
-    """The compact view of ``profile_table`` for the profile page (citizens' columns only when a survey is given)."""
-    columns = list(CARD_COLUMNS)
-    if table["citizens_rank"].notna().any():
-        columns[1:1] = ["citizens_rank", "disagreement"]
-    return table[columns].reset_index(drop=True)
 
 
 def synthesis_table(a: Any, top: int = TOP, themes: pd.DataFrame | None = None,

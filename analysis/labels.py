@@ -2,7 +2,8 @@
 
 The catalogue ``analysis/locale/labels.csv`` (column, en, nb, decimals) ships with the package: it is
 presentation, not data. ``KEY_COLUMNS`` names the columns a page shows per table kind, names
-before codes, about ten at most; the rest stay in the downloads.
+before codes, about ten at most; ``DETAIL_COLUMNS`` those behind a details toggle; the rest stay in
+the downloads.
 """
 
 from __future__ import annotations
@@ -17,11 +18,12 @@ KEY_COLUMNS: dict[str, list[str]] = {
                    "n_simulated", "peer_median", "peer_min", "peer_max"],
     "categories": ["dimension", "sub_dimension", "category", "u4ssc_score", "u4ssc_band", "mean_achievement",
                    "coverage", "n_scored", "n_simulated"],
-    "baseline": ["data_point_name", "data_point_id", "value", "registry_unit", "year", "target", "achievement",
-                 "band", "source_type", "quality_level"],
+    "baseline": ["data_point_name", "data_point_id", "value", "registry_unit", "year", "achievement", "band",
+                 "peer_median_value", "peer_rank", "arrow"],
     "data_points": ["data_point_name", "data_point_id", "value", "registry_unit", "target", "achievement", "band",
                     "source_type"],
-    "sdg_goals": ["sdg_goal", "colour", "mean_achievement", "n_scored", "n_linked", "n_simulated",
+    "overall": ["index", "rank", "peer_rank", "n_dimensions", "share_simulated"],
+    "sdg_goals": ["sdg_goal", "colour", "mean_achievement", "n_scored", "n_linked", "n_simulated", "worst_targets",
                   "worst_data_points"],
     "trends": ["data_point_id", "first_year", "last_year", "first_value", "last_value", "target", "arrow", "trend",
                "projected_year"],
@@ -50,6 +52,13 @@ KEY_COLUMNS: dict[str, list[str]] = {
 }
 
 
+DETAIL_COLUMNS: dict[str, list[str]] = {
+    "baseline": ["data_point_name_nb", "source_type", "quality_level", "verified", "national_value",
+                 "national_year", "sdg_targets", "target", "target_origin", "worst_rule", "status", "source"],
+}
+"""The columns a table kind shows behind its details toggle, in a second table beside the row's name."""
+
+
 @functools.cache
 def catalogue() -> dict[str, dict[str, str]]:
     """The labels catalogue as {column: {en, nb, decimals}}; a row without a label in a language is an error."""
@@ -73,6 +82,11 @@ def decimals(column: str, default: int = 2) -> int:
     """How many decimals a column's numbers are shown with."""
     text = (catalogue().get(column) or {}).get("decimals") or ""
     return int(text) if text.strip() else default
+
+
+def detail_columns(kind: str, columns: list[str]) -> list[str]:
+    """The detail columns of a table kind that the frame has, in the kind's order (none for most kinds)."""
+    return [c for c in DETAIL_COLUMNS.get(kind, []) if c in columns]
 
 
 def key_columns(kind: str, columns: list[str]) -> list[str]:

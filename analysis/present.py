@@ -16,7 +16,7 @@ import pandas as pd
 import seaborn as sns
 from matplotlib.patches import Patch
 
-from analysis import palette, scoring, sdg, simulate
+from analysis import invest, palette, scoring, sdg, simulate
 from analysis.files import FIXED_TIME, atomic_folder, atomic_path, fix_zip_times, needs_neutralising, write_csv, write_text
 
 SIM_CLASS = "u4ssc-sim"
@@ -55,11 +55,19 @@ def rests_on_simulated(frame: pd.DataFrame) -> pd.Series:
     """Rows that show a simulated value, or a group result resting mostly on simulated values.
 
     Recognised columns: ``source_type`` (one value), ``n_simulated`` with ``n_scored`` (a group of
-    values), ``share_simulated`` (a share) and ``rests_on_simulated_year`` (a trend drawn through a
-    simulated year). A real value scored against goalposts derived from simulated peers is *not*
+    values), ``share_simulated`` (a share), ``rests_on_simulated_year`` (a trend drawn through a
+    simulated year), ``rests_on_simulated`` (a flag already set), ``evidence`` (an investment theme's
+    share of need resting on real values, below ``invest.REAL_EVIDENCE``) and ``rests_on`` (a recommendation's
+    "simulated values"). A real value scored against goalposts derived from simulated peers is *not*
     simulated: :func:`goalposts_simulated` marks it separately.
     """
     marked = pd.Series(False, index=frame.index)
+    if "rests_on_simulated" in frame.columns:
+        marked |= frame["rests_on_simulated"].astype("boolean").fillna(False).astype(bool)
+    if "evidence" in frame.columns:
+        marked |= pd.to_numeric(frame["evidence"], errors="coerce").fillna(1.0) < invest.REAL_EVIDENCE
+    if "rests_on" in frame.columns:
+        marked |= frame["rests_on"].eq("simulated values")
     if "source_type" in frame.columns:
         marked |= frame["source_type"].eq("simulated")
     if "rests_on_simulated_year" in frame.columns:
@@ -82,7 +90,8 @@ def goalposts_simulated(frame: pd.DataFrame) -> pd.Series:
 def table_html(frame: pd.DataFrame, caption: str | None = None, decimals: int = 2,
                labels: Mapping[str, str] | None = None, max_rows: int | None = None) -> str:
     """An HTML table (every cell escaped): simulated rows carry the simulated class; real values scored
-    against goalposts from simulated peers carry a separate, smaller mark (class and a dagger)."""
+    against goalposts from simulated peers carry a separate, smaller mark (class and a dagger). Both
+    marks are explained by the page's one legend (reports/templates/legend.html.j2), not under each table."""
     labels = labels or {}
     shown = frame.head(max_rows) if max_rows else frame
     simulated = rests_on_simulated(shown)
@@ -105,13 +114,6 @@ def table_html(frame: pd.DataFrame, caption: str | None = None, decimals: int = 
             cls = ""
         parts.append(f"<tr{cls}>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
     parts.append("</tbody></table>")
-    if simulated.any():
-        parts.append(f'<p class="u4ssc-legend"><span class="{SIM_CLASS}">italic, hatched rows</span> show '
-                     f"<strong>simulated</strong> values or results resting mostly on them, not published data.</p>")
-    if gp_simulated.any():
-        parts.append(f'<p class="u4ssc-legend"><sup class="{GP_SIM_CLASS}">{GP_SIM_MARK}</sup> the value is '
-                     f"real (published or city-supplied), but its target or worst was derived from simulated "
-                     f"peer values, so its score is a demonstration.</p>")
     if max_rows and len(frame) > max_rows:
         parts.append(f"<p>… {len(frame) - max_rows} more rows in the downloadable table.</p>")
     return "\n".join(parts)
@@ -151,43 +153,95 @@ def _excel_value(value: object) -> object:
     return value
 
 
-def _excel_cell(ws, value: object, font=None):
+SIM_FLAG = "rests_on_simulated"
+"""The downloads' flag column: True where the page marks the row as simulated (:func:`rests_on_simulated`)."""
+_MARKING_COLUMNS = ("source_type", "n_simulated", "share_simulated", "rests_on_simulated_year", SIM_FLAG,
+                    "evidence", "rests_on")
+EXCEL_SIM_FILL = "FFF1E0"
+"""The simulated rows' tint in Excel (the page's ``--u4ssc-sim-bg``), with italic text."""
+EXCEL_MAX_WIDTH = 60
+
+
+def flagged(frame: pd.DataFrame) -> pd.DataFrame:
+    """The table as downloaded: with the ``rests_on_simulated`` flag wherever its rows can rest on simulated values."""
+    if not any(c in frame.columns for c in _MARKING_COLUMNS):
+        return frame
+    return frame.assign(**{SIM_FLAG: rests_on_simulated(frame).to_numpy()})
+
+
+def excel_format(column: str, values: pd.Series) -> str | None:
+    """The Excel number format of a column: whole numbers for integers, its catalogue decimals (analysis.labels)
+    for other numbers, none for text."""
+    from analysis import labels
+
+    if not pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
+        return None
+    places = 0 if pd.api.types.is_integer_dtype(values) else labels.decimals(column)
+    return "0" if places == 0 else "#,##0." + "0" * places
+
+
+def excel_width(column: str, values: pd.Series) -> float:
+    """A column width (in characters) that fits its header and its longest value, at most ``EXCEL_MAX_WIDTH``."""
+    longest = values.dropna().astype(str).str.len().max() if values.notna().any() else 0
+    return float(min(max(len(str(column)), int(longest)) + 2, EXCEL_MAX_WIDTH))
+
+
+def _excel_cell(ws, value: object, font=None, number_format: str | None = None, fill=None):
     """A write-only cell; text that would start a formula is stored as a plain string (data type 's')."""
     from openpyxl.cell import WriteOnlyCell
 
     value = _excel_value(value)
-    if font is None and not needs_neutralising(value):
+    styled = font is not None or fill is not None or (number_format is not None and isinstance(value, (int, float))
+                                                      and not isinstance(value, bool))
+    if not styled and not needs_neutralising(value):
         return value
     cell = WriteOnlyCell(ws, value=value)
     if needs_neutralising(value):
         cell.data_type = "s"  # openpyxl would make '=…' a formula ('f'); Excel shows a stored string as text
     if font is not None:
         cell.font = font
+    if fill is not None:
+        cell.fill = fill
+    if number_format is not None and isinstance(value, (int, float)) and not isinstance(value, bool):
+        cell.number_format = number_format
     return cell
 
 
 def write_workbook(tables: Mapping[str, pd.DataFrame], target: Path) -> Path:
-    """All tables as sheets of one Excel workbook (header row in bold, no index), written atomically.
+    """All tables as sheets of one Excel workbook, written atomically.
 
-    openpyxl's write-only mode streams the rows to the file: the same cell values as
-    ``DataFrame.to_excel`` at a fraction of its time (no per-cell formatting objects). Text
-    starting with ``=``, ``+``, ``-``, ``@``, tab or carriage return is stored as a string, never
-    as a formula. The workbook's timestamps and the zip entries' dates are fixed
-    (``files.FIXED_TIME``), so the same tables give a byte-identical file.
+    Each sheet has its header row in bold, frozen and filtered, columns as wide as their content
+    (at most ``EXCEL_MAX_WIDTH``), numbers formatted with their catalogue decimals (the value
+    itself is kept whole), and rows resting on simulated values in italic on a tint, as on the page
+    (the ``rests_on_simulated`` column says the same in words). openpyxl's write-only mode streams
+    the rows to the file. Text starting with ``=``, ``+``, ``-``, ``@``, tab or carriage return is
+    stored as a string, never as a formula. The workbook's timestamps and the zip entries' dates
+    are fixed (``files.FIXED_TIME``), so the same tables give a byte-identical file.
     """
     from openpyxl import Workbook
-    from openpyxl.styles import Font
+    from openpyxl.styles import Font, PatternFill
+    from openpyxl.utils import get_column_letter
 
     with atomic_path(target) as tmp:
         wb = Workbook(write_only=True)
         wb.properties.created = wb.properties.modified = FIXED_TIME
         bold = Font(bold=True)
+        italic = Font(italic=True)
+        tint = PatternFill(fill_type="solid", start_color=EXCEL_SIM_FILL, end_color=EXCEL_SIM_FILL)
         for name, frame in tables.items():
             ws = wb.create_sheet(title=name[:31])
+            formats = [excel_format(str(c), frame.iloc[:, j]) for j, c in enumerate(frame.columns)]
+            for j, column in enumerate(frame.columns, start=1):
+                ws.column_dimensions[get_column_letter(j)].width = excel_width(str(column), frame.iloc[:, j - 1])
+            if frame.shape[1]:
+                ws.freeze_panes = "A2"
+                ws.auto_filter.ref = f"A1:{get_column_letter(frame.shape[1])}{len(frame) + 1}"
             ws.append([_excel_cell(ws, column, bold) for column in frame.columns])
+            simulated = rests_on_simulated(frame).to_numpy()
             columns = [frame.iloc[:, j].astype(object).tolist() for j in range(frame.shape[1])]
-            for row in zip(*columns):
-                ws.append([_excel_cell(ws, v) for v in row])
+            for sim, row in zip(simulated, zip(*columns)):
+                font, fill = (italic, tint) if sim else (None, None)
+                ws.append([_excel_cell(ws, v, font, f, fill) for v, f in zip(row, formats)])
         wb.save(tmp)
         fix_zip_times(tmp)
     return Path(target)
@@ -198,11 +252,13 @@ def export_tables(tables: Mapping[str, pd.DataFrame], folder: Path, workbook: st
     """Write every table as CSV and all of them as sheets of one Excel workbook, as one folder.
 
     ``texts`` are further files (name → text, such as a Word-friendly HTML document) written in the
-    same folder. The folder is written whole or not at all (``files.atomic_folder``): a full disk or
-    a killed build leaves the previous folder, never a few of its files.
+    same folder. Tables whose rows can rest on simulated values carry the ``rests_on_simulated`` column
+    (:func:`flagged`). The folder is written whole or not at all (``files.atomic_folder``): a full
+    disk or a killed build leaves the previous folder, never a few of its files.
     """
     folder = Path(folder)
     texts = texts or {}
+    tables = {name: flagged(frame) for name, frame in tables.items()}
     with atomic_folder(folder) as tmp:
         for name, frame in tables.items():
             write_csv(frame, tmp / f"{name}.csv")
@@ -303,37 +359,71 @@ def plot_category_achievement(categories: pd.DataFrame, municipality: str) -> pl
     return fig
 
 
+SDG_COLUMNS = 6
+"""Tiles per row of the SDG dashboard: three rows of six keep 10-point text readable on a 390 px page."""
+
+
 def plot_sdg_dashboard(goals: pd.DataFrame, municipality: str) -> plt.Figure:
-    """One tile per SDG goal (all 17), coloured from its targets; hatched when mostly simulated, † when real
-    values are scored against goalposts from simulated peers; grey where no data point links or none is scored."""
-    own = goals[goals["municipality"] == municipality].sort_values("sdg_goal")
-    fig, ax = plt.subplots(figsize=(9, 1.9))
-    mostly_simulated = own["n_simulated"] * 2 > own["n_scored"]
+    """One tile per SDG goal (all 17) in the band colours (colour-blind safe), coloured from its targets;
+    hatched when mostly simulated, † when real values are scored against goalposts from simulated peers;
+    grey where no data point links or none is scored. Text takes black or white by contrast."""
+    own = goals[goals["municipality"] == municipality].sort_values("sdg_goal").reset_index(drop=True)
+    rows = max(math.ceil(len(own) / SDG_COLUMNS), 1)
+    fig, ax = plt.subplots(figsize=(5.5, 0.95 * rows + 1.3))
+    mostly_simulated = own["n_scored"].gt(0) & (own["n_simulated"] * 2 > own["n_scored"])
     for i, row in enumerate(own.itertuples()):
-        tile = plt.Rectangle((i, 0), 0.92, 1, facecolor=sdg.COLOUR_HEX[row.colour], edgecolor="white")
-        if row.n_scored and mostly_simulated.iloc[i]:
+        x, y = i % SDG_COLUMNS, rows - 1 - i // SDG_COLUMNS
+        fill = sdg.COLOUR_HEX[row.colour]
+        ink = palette.text_colour(fill)
+        tile = plt.Rectangle((x, y), 0.94, 0.9, facecolor=fill, edgecolor="white")
+        if mostly_simulated.iloc[i]:
             tile.set_hatch(SIM_HATCH)
+            tile.set_edgecolor("#555555")
         ax.add_patch(tile)
-        ax.text(i + 0.46, 0.66, f"SDG {row.sdg_goal}", ha="center", va="center", fontsize=7, weight="bold")
+        ax.text(x + 0.47, y + 0.6, f"SDG {row.sdg_goal}", ha="center", va="center", fontsize=10, weight="bold",
+                color=ink, bbox={"facecolor": fill, "edgecolor": "none", "pad": 0.5})
         label = f"{row.n_scored}/{row.n_linked}" if row.n_linked else "no link"
         mark = GP_SIM_MARK if getattr(row, "n_goalposts_simulated", 0) else ""
-        ax.text(i + 0.46, 0.3, label + mark, ha="center", va="center", fontsize=6.5)
-    ax.set_xlim(0, max(len(own), 1))
-    ax.set_ylim(0, 1)
+        ax.text(x + 0.47, y + 0.25, label + mark, ha="center", va="center", fontsize=9, color=ink,
+                bbox={"facecolor": fill, "edgecolor": "none", "pad": 0.5})
+    ax.set_xlim(0, SDG_COLUMNS)
+    ax.set_ylim(0, rows)
     ax.axis("off")
-    ax.set_title(y=1.0, label=f"{municipality}: SDG dashboard (tile: goal, coloured from its SDG targets; "
-                              "numbers: data points scored / linked)", fontsize="small")
-    handles = [Patch(color=sdg.COLOUR_HEX[c]) for c in (*sdg.COLOURS, "grey")]
-    names = ["red < 33 %", "orange 33–66 %", "yellow 66–95 %", "green ≥ 95 %", "no data or no link"]
-    if (mostly_simulated & own["n_scored"].gt(0)).any():
+    ax.set_title(y=1.0, label=f"{municipality}: SDG dashboard\n(tile: goal; numbers: data points scored / linked)",
+                 fontsize=11)
+    handles = [Patch(facecolor=sdg.COLOUR_HEX[c], edgecolor="black", linewidth=0.4) for c in (*sdg.COLOURS, "grey")]
+    names = [*scoring.BAND_LABELS, "no data or no link"]
+    if mostly_simulated.any():
         handles.append(Patch(facecolor="white", edgecolor="black", hatch=SIM_HATCH))
         names.append("mostly simulated")
     if "n_goalposts_simulated" in own and own["n_goalposts_simulated"].gt(0).any():
         handles.append(Patch(facecolor="white", edgecolor="white"))
-        names.append(f"{GP_SIM_MARK} real values, goalposts from simulated peers")
-    ax.legend(handles, names, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=4, fontsize="x-small", frameon=False)
+        names.append(f"{GP_SIM_MARK} goalposts from simulated peers")
+    ax.legend(handles, names, title="U4SSC band of the goal", loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=3,
+              fontsize=9, title_fontsize=9, frameon=False)
     fig.tight_layout()
     return fig
+
+
+def sdg_finding(goals: pd.DataFrame, municipality: str) -> tuple[str, str]:
+    """(alt text, caption) of the SDG dashboard: every goal's band in words; the count per band and the weakest goals."""
+    own = goals[goals["municipality"] == municipality].sort_values("sdg_goal")
+    band = own["colour"].map(sdg.COLOUR_BAND)
+    alt = (f"Dashboard of the {len(own)} SDGs, one tile per goal coloured by the U4SSC band its targets give: "
+           + "; ".join(f"SDG {r.sdg_goal} {b} ({r.n_scored} of {r.n_linked} data points scored"
+                       + (", mostly simulated" if r.n_scored and r.n_simulated * 2 > r.n_scored else "") + ")"
+                       for r, b in zip(own.itertuples(), band)) + ".")
+    scored = own[own["n_scored"].gt(0)]
+    if scored.empty:
+        return alt, f"{municipality} has no scored SDG goal: every tile is grey."
+    counts = band[scored.index].value_counts()
+    level = scored["colour"].map(sdg.COLOURS.index)
+    worst = scored[level.eq(level.min())]
+    caption = (f"{municipality}'s {len(scored)} scored SDGs by band: "
+               + ", ".join(f"{int(counts.get(b, 0))} in {b}" for b in reversed(scoring.BAND_LABELS))
+               + f"; the weakest: {', '.join(f'SDG {g}' for g in worst['sdg_goal'])}"
+               + (f"; {len(own) - len(scored)} without a scored data point (grey)." if len(scored) < len(own) else "."))
+    return alt, caption
 
 
 def _empty(column: pd.Series) -> bool:
@@ -341,14 +431,122 @@ def _empty(column: pd.Series) -> bool:
     return bool(column.isna().all() or column.astype(str).str.strip().isin(["", "<NA>", "nan", "None"]).all())
 
 
+def _missing(value: object) -> bool:
+    return value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value))
+
+
 def _cell(value: object, decimals: int, lang: str) -> tuple[str, bool]:
     """A cell's text in ``lang`` and whether it is a number (right-aligned)."""
     from analysis import i18n
 
     numeric = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_))
-    if not numeric or lang == "en" or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+    if not numeric or lang == "en" or _missing(value):
         return number(value, decimals), numeric
     return i18n.number(float(value), lang, decimals), True
+
+
+SORTABLE_ROWS = 12
+"""Tables with more rows than this get the sort buttons and the search box of ``u4ssc-tables.js``."""
+
+
+def band_bar(band: object, points: object = None, lang: str = "en") -> str:
+    """The U4SSC benchmark cell as the verification reports draw it: four segments, those up to the band reached filled.
+
+    The segments are decorative (``aria-hidden``); the band follows in text, with a data point's points
+    (1–4) where given (a group's band has no points of its own).
+    """
+    from analysis import i18n
+
+    text = "–" if _missing(band) else i18n.name(str(band), lang)
+    reached = scoring.BAND_LABELS.index(band) if band in scoring.BAND_LABELS else -1
+    segments = "".join(
+        f'<span class="u4ssc-seg u4ssc-seg-on" style="background:{palette.band_colour(b)}"></span>' if k <= reached
+        else '<span class="u4ssc-seg"></span>' for k, b in enumerate(scoring.BAND_LABELS))
+    label = text if reached < 0 or _missing(points) else i18n.message("table.points", lang, band=text, points=int(points))
+    return (f'<span class="u4ssc-bandbar" aria-hidden="true">{segments}</span> '
+            f'<span class="u4ssc-bandtext">{html.escape(label)}</span>')
+
+
+def _special(column: str, value: object, row: Mapping[str, object], lang: str) -> tuple[str, object] | None:
+    """(cell HTML, sort key) of the columns drawn other than as plain text; None for the others."""
+    from analysis import i18n
+
+    if column in ("band", "u4ssc_band"):
+        band = None if _missing(value) else str(value)
+        points = row.get("points")
+        order = scoring.BAND_LABELS.index(band) + 1 if band in scoring.BAND_LABELS else ""
+        return band_bar(band, points, lang), order
+    of = {"peer_rank": row.get("peer_n", row.get("n_peers")), "rank": row.get("n_ranked")}.get(column)
+    if of is not None and not _missing(value) and not _missing(of):
+        return html.escape(i18n.message("table.rank_of", lang, rank=int(value), n=int(of))), int(value)
+    if column == "colour" and not _missing(value) and value in sdg.COLOUR_BAND:
+        band = sdg.COLOUR_BAND[value]
+        return band_bar(band if band in scoring.BAND_LABELS else None, lang=lang) if band in scoring.BAND_LABELS \
+            else html.escape(i18n.name(band, lang)), sdg.COLOURS.index(value) + 1 if value in sdg.COLOURS else 0
+    if column == "arrow" and not _missing(value):
+        trend = html.escape(i18n.name(str(row.get("trend") or ""), lang))
+        return f'<span role="img" aria-label="{trend}" title="{trend}">{html.escape(str(value))}</span>', trend
+    if column == "quality_level" and not _missing(value):
+        level = int(value)
+        return html.escape(f"{level}: {i18n.message(f'quality.{level}', lang)}"), level
+    if column == "verified" and not _missing(value):
+        return html.escape(i18n.message("table.yes" if bool(value) else "table.no", lang)), int(bool(value))
+    if column == "source_type" and f"source.{value}" in i18n.catalogue("messages"):
+        text = i18n.message(f"source.{value}", lang)
+        return html.escape(text), text
+    if column in ("stability", "trend", "cost_class", "dimension", "sub_dimension", "category",
+                  "theme_name") and not _missing(value):
+        text = i18n.name(str(value), lang)
+        return html.escape(text), text
+    return None
+
+
+def _name_columns(columns: list[str], frame: pd.DataFrame, lang: str) -> list[str]:
+    """The data point's Bokmål name in place of the English one on a Norwegian table (where the frame has it)."""
+    if lang == "nb" and "data_point_name_nb" in frame.columns:
+        return ["data_point_name_nb" if c == "data_point_name" else c for c in columns]
+    return columns
+
+
+def _table(frame: pd.DataFrame, columns: list[str], lang: str, marked: pd.Series, gp_marked: pd.Series,
+           caption: str | None = None) -> str:
+    """One escaped HTML table of ``columns`` (rows marked as simulated or with the dagger); long tables sortable."""
+    from analysis import i18n, labels
+
+    mark_at = next((columns.index(c) for c in ("achievement", "target", "value") if c in columns), 0)
+    sortable = len(frame) > SORTABLE_ROWS
+    attrs = (f' class="{TABLE_CLASS} u4ssc-sortable" data-filter-label="{html.escape(i18n.message("table.filter", lang))}"'
+             f' data-count="{html.escape(i18n.message("table.count", lang, shown="{shown}", total="{total}"))}"'
+             if sortable else f' class="{TABLE_CLASS}"')
+    parts = [f"<table{attrs}>"]
+    if caption:
+        parts.append(f"<caption>{html.escape(caption)}</caption>")
+    label = {"data_point_name_nb": labels.label("data_point_name", lang)} if lang == "nb" else {}
+    parts.append("<thead><tr>" + "".join(f'<th scope="col">{html.escape(label.get(c) or labels.label(c, lang))}</th>'
+                                         for c in columns) + "</tr></thead><tbody>")
+    places = [labels.decimals(c) for c in columns]
+    records = frame.to_dict("records")
+    for i, row in zip(frame.index, records):
+        cls = (f' class="{SIM_CLASS}" title="simulated value"' if marked[i]
+               else f' class="{GP_SIM_CLASS}" title="{GP_SIM_TITLE}"' if gp_marked[i] else "")
+        cells = []
+        for j, (column, d) in enumerate(zip(columns, places)):
+            value = row[column]
+            special = _special(column, value, row, lang)
+            if special is not None:
+                content, key = special
+                numeric = False
+            else:
+                text, numeric = _cell(value, d, lang)
+                content, key = html.escape(text), ("" if _missing(value) else float(value)) if numeric else None
+            attr = ' style="text-align:right"' if numeric else ""
+            if sortable and key is not None and key != "":
+                attr += f' data-sort="{html.escape(str(key))}"'
+            dagger = f'<sup class="{GP_SIM_CLASS}">{GP_SIM_MARK}</sup>' if gp_marked[i] and j == mark_at else ""
+            cells.append(f"<td{attr}>{content}{dagger}</td>")
+        parts.append(f"<tr{cls}>{''.join(cells)}</tr>")
+    parts.append("</tbody></table>")
+    return "\n".join(parts)
 
 
 def key_table(frame: pd.DataFrame, kind: str, lang: str = "en", caption: str | None = None,
@@ -356,44 +554,76 @@ def key_table(frame: pd.DataFrame, kind: str, lang: str = "en", caption: str | N
     """A profile table's key columns (analysis.labels) with human labels, units and per-column rounding.
 
     Rows resting on simulated values (and real values scored against goalposts from simulated peers,
-    with a dagger) are marked from the whole frame, before columns are dropped;
-    key columns with nothing in them are left out; the other columns are named behind a toggle
-    (they are in the downloads). The table scrolls sideways inside its box on a narrow screen. The
-    simulated legend is the page's (analysis.report adds one per page); ``legend`` adds one here too.
+    with a dagger) are marked from the whole frame, before columns are dropped; key columns with
+    nothing in them are left out. The kind's detail columns (``labels.DETAIL_COLUMNS``) follow in a
+    second table behind a toggle; the other columns are named there (they are in the downloads).
+    Bands are drawn as band bars; a long table is sortable and searchable once ``u4ssc-tables.js``
+    runs (plain HTML without it). The table scrolls sideways inside its box on a narrow screen. The
+    simulated legend is the page's (one per page); ``legend`` adds one here too.
     """
     from analysis import i18n, labels
 
     marked, gp_marked = rests_on_simulated(frame), goalposts_simulated(frame)
-    columns = [c for c in labels.key_columns(kind, list(frame.columns)) if not _empty(frame[c])]
-    mark_at = next((columns.index(c) for c in ("achievement", "target", "value") if c in columns), 0)
-    rest = [c for c in frame.columns if c not in columns]
+    columns = _name_columns([c for c in labels.key_columns(kind, list(frame.columns)) if not _empty(frame[c])],
+                            frame, lang)
     shown = frame.head(max_rows) if max_rows else frame
-    parts = ['<div class="u4ssc-table-wrap" style="overflow-x:auto">', f'<table class="{TABLE_CLASS}">']
-    if caption:
-        parts.append(f"<caption>{html.escape(caption)}</caption>")
-    parts.append("<thead><tr>" + "".join(f'<th scope="col">{html.escape(labels.label(c, lang))}</th>'
-                                         for c in columns) + "</tr></thead><tbody>")
-    places = [labels.decimals(c) for c in columns]
-    for i, row in zip(shown.index, shown[columns].itertuples(index=False)):
-        cls = (f' class="{SIM_CLASS}" title="simulated value"' if marked[i]
-               else f' class="{GP_SIM_CLASS}" title="{GP_SIM_TITLE}"' if gp_marked[i] else "")
-        cells = []
-        for j, (value, d) in enumerate(zip(row, places)):
-            text, numeric = _cell(value, d, lang)
-            align = ' style="text-align:right"' if numeric else ""
-            dagger = f'<sup class="{GP_SIM_CLASS}">{GP_SIM_MARK}</sup>' if gp_marked[i] and j == mark_at else ""
-            cells.append(f"<td{align}>{html.escape(text)}{dagger}</td>")
-        parts.append(f"<tr{cls}>{''.join(cells)}</tr>")
-    parts.append("</tbody></table></div>")
+    details = [c for c in labels.detail_columns(kind, list(frame.columns)) if c not in columns and not _empty(frame[c])]
+    hidden = ({"data_point_name_nb", "data_point_name"} if lang == "nb" else {"data_point_name"}) \
+        | ({"points"} if "band" in columns else set()) | ({"peer_n"} if "peer_rank" in columns else set())
+    rest = [c for c in frame.columns if c not in columns and c not in details and c not in hidden]
+    parts = ['<div class="u4ssc-table-wrap" style="overflow-x:auto">',
+             _table(shown, columns, lang, marked, gp_marked, caption), "</div>"]
     if legend and marked.loc[shown.index].any():
         parts.append(f'<p class="u4ssc-legend"><span class="{SIM_CLASS}">'
                      f'{html.escape(i18n.message("table.legend", lang))}</span></p>')
     if max_rows and len(frame) > max_rows:
         parts.append(f"<p>{html.escape(i18n.message('table.more_rows', lang, n=len(frame) - max_rows))}</p>")
-    if rest:
+    if details:
+        first = [c for c in columns if c in ("data_point_name", "data_point_name_nb", "theme_name", "dimension")][:1]
+        names = ", ".join(labels.label(c, lang) for c in details)
+        only = (f"<p>{html.escape(i18n.message('table.downloads_only', lang, names=', '.join(labels.label(c, lang) for c in rest)))}</p>"
+                if rest else "")
+        parts.append(f'<details class="u4ssc-details"><summary>{html.escape(i18n.message("table.details", lang, names=names))}'
+                     f'</summary><div class="u4ssc-table-wrap" style="overflow-x:auto">'
+                     f"{_table(shown, first + details, lang, marked, gp_marked)}</div>{only}</details>")
+    elif rest:
         names = html.escape(", ".join(labels.label(c, lang) for c in rest))
         parts.append(f"<details><summary>{html.escape(i18n.message('table.other_columns', lang, n=len(rest)))}"
                      f"</summary><p>{names}</p></details>")
+    return "\n".join(parts)
+
+
+def theme_cards(opportunities: pd.DataFrame, lang: str = "en") -> str:
+    """The ranked investment themes as cards: rank, name, stability, cost, evidence and the one-sentence explanation.
+
+    A theme whose need rests mostly on simulated values (evidence below one half) carries the
+    simulated class; citizens' rank and disagreement appear where a survey gave them; themes not
+    ranked are named in one line below. The full table, every criterion and method, is in the downloads.
+    """
+    from analysis import i18n
+
+    ranked = opportunities[opportunities["ws_rank"].notna()].sort_values("ws_rank", kind="mergesort")
+    marked = rests_on_simulated(ranked)
+    items = []
+    for i, r in zip(ranked.index, ranked.to_dict("records")):
+        facts = [i18n.name(str(r["stability"]), lang), i18n.message("cards.cost", lang, cost=i18n.name(str(r["cost_class"]), lang))]
+        if not _missing(r.get("evidence")):
+            facts.append(i18n.message("cards.evidence", lang, share=i18n.percent(100 * float(r["evidence"]), lang)))
+        if not _missing(r.get("citizens_rank")):
+            facts.append(i18n.message("cards.citizens", lang, rank=int(r["citizens_rank"])))
+        if str(r.get("disagreement") or "").strip():
+            facts.append(str(r["disagreement"]))
+        cls = f"u4ssc-card {SIM_CLASS}" if marked[i] else "u4ssc-card"
+        title = ' title="simulated value"' if marked[i] else ""
+        items.append(f'<li class="{cls}"{title}><span class="u4ssc-rank">{html.escape(i18n.message("cards.rank", lang, rank=int(r["ws_rank"])))}</span>'
+                     f'<h3>{html.escape(i18n.name(str(r["theme_name"]), lang))}</h3><ul class="u4ssc-facts">'
+                     + "".join(f"<li>{html.escape(f)}</li>" for f in facts)
+                     + f'</ul><p>{html.escape(str(r.get("explanation") or ""))}</p></li>')
+    parts = [f'<ul class="u4ssc-cards" aria-label="{html.escape(i18n.message("cards.title", lang))}">{"".join(items)}</ul>']
+    rest = opportunities[opportunities["ws_rank"].isna()]
+    if len(rest):
+        names = i18n.join([i18n.name(str(n), lang) for n in rest["theme_name"]], lang)
+        parts.append(f"<p>{html.escape(i18n.message('cards.not_ranked', lang, names=names))}</p>")
     return "\n".join(parts)
 
 

@@ -19,10 +19,15 @@ from analysis.assess import Assessment
 from analysis.errors import InputError
 from analysis.files import write_text
 
-BASELINE_COLUMNS = ["dimension", "category", "data_point_id", "data_point_name", "core_or_advanced", "status",
-                    "value", "registry_unit", "value_text", "year", "target", "target_origin", "worst", "worst_rule",
-                    "achievement", "band", "peer_rank", "peer_percentile", "source_type", "quality_level", "verified",
-                    "goalposts_from_simulated", "source", "other_sources", "note"]
+BASELINE_COLUMNS = ["dimension", "category", "data_point_id", "data_point_name", "data_point_name_nb",
+                    "core_or_advanced", "status", "value", "registry_unit", "value_text", "year", "target",
+                    "target_origin", "worst", "worst_rule", "achievement", "band", "points", "sdg_targets", "arrow",
+                    "trend", "peer_median_value", "peer_rank", "peer_n", "peer_percentile", "national_value",
+                    "national_year", "source_type", "quality_level", "verified", "goalposts_from_simulated", "source",
+                    "other_sources", "note"]
+"""The KPI table (a superset of the verification reports' and SDSN's columns): code, names in English and
+Bokmål, value, unit, year, source, data-quality level and verification, band and points, SDG targets, trend
+arrow, peer median and position, and the national statistics value where one exists."""
 STATUS_LABELS = {"reported": "reported", "partial": "partial", "not_reported": "not reported",
                  "not_applicable": "not applicable"}
 """How a status reads in the baseline and the data-collection plan."""
@@ -107,8 +112,42 @@ def baseline_table(a: Assessment, municipality: str, group: list[str]) -> pd.Dat
     out["status"] = out["status"].map(STATUS_LABELS).fillna(out["status"])
     out["quality_level"] = pd.to_numeric(out["quality_level"]).astype("Int64")
     out["verified"] = out["verified"].astype("boolean")
+    out["points"] = pd.to_numeric(out["points"]).astype("Int64")
+    out["peer_n"] = pd.to_numeric(out["peer_n"]).astype("Int64")
+    out = out.merge(_context(a, municipality, group), on="data_point_id", how="left")
     out = out.sort_values(["dimension", "sub_dimension", "category", "data_point_id"], kind="mergesort")
-    return out.reindex(columns=BASELINE_COLUMNS + ["peer_n"]).reset_index(drop=True)
+    return out.reindex(columns=BASELINE_COLUMNS).reset_index(drop=True)
+
+
+def _context(a: Assessment, municipality: str, group: list[str]) -> pd.DataFrame:
+    """Per data point: Bokmål name, SDG targets, trend arrow, the peers' median value and the national statistics value.
+
+    The peer median is over the peer group's scored values (the municipality included, as in its rank);
+    the national value is the municipality's latest value from national statistics, shown beside the
+    chosen one even when a published value takes precedence.
+    """
+    from analysis import i18n
+
+    names = i18n.catalogue("data_points")
+    cat = a.catalogue[["data_point_id", "sdg_target_list"]].assign(
+        data_point_name_nb=lambda f: f["data_point_id"].map(lambda i: names.get(i, {}).get("nb")),
+        sdg_targets=lambda f: f["sdg_target_list"].map(lambda t: ", ".join(sorted(t, key=_target_order))))
+    peers = a.scored[a.scored["municipality"].isin(group)].groupby("data_point_id")["value"].median()
+    trends = a.trends.loc[a.trends["municipality"] == municipality, ["data_point_id", "arrow", "trend"]]
+    own = a.observations[(a.observations["municipality"] == municipality)
+                         & a.observations["source_type"].eq("national_statistics") & a.observations["value"].notna()]
+    national = observations.latest(own)[["data_point_id", "value", "year"]] if not own.empty else pd.DataFrame(
+        columns=["data_point_id", "value", "year"])
+    national = national.rename(columns={"value": "national_value", "year": "national_year"})
+    out = cat.drop(columns="sdg_target_list").assign(peer_median_value=cat["data_point_id"].map(peers))
+    out = out.merge(trends, on="data_point_id", how="left").merge(national, on="data_point_id", how="left")
+    return out.astype({"national_year": "Int64"})
+
+
+def _target_order(target: str) -> tuple[int, int, str]:
+    """SDG targets in their numbering order (9.c before 17.8, 11.2 before 11.10, numbers before letters)."""
+    goal, _, part = target.partition(".")
+    return (int(goal), 0, f"{int(part):03d}") if part.isdigit() else (int(goal), 1, part)
 
 
 def peer_comparison(a: Assessment, municipality: str, group: list[str], level: str = "dimension") -> pd.DataFrame:
@@ -159,8 +198,9 @@ def data_gaps(a: Assessment, municipality: str) -> pd.DataFrame:
 def overall_table(a: Assessment, municipality: str, group: list[str]) -> pd.DataFrame:
     """The municipality's overall index (this project's weighted mean of dimension scores) with its ranks.
 
-    One row: the index, the dimension weights used, the number of dimensions with data, and the
-    rank (1 = highest index) among the whole panel and among the peer group.
+    One row: the index, the dimension weights used, the number of dimensions with data, the rank
+    (1 = highest index) among the whole panel and among the peer group, and the share of the scored
+    values that are simulated (which marks the row when above one half).
     """
     frame = a.overall[a.overall["index"].notna()]
     peers = frame[frame["municipality"].isin(group)]
@@ -170,12 +210,14 @@ def overall_table(a: Assessment, municipality: str, group: list[str]) -> pd.Data
         return int(ranks[municipality]) if municipality in ranks.index else pd.NA
 
     own = frame[frame["municipality"] == municipality]
+    scored = a.scored[(a.scored["municipality"] == municipality) & a.scored["achievement"].notna()]
     row = {
         "index": float(own["index"].iloc[0]) if len(own) else np.nan,
         "n_dimensions": int(own["n_dimensions"].iloc[0]) if len(own) else 0,
         **{f"weight_{k}": float(v) for k, v in sorted(a.params.get("weights", {}).items())},
         "rank": rank_of(frame), "n_ranked": len(frame),
         "peer_rank": rank_of(peers), "n_peers": len(peers),
+        "share_simulated": float(scored["source_type"].eq("simulated").mean()) if len(scored) else np.nan,
     }
     return pd.DataFrame([row]).astype({"rank": "Int64", "peer_rank": "Int64"})
 
@@ -226,6 +268,18 @@ def coverage_counts(baseline: pd.DataFrame, n_data_points: int) -> dict[str, int
     real = valued[~valued["source_type"].eq("simulated")]
     return {"n_data_points": int(n_data_points), "n_data_points_real": int(real["data_point_id"].nunique()),
             "n_data_points_any": int(valued["data_point_id"].nunique())}
+
+
+def mark_what_if(what_if: pd.DataFrame, dimensions: pd.DataFrame, overall: pd.DataFrame) -> pd.DataFrame:
+    """The what-if table with each row's share of simulated values: its dimension's, the overall one for 'Overall'."""
+    if what_if.empty or "dimension" not in what_if.columns:
+        return what_if
+    shares = dict(zip(dimensions["dimension"],
+                      dimensions["n_simulated"] / dimensions["n_scored"].where(dimensions["n_scored"] > 0)))
+    shares["Overall"] = overall["share_simulated"].iloc[0]
+    out = what_if.assign(share_simulated=what_if["dimension"].map(shares).astype(float))
+    out.attrs = dict(what_if.attrs)
+    return out
 
 
 def mix_row(a: Assessment, municipality: str) -> dict[str, Any]:
@@ -374,6 +428,7 @@ def _compute(values: dict[str, Any]) -> Profile:
     )
     prof.budget = budget_alignment(a, name, values)
     prof.action_plan = action.plan(name, prof.recommendations, themes, baseline, aligned.plans)
+    prof.what_if = mark_what_if(prof.what_if, prof.dimensions, prof.overall)
     prof.what_if_note = prof.what_if.attrs.get("reason", "")
     prof.coverage_note = coverage_note(prof)
     if entity.foreign:

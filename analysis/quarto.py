@@ -37,7 +37,9 @@ from .site import Page, ReportError, Site, fragments
 
 CONFIG = paths.REPORTS / "_quarto.yml"
 TEMPLATES = paths.REPORTS / "templates"
-ASSETS = ("u4ssc.css", "u4ssc.scss", "favicon.svg")
+ASSETS = ("u4ssc.css", "print.css", "u4ssc.scss", "favicon.svg")
+TABLE_SCRIPT = "u4ssc-tables.html"
+"""The sortable tables' script (templates/u4ssc-tables.js) inline, for ``include-after-body`` at any page depth."""
 NAVIGATION = "_navigation.yml"
 MANIFEST = "_u4ssc-rendered.json"
 TIMEOUT = 3600  # seconds for one `quarto render`
@@ -208,6 +210,7 @@ def stage(site: Site, env: jinja2.Environment) -> dict[str, bytes]:
     files = {"_quarto.yml": CONFIG.read_bytes(), NAVIGATION: _yaml(navigation(site)).encode("utf-8")}
     for asset in ASSETS:
         files[asset] = (TEMPLATES / asset).read_bytes()
+    files[TABLE_SCRIPT] = b"<script>\n" + (TEMPLATES / "u4ssc-tables.js").read_bytes() + b"</script>\n"
     for page in site.pages:
         files[input_name(page)] = stage_page(env, site, page)
     return files

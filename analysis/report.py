@@ -106,7 +106,7 @@ def render_nbconvert(site: Site, env: jinja2.Environment, out: Path) -> None:
     """Every page of ``site`` through nbconvert (notebooks) or mistune (documents), in ``page.html.j2``."""
     exporter = _exporter()
     (out / "assets").mkdir(parents=True, exist_ok=True)
-    for asset in ("u4ssc.css", "favicon.svg"):
+    for asset in ("u4ssc.css", "print.css", "u4ssc-tables.js", "favicon.svg"):
         shutil.copy2(TEMPLATES / asset, out / "assets" / asset)
     layout = env.get_template("page.html.j2")
     for page in site.pages:

@@ -1,7 +1,7 @@
 """The SDG view: data points rolled up to SDG targets, then targets to goals, with dashboard colours.
 
-Colours per data point follow the U4SSC bands (red < 33 %, orange 33–66 %, yellow 66–95 %,
-green ≥ 95 %). An SDG target's colour must not let an average hide a failing indicator, so it
+Colours per data point follow the U4SSC bands (SDSN's levels red < 33 %, orange 33–66 %, yellow
+66–95 %, green ≥ 95 %, drawn in the colour-blind-safe band colours of ``analysis.palette``). An SDG target's colour must not let an average hide a failing indicator, so it
 follows SDSN's two-worst rule over its data points: green only if its two worst data points are
 green, red if both are red; otherwise the worse of the two, lifted from red to orange when only one
 of them is red. As in SDSN's US city edition, it is also red when more than a third of its data
@@ -17,10 +17,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from analysis import catalogue
+from analysis import catalogue, palette, scoring
 
 COLOURS = ("red", "orange", "yellow", "green")
-COLOUR_HEX = {"red": "#d7301f", "orange": "#fc8d59", "yellow": "#fee08b", "green": "#1a9850", "grey": "#bdbdbd"}
+"""SDSN's dashboard levels, worst to best; the tables keep these names (one per U4SSC band)."""
+COLOUR_BAND = {**dict(zip(COLOURS, scoring.BAND_LABELS)), "grey": scoring.NO_DATA}
+"""The U4SSC band of each dashboard level: the tiles are drawn in the band colours (analysis.palette)."""
+COLOUR_HEX = {level: palette.band_colour(band) for level, band in COLOUR_BAND.items()}
+"""Tile colours: the colour-blind-safe band palette, not a red–green scale (which collapses under protanopia)."""
 GOALS = tuple(range(1, catalogue.N_GOALS + 1))
 
 

@@ -28,7 +28,7 @@ output_dir = "reports/executed"
 # %% tags=["remove-cell"]
 from IPython.display import HTML, Markdown, display
 
-from analysis import invest, present, profile, summary
+from analysis import present, profile, summary
 
 prof = profile.build(values, output_dir or None, municipality=municipality)
 p = prof.provenance
@@ -79,7 +79,7 @@ present.described(present.plot_dimension_scores(prof.dimensions, prof.municipali
 
 # %%
 # NBVAL_CHECK_OUTPUT
-display(HTML(present.table_html(prof.overall, decimals=1)))
+display(HTML(present.key_table(prof.overall, "overall")))
 
 # %% [markdown]
 # ## Category scores
@@ -106,14 +106,20 @@ display(HTML(present.key_table(prof.weaknesses, "data_points", caption="Weakness
 # and names its two worst targets. Grey: no data point links to the goal, or none is scored.
 
 # %%
-fig = present.plot_sdg_dashboard(prof.sdg_goals, prof.municipality)
-display(HTML(present.table_html(prof.sdg_goals.drop(columns="municipality"), decimals=1)))
+present.described(present.plot_sdg_dashboard(prof.sdg_goals, prof.municipality),
+                  *present.sdg_finding(prof.sdg_goals, prof.municipality))
+
+# %%
+display(HTML(present.key_table(prof.sdg_goals, "sdg_goals")))
 
 # %% [markdown]
 # ## Baseline: every data point against target and peers
-# Value, unit and year; the target, the worst value and the rule that gave it (`worst_rule`), and
-# the achievement; the U4SSC band; the rank among the peer group (1 = best) and the percentile; and
-# where the value comes from. A real value whose target or worst rests on simulated peers carries †.
+# The KPI table: name, code, value, unit and year; the achievement of target and the U4SSC band with
+# its points (drawn as the verification reports draw the benchmark); the peer group's median value and
+# the municipality's rank among its peers (1 = best); the trend arrow. Behind the details toggle: the
+# Norwegian name, source type, U4SSC data-quality level (1–6) and verification, the national statistics
+# value where one exists, the SDG targets, the target and the rules behind it; every column is in the
+# downloads. A real value whose target or worst rests on simulated peers carries †.
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -147,12 +153,12 @@ display(HTML(present.key_table(prof.gaps, "data_gaps", max_rows=30)))
 # uncertain weights and the choice of method leave it in place. Evidence is the share of the need
 # resting on published or city-supplied values; it is shown, not ranked. Where citizens' priorities
 # from a survey are given (`python -m analysis survey-ingest`), their rank stands beside the
-# analysis' rank without them, with the themes where they disagree. The full table, with every
-# criterion and method, is in the downloads.
+# analysis' rank without them, with the themes where they disagree. Each card says what drives the
+# theme's rank and how stable it is; the full table, with every criterion and method, is in the downloads.
 
 # %%
 # NBVAL_CHECK_OUTPUT
-display(HTML(present.key_table(invest.cards(prof.opportunities), "opportunities")))
+display(HTML(present.theme_cards(prof.opportunities)))
 
 # %% [markdown]
 # What would change if the top opportunity closed its gaps to target:
@@ -218,4 +224,6 @@ prof.vlr
 
 # %% [markdown]
 # ## Downloads
-# Every table above is written as CSV and as one Excel workbook under `tables/<municipality>/`.
+# Every table above is written as CSV and as one Excel workbook under `tables/<municipality>/`; a
+# `rests_on_simulated` column flags the rows resting on simulated values, which the workbook also shows
+# in italic on a tint.

@@ -57,8 +57,10 @@ if len(syn.parameter_differences):
 # on these cells; with published values alone, few data points are reported by more than one
 # municipality.
 
-# %%
+# %% caption="Coverage: a grid of municipalities by data point, each cell coloured by where its baseline value comes from (none, published, city-supplied, national statistics or simulated)."
 fig = compare.plot_coverage(a.observations, a.catalogue, a.municipalities)
+
+# %%
 display(HTML(present.table_html(a.mix, caption="Scored values per municipality by source type (all years)")))
 display(HTML(present.table_html(syn.overlap.sort_values("n_published", ascending=False).head(15),
                                 caption="Data points with the most published values")))
@@ -94,8 +96,10 @@ for caption, frame in (("Group tests per data point on real values", syn.real_gr
 # Achievement of target (%) per municipality and data point, ordered by dimension and category;
 # simulated cells are marked.
 
-# %%
+# %% caption="Heatmap of the achievement of target (0\u2013100 %) per municipality and data point, ordered by dimension and category; a dot marks a simulated cell, a blank cell has no score."
 fig = compare.plot_achievement_heatmap(a.scored, a.catalogue)
+
+# %% caption="Per dimension, the spread of each municipality's data point achievements (%): a box plot with the points drawn over it, \u00d7 for a simulated value."
 fig = compare.plot_distributions(a.scored, a.catalogue, a.municipalities)
 
 # %% [markdown]
@@ -164,7 +168,7 @@ display(HTML(present.table_html(syn.bootstrap, decimals=1)))
 # Average-linkage hierarchical clustering; the data points and municipalities left out for missing
 # data are listed.
 
-# %%
+# %% caption="Dendrogram of the average-linkage hierarchical clustering of the municipalities' profiles; the height of a join is the RMS difference in achievement (percentage points)."
 fig = compare.plot_dendrogram(syn.clusters)
 
 # %% [markdown]
@@ -187,8 +191,10 @@ display(HTML(present.table_html(syn.rank_bands, decimals=2)))
 # the ranks most (output: the mean absolute rank shift from the nominal ranks; S1 is a choice's
 # own effect, ST includes its interactions).
 
-# %%
+# %% caption="Each ranked municipality's median rank with its 5th\u201395th percentile band and its nominal rank over the Monte Carlo draws (1 = highest index); hatched bands rest mostly on simulated values."
 fig = compare.plot_rank_intervals(syn.rank_bands)
+
+# %%
 display(Markdown(synthesis.sobol_note(syn.sobol)))
 display(HTML(present.table_html(syn.sobol, decimals=3, caption="Sobol indices: which choice moves the ranks most")))
 

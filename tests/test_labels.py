@@ -34,18 +34,21 @@ def frame() -> pd.DataFrame:
         "value": [12.3456, 95424.0], "registry_unit": ["µg/m³", "%"], "year": [2024, 2023],
         "achievement": [66.66, 100.0], "band": ["66–95 %", "95–100 %"],
         "source_type": ["simulated", "published"], "source": ["analysis.simulate", "https://example.org/p12"],
-        "peer_rank": pd.array([pd.NA, pd.NA], dtype="Int64"),
+        "peer_rank": pd.array([pd.NA, pd.NA], dtype="Int64"), "points": pd.array([3, 4], dtype="Int64"),
     })
 
 
 def test_key_table_labels_rounds_and_hides_the_rest():
     page = present.key_table(frame(), "baseline")
-    headers = re.findall(r'<th scope="col">([^<]*)</th>', page)
-    assert headers == ["Data point", "Code", "Value", "Unit", "Year", "Achievement (% of target)", "U4SSC band",
-                       "Source type"]  # the empty rank column is left out; the source is behind the toggle
+    main, details = page.split("<details", 1)
+    headers = re.findall(r'<th scope="col">([^<]*)</th>', main)
+    assert headers == ["Data point", "Code", "Value", "Unit", "Year", "Achievement (% of target)",
+                       "U4SSC band (points of 4)"]  # the empty rank column is left out; source type and source are details
+    assert re.findall(r'<th scope="col">([^<]*)</th>', details) == ["Data point", "Source type", "Source"]
     assert "<td style=\"text-align:right\">12.35</td>" in page
     assert ">95 424<" in page and ">2024<" in page and ">67<" in page
-    assert re.search(r"<details><summary>Other columns \(2\).*Source, Rank among peers", page, re.S)
+    assert "Only in the CSV and Excel downloads: Rank among peers (1 = best)." in details
+    assert "66–95 % (3/4)" in main and "95–100 % (4/4)" in main  # the band bar's text
 
 
 def test_key_table_marks_simulated_rows_even_when_the_flag_column_is_not_shown():
@@ -63,9 +66,11 @@ def test_key_table_marks_simulated_rows_even_when_the_flag_column_is_not_shown()
 
 
 def test_key_table_in_norwegian():
-    page = present.key_table(frame(), "baseline", lang="nb")
+    page = present.key_table(frame().assign(data_point_name_nb=["Luftforurensning", "Internettilgang"]), "baseline",
+                             lang="nb")
     assert '<th scope="col">Datapunkt</th>' in page and ">12,35<" in page and ">95\u00a0424<" in page
-    assert "Andre kolonner (2)" in page
+    assert "<td>Luftforurensning</td>" in page and "Air pollution" not in page  # the Bokmål name in its place
+    assert "Detaljer: Kildetype, Kilde" in page and "<td>simulert (ikke en observasjon)</td>" in page
 
 
 def test_unknown_kind_is_an_error():

@@ -150,5 +150,9 @@ def test_profile_shows_citizens_priorities_beside_the_ranking():
     assert row["citizens_rank"] == 1 and row["priority"] == 3
     plain = invest.opportunities(a, "Ålesund", crit=invest.criteria(a, municipalities=["Ålesund"]).assign(priority=1.0))
     assert row["analysis_rank"] == plain.set_index("theme_id").at["open_data_egov", "ws_rank"]
-    assert {"citizens_rank", "disagreement"} <= set(invest.cards(table).columns)
+    from analysis import present
+
+    card = present.theme_cards(table).split("<li class=\"u4ssc-card")[1:]
+    shown = next(c for c in card if "Open data and e-government" in c)
+    assert "Citizens&#x27; rank 1" in shown  # the citizens' rank stands on the theme's card
     assert a.params["invest"]["theme_priorities"] == {"open_data_egov": 3}  # recorded in the provenance's parameters
