@@ -38,7 +38,7 @@ def data_sha256(files: list[Path] | None = None) -> str:
     if files is None:
         from analysis.national import snapshot
         files = sorted(paths.RAW.glob("*.csv")) + sorted(paths.CITY_SUPPLIED.glob("*.csv")) \
-            + sorted((paths.CITY_SUPPLIED / "budget").glob("*.csv"))
+            + sorted((paths.CITY_SUPPLIED / "budget").glob("*.csv")) \
             + sorted(paths.CITY_SUPPLIED.glob("targets/*.csv")) + snapshot.files()
     digest = hashlib.sha256()
     for file in files:
