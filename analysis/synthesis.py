@@ -133,9 +133,7 @@ def build(values: dict[str, Any] | None = None, output_dir: Path | None = None,
         rank_bands=bands, draw_log=log,
         sobol=uncertainty.sobol_indices(inputs, n_base=sobol_base, seed=seed),
         leave_one_out=uncertainty.leave_one_out(inputs),
-        outlier_treatments=inputs.treatments[(inputs.treatments["data"] == inputs.nominal["data"])
-                                             & (inputs.treatments["target_set"] == inputs.nominal["target_set"])
-                                             ].reset_index(drop=True),
+        outlier_treatments=uncertainty.nominal_treatments(inputs),
         data_sensitivity=uncertainty.data_sensitivity(inputs, draws=draws, seed=seed),
         top_opportunities=invest.synthesis_table(a, panel=panel),
         joint_programmes=invest.joint_programmes(a, panel=panel),

@@ -16,6 +16,16 @@ parameters say otherwise)
 ``target_set``
     ``default`` or ``national`` (analysis/targets.py; the national set overrides a few targets).
     The nominal option follows the ``target_set`` parameter.
+``goalposts``
+    The worst bound of every data point (``analysis.targets.GOALPOST_RULES``): ``documented``,
+    each data point's own ``worst_rule`` of ``data/raw/targets.csv`` (0 for higher-is-better ratio
+    scales, SDSN's percentile for lower-is-better ones, a sourced reference where a set gives one);
+    ``percentile``, SDSN's 2.5th (97.5th when lower is better) percentile of the panel for every
+    data point.
+``tolerance``
+    The share of the goalpost span within which a value counts as at target and scores 100 %:
+    ``0.01`` (:data:`analysis.scoring.TARGET_TOLERANCE`) or ``0`` (only a value at or past the
+    target scores 100 %).
 ``outliers``
     ``none`` or ``coinr``: COINr's default outlier treatment applied per data point to the oriented
     (uncapped) achievement across the municipalities, before capping and normalising
@@ -57,14 +67,14 @@ Leave one data point out (:func:`leave_one_out`): under the nominal choices, the
 ranks with each data point removed in turn, and how far the ranks move (COINr's
 ``remove_elements``).
 
-The same production scoring: every option matrix starts from ``Assessment.scored`` of
-:func:`analysis.assess.assess` (achievement by :func:`analysis.scoring.achievement`, capped as
-:func:`analysis.scoring.score_data_points` does); under the nominal choices (goalposts, no
-outlier treatment, drop, arithmetic) the dimension scores and the index are those of
+The same production scoring: every option matrix starts from a scored frame of the production
+code: ``Assessment.scored`` of :func:`analysis.assess.assess` for each (data, target set), and
+:func:`analysis.assess.score` (the same goalposts and :func:`analysis.scoring.score_data_points`
+that ``assess`` runs) on that assessment's baseline for each other goalpost rule and tolerance;
+under the nominal choices (documented goalposts, tolerance 0.01, goalpost normalisation, no outlier
+treatment, drop, arithmetic) the dimension scores and the index are those of
 :func:`analysis.scoring.aggregate` and :func:`analysis.scoring.overall_index` (tested). A further
-assessment-level choice (for example a goalpost rule, being redesigned in analysis.targets) is
-added like ``target_set``: one more :func:`prepare` loop over its options and one more axis in
-``MATRIX_CHOICES``.
+assessment-level choice is added the same way: one more entry in ``ASSESSMENT_CHOICES``.
 
 Which municipalities are ranked: one set per analysis
 ------------------------------------------------------
@@ -127,11 +137,15 @@ from scipy import stats
 
 from analysis import assess as assess_module
 from analysis import params as params_module
-from analysis import targets
+from analysis import scoring, targets
 
+TOLERANCES = (f"{scoring.TARGET_TOLERANCE:g}", "0")
+"""At-target tolerance options (a share of the goalpost span; the first is scoring's)."""
 CHOICES: dict[str, tuple[str, ...]] = {
     "data": ("with_simulated", "published_only"),
     "target_set": (targets.DEFAULT_SET, "national"),
+    "goalposts": targets.GOALPOST_RULES,
+    "tolerance": TOLERANCES,
     "outliers": ("none", "coinr"),
     "normalisation": ("goalposts", "minmax", "rank"),
     "missing": ("drop", "impute"),
@@ -139,7 +153,9 @@ CHOICES: dict[str, tuple[str, ...]] = {
 }
 """Discrete construction choices and their options (see the module docstring)."""
 DISCRETE = tuple(CHOICES)
-MATRIX_CHOICES = ("data", "target_set", "outliers", "normalisation", "missing")
+ASSESSMENT_CHOICES = ("data", "target_set", "goalposts", "tolerance")
+"""The choices that need their own scored frame (one production scoring run each); keys of ``Inputs.scored``."""
+MATRIX_CHOICES = (*ASSESSMENT_CHOICES, "outliers", "normalisation", "missing")
 """The choices that change the municipality × data point matrix (aggregation acts on it)."""
 GEOMETRIC_FLOOR = 1.0
 SKEW_LIMIT, KURTOSIS_LIMIT, WINSORISE_MAX = 2.0, 3.5, 5
@@ -154,10 +170,11 @@ WeightMode = Literal["dirichlet", "uniform", "fixed"]
 class Inputs:
     """Everything the Monte Carlo needs, precomputed once per panel and parameter set.
 
-    ``dimension_scores`` has shape (data, target_set, outliers, normalisation, missing, aggregation,
-    municipality, dimension) following ``options``; ``scored`` keeps the tidy scored frames per
-    (data, target_set), with the outlier-treated achievement beside the plain one, for the per-draw
-    oracle; ``treatments`` says per (data, target set) and data point what the outlier rule did.
+    ``dimension_scores`` has shape (data, target_set, goalposts, tolerance, outliers, normalisation,
+    missing, aggregation, municipality, dimension) following ``options``; ``scored`` keeps the tidy
+    scored frames per :data:`ASSESSMENT_CHOICES` key (data, target set, goalposts, tolerance), with
+    the outlier-treated achievement beside the plain one, for the per-draw oracle; ``treatments``
+    says per key and data point what the outlier rule did.
     """
 
     municipalities: list[str]
@@ -180,40 +197,54 @@ class Inputs:
 
 def prepare(values: dict[str, Any], obs: pd.DataFrame | None = None,
             target_sets: Sequence[str] = CHOICES["target_set"],
-            data_options: Sequence[str] = CHOICES["data"], **assess_kwargs: Any) -> Inputs:
-    """Run analysis.assess once per (data, target set) option and precompute every option matrix.
+            data_options: Sequence[str] = CHOICES["data"], goalpost_rules: Sequence[str] = CHOICES["goalposts"],
+            tolerances: Sequence[str] = CHOICES["tolerance"], **assess_kwargs: Any) -> Inputs:
+    """Run analysis.assess once per (data, target set) option, re-score per goalpost rule and tolerance, and
+    precompute every option matrix.
 
     ``values`` are parameters from analysis.params.load; their ``include_simulated``,
     ``target_set`` and ``weights`` give the nominal choices. ``obs`` and ``assess_kwargs`` are
-    passed to :func:`analysis.assess.assess`.
+    passed to :func:`analysis.assess.assess`. The nominal goalpost rule and tolerance give the
+    assessment's own scored frame; the others re-score its baseline with :func:`analysis.assess.score`.
     """
-    scored: dict[tuple[str, str], pd.DataFrame] = {}
+    scored: dict[tuple[str, ...], pd.DataFrame] = {}
     names: list[str] | None = None
+    target_table = assess_kwargs.get("target_table")
     for data, target_set in product(data_options, target_sets):
         run = dict(values, include_simulated=(data == "with_simulated"), target_set=target_set)
         result = (assess_module.stage(run) if obs is None and not assess_kwargs
                   else assess_module.assess(run, obs=obs, **assess_kwargs))
-        scored[(data, target_set)] = result.scored
         names = result.municipalities if names is None else names
+        for rule, tolerance in product(goalpost_rules, tolerances):
+            if (rule, tolerance) == (CHOICES["goalposts"][0], CHOICES["tolerance"][0]):
+                scored[(data, target_set, rule, tolerance)] = result.scored
+                continue
+            if target_table is None:
+                target_table = targets.load(cat=result.catalogue)
+            selected = targets.select(target_table, target_set)
+            scored[(data, target_set, rule, tolerance)] = assess_module.score(
+                result.baseline, selected, result.catalogue, rule, float(tolerance))[1]
     nominal = {"data": "with_simulated" if values["include_simulated"] else "published_only",
                "target_set": values["target_set"]}
     return from_scored(scored, names or [], weights=params_module.dimension_weights(values), nominal=nominal)
 
 
-def from_scored(scored: Mapping[tuple[str, str], pd.DataFrame], municipalities: Sequence[str],
+def from_scored(scored: Mapping[tuple[str, ...], pd.DataFrame], municipalities: Sequence[str],
                 weights: Mapping[str, float] | None = None, nominal: Mapping[str, str] | None = None,
                 dimensions: Sequence[str] | None = None) -> Inputs:
-    """Inputs from scored frames keyed by (data option, target set), e.g. ``Assessment.scored``.
+    """Inputs from scored frames keyed by (data, target set, goalposts, tolerance), e.g. ``Assessment.scored``.
 
     Each frame needs municipality, data_point_id, dimension, direction, source_type, achievement
     and achievement_raw. Descriptive data points and rows without direction are left out.
     """
     keys = list(scored)
-    data_opts = tuple(dict.fromkeys(k[0] for k in keys))
-    target_opts = tuple(dict.fromkeys(k[1] for k in keys))
-    missing_keys = [k for k in product(data_opts, target_opts) if k not in scored]
+    if any(len(k) != len(ASSESSMENT_CHOICES) for k in keys):
+        raise ValueError(f"scored frames must be keyed by {list(ASSESSMENT_CHOICES)}")
+    key_options = {name: tuple(dict.fromkeys(k[i] for k in keys)) for i, name in enumerate(ASSESSMENT_CHOICES)}
+    missing_keys = [k for k in product(*key_options.values()) if k not in scored]
     if missing_keys:
-        raise ValueError(f"scored frames missing for {missing_keys}; give every (data, target set) pair")
+        raise ValueError(f"scored frames missing for {missing_keys}; give every combination of "
+                         f"{list(ASSESSMENT_CHOICES)}")
     frames = {k: _scoreable(v) for k, v in scored.items()}
     names = list(municipalities)
     all_frames = pd.concat(frames.values(), ignore_index=True)
@@ -221,9 +252,7 @@ def from_scored(scored: Mapping[tuple[str, str], pd.DataFrame], municipalities: 
     dp_dim = all_frames.drop_duplicates("data_point_id").set_index("data_point_id")["dimension"]
     dps = sorted(dp_dim.index, key=lambda d: (dims.index(dp_dim[d]), d))
     dimension_of = np.array([dims.index(dp_dim[d]) for d in dps])
-    options = {"data": data_opts, "target_set": target_opts, "outliers": CHOICES["outliers"],
-               "normalisation": CHOICES["normalisation"], "missing": CHOICES["missing"],
-               "aggregation": CHOICES["aggregation"]}
+    options = {name: key_options.get(name, CHOICES[name]) for name in CHOICES}
     nominal_choice = {name: opts[0] for name, opts in options.items()}
     nominal_choice.update({k: v for k, v in (nominal or {}).items() if k in options})
     for name, choice in nominal_choice.items():
@@ -236,21 +265,22 @@ def from_scored(scored: Mapping[tuple[str, str], pd.DataFrame], municipalities: 
     shape = tuple(len(options[name]) for name in MATRIX_CHOICES)
     matrices = np.full(shape + (len(names), len(dps)), np.nan)
     treatments = []
-    for (i, data), (j, target_set) in product(enumerate(data_opts), enumerate(target_opts)):
-        frames[(data, target_set)], how = _with_treated(frames[(data, target_set)])
-        treatments.append(how.assign(data=data, target_set=target_set))
+    for at in product(*(range(len(key_options[name])) for name in ASSESSMENT_CHOICES)):
+        key = tuple(key_options[name][i] for name, i in zip(ASSESSMENT_CHOICES, at))
+        frames[key], how = _with_treated(frames[key])
+        treatments.append(how.assign(**dict(zip(ASSESSMENT_CHOICES, key))))
         for o, outliers in enumerate(options["outliers"]):
             suffix = "" if outliers == "none" else f"_{outliers}"
-            capped = _matrix(frames[(data, target_set)], names, dps, "achievement" + suffix)
-            raw = _matrix(frames[(data, target_set)], names, dps, "achievement_raw" + suffix)
+            capped = _matrix(frames[key], names, dps, "achievement" + suffix)
+            raw = _matrix(frames[key], names, dps, "achievement_raw" + suffix)
             for k, norm in enumerate(options["normalisation"]):
                 normalised = normalise_matrix(capped, raw, norm)
                 for m, treatment in enumerate(options["missing"]):
-                    matrices[i, j, o, k, m] = impute_matrix(normalised) if treatment == "impute" else normalised
+                    matrices[(*at, o, k, m)] = impute_matrix(normalised) if treatment == "impute" else normalised
     membership = np.eye(len(dims))[dimension_of]  # data point × dimension indicator
     dimension_scores = np.stack([_dimension_means(matrices, membership, agg) for agg in options["aggregation"]],
                                 axis=len(MATRIX_CHOICES))
-    nominal_frame = frames[(nominal_choice["data"], nominal_choice["target_set"])]
+    nominal_frame = frames[tuple(nominal_choice[name] for name in ASSESSMENT_CHOICES)]
     with_score = nominal_frame[nominal_frame["achievement"].notna()]
     share = with_score["source_type"].eq("simulated").groupby(with_score["municipality"]).mean()
     return Inputs(municipalities=names, dimensions=dims, data_points=dps, dimension_of=dimension_of,
@@ -266,8 +296,15 @@ def _scoreable(frame: pd.DataFrame) -> pd.DataFrame:
                             "achievement", "achievement_raw"]].reset_index(drop=True)
 
 
-TREATMENT_COLUMNS = ["data", "target_set", "data_point_id", "n", "skew", "kurtosis", "treatment", "n_winsorised",
+TREATMENT_COLUMNS = [*ASSESSMENT_CHOICES, "data_point_id", "n", "skew", "kurtosis", "treatment", "n_winsorised",
                      "skew_after", "kurtosis_after"]
+
+
+def nominal_treatments(inputs: Inputs) -> pd.DataFrame:
+    """What the outlier rule does to each data point under the nominal assessment options."""
+    frame = inputs.treatments
+    chosen = np.logical_and.reduce([frame[name] == inputs.nominal[name] for name in ASSESSMENT_CHOICES])
+    return frame[chosen].reset_index(drop=True)
 
 
 def skew_kurtosis(x: np.ndarray) -> tuple[float, float]:
@@ -325,7 +362,7 @@ def _with_treated(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
         rows.append({"data_point_id": dp, "n": len(x), "skew": before[0], "kurtosis": before[1], "treatment": how,
                      "n_winsorised": k, "skew_after": after[0], "kurtosis_after": after[1]})
     out["achievement_coinr"] = np.clip(out["achievement_raw_coinr"], 0.0, 100.0)  # scoring's cap
-    return out, pd.DataFrame(rows, columns=TREATMENT_COLUMNS[2:])
+    return out, pd.DataFrame(rows, columns=TREATMENT_COLUMNS[len(ASSESSMENT_CHOICES):])
 
 
 def _matrix(frame: pd.DataFrame, names: list[str], dps: list[str], column: str) -> np.ndarray:
@@ -625,13 +662,13 @@ def monte_carlo_ranks(inputs: Inputs, draws: int, seed: int, choices: Mapping[st
     nominal = rank_index(_checked_index(inputs, reference, ranked), ranked)[0]
     log["n_ranked"] = np.sum(~np.isnan(ranks), axis=1)
     log["mean_abs_rank_shift"] = _mean_shift(ranks, nominal)
-    share = _share_simulated(inputs, reference["data"].iloc[0], reference["target_set"].iloc[0])
+    share = _share_simulated(inputs, reference.iloc[0])
     return rank_bands(inputs, ranks, nominal, status["reason"].to_numpy(), share), log
 
 
-def _share_simulated(inputs: Inputs, data: str, target_set: str) -> pd.Series:
-    """Share of each municipality's scored values that are simulated, under one (data, target set) option."""
-    frame = inputs.scored[(data, target_set)]
+def _share_simulated(inputs: Inputs, choice: Mapping[str, Any]) -> pd.Series:
+    """Share of each municipality's scored values that are simulated, under the assessment options of ``choice``."""
+    frame = inputs.scored[tuple(choice[name] for name in ASSESSMENT_CHOICES)]
     with_score = frame[frame["achievement"].notna()]
     return with_score["source_type"].eq("simulated").groupby(with_score["municipality"]).mean()
 
@@ -724,7 +761,7 @@ def data_sensitivity(inputs: Inputs, draws: int = 1000, seed: int = 0,
     differs = ranks["published_only"] != ranks["with_simulated"]
     out["share_draws_rank_differs"] = np.where(compared, differs.mean(axis=0) if draws else np.nan, np.nan)
     out["n_compared"] = int(compared.sum())
-    share = _share_simulated(inputs, "with_simulated", reference["target_set"])
+    share = _share_simulated(inputs, {**reference, "data": "with_simulated"})
     out["share_simulated"] = share.reindex(inputs.municipalities).to_numpy()
     out["reason"] = [_why_not_compared(r, p, w) for r, p, w in
                      zip(status["reason"], out["index_published_only"], out["index_with_simulated"])]
@@ -803,7 +840,7 @@ def per_draw_loop(inputs: Inputs, log: pd.DataFrame, among: Sequence[str] | None
     wcols = weight_columns(inputs)
     rows = []
     for choice in log.to_dict("records"):
-        frame = inputs.scored[(choice["data"], choice["target_set"])]
+        frame = inputs.scored[tuple(choice[name] for name in ASSESSMENT_CHOICES)]
         frame = frame[frame["municipality"].isin(inputs.municipalities)]
         suffix = "" if choice["outliers"] == "none" else f"_{choice['outliers']}"
         frame = frame.assign(achievement=frame["achievement" + suffix],
