@@ -180,6 +180,31 @@ def test_competition_ranks_equal_scipy_rankdata():
     np.testing.assert_array_equal(uncertainty.rank_index(np.array([1.0, 3.0, 3.0])), [3.0, 1.0, 1.0])
 
 
+def test_percentiles_of_rank_counts_equal_numpy_percentile():
+    rng = np.random.default_rng(3)
+    for draws in (1, 2, 7, 1000):
+        ranks = rng.integers(1, 6, size=(draws, 4))
+        counts = np.stack([np.bincount(ranks[:, m] - 1, minlength=5) for m in range(4)])
+        for q in (5, 50, 95):
+            np.testing.assert_array_equal(uncertainty.percentile_of_counts(counts, q),
+                                          np.percentile(ranks, q, axis=0))
+    assert np.isnan(uncertainty.percentile_of_counts(np.zeros((2, 3), dtype=int), 50)).all()
+
+
+def test_chunked_rank_statistics_equal_the_full_rank_array(real):
+    inputs = real[0]
+    allowed = uncertainty.main_choices(inputs)
+    ranked = uncertainty.rankable(inputs, allowed)["ranked"].to_numpy()
+    log = uncertainty.sample_design(inputs, 3000, seed=8, choices=allowed)
+    ranks = uncertainty.rank_index(uncertainty.draw_index(inputs, log), ranked)
+    nominal = ranks[0]
+    shift, counts = uncertainty.rank_statistics(inputs, log, ranked, nominal)
+    np.testing.assert_array_equal(shift, np.abs(ranks - nominal).mean(axis=1))
+    expected = np.stack([np.bincount(ranks[:, m].astype(int) - 1, minlength=int(ranked.sum()))
+                         for m in range(len(ranked))])
+    np.testing.assert_array_equal(counts, expected)
+
+
 def test_weight_modes_and_bad_choices(toy):
     log = uncertainty.sample_design(toy, 100, seed=0, weights="uniform", spread=0.2)
     w = log[uncertainty.weight_columns(toy)].to_numpy()
@@ -247,6 +272,9 @@ def test_skew_and_kurtosis_are_the_small_sample_adjusted_ones():
     skew, kurt = uncertainty.skew_kurtosis(x)
     assert skew == pytest.approx(excel_skew(x)) and kurt == pytest.approx(excel_kurt(x))
     assert np.isnan(uncertainty.skew_kurtosis(np.array([1.0, 2, 3]))[0])
+    for n in (4, 7, 40):
+        y = np.random.default_rng(n).lognormal(size=n)
+        assert uncertainty.skew_kurtosis(y) == pytest.approx((stats.skew(y, bias=False), stats.kurtosis(y, bias=False)))
 
 
 def test_outlier_rule_passes_winsorises_then_logs():
