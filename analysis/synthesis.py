@@ -304,6 +304,26 @@ def sobol_note(sobol: pd.DataFrame) -> str:
             f"whose total index is near 0 are 0 within their interval (S1_conf).")
 
 
+def sobol_figure_text(sobol: pd.DataFrame) -> tuple[str, str]:
+    """Alternative text and caption of the Sobol figure (analysis.compare.plot_sobol): the indices and the finding."""
+    ok = sobol[sobol["reason"].eq("")]
+    if ok.empty:
+        reason = sobol["reason"].iloc[0] if len(sobol) else "no construction choice varies"
+        return f"Empty Sobol chart: {reason}.", f"No Sobol indices: {reason}."
+    order = ok.sort_values("ST", ascending=False)
+    alt = ("Horizontal bar chart of the first-order (S1) and total (ST) Sobol index per construction choice, "
+           "with 95 % intervals: " + "; ".join(f"{r.factor} S1 {r.S1:.2f}, ST {r.ST:.2f}"
+                                               for r in order.itertuples()) + ".")
+    top = order.iloc[0]
+    goalposts = ok[ok["factor"] == "goalposts"]
+    rule = (f" The goalpost rule (documented worst bounds or SDSN's percentile for every data point) has a total "
+            f"index of {goalposts['ST'].iloc[0]:.2f}." if len(goalposts) else "")
+    caption = (f"{top['factor']} moves the ranks most (total index {top['ST']:.2f}), over "
+               f"{int(ok['n_evaluations'].iloc[0])} evaluations ranking {int(ok['n_ranked'].iloc[0])} "
+               f"municipalities.{rule}")
+    return alt, caption
+
+
 def ranking_note(bands: pd.DataFrame, log: pd.DataFrame) -> str:
     """One paragraph (Markdown) on what the rank bands rest on: the data option, the set ranked, who is left out."""
     n_total, n_ranked = len(bands), int(bands["n_ranked"].iloc[0]) if len(bands) else 0
