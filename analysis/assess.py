@@ -73,12 +73,7 @@ def assess(values: dict[str, Any], obs: pd.DataFrame | None = None, cat: pd.Data
         numbers = dict(zip(panel["municipality"], panel["kommunenummer"]))
         used["kommunenummer"] = used["kommunenummer"].fillna(used["municipality"].map(numbers)).astype("string")
     baseline = observations.latest(used)
-    gp = targets.goalposts(targets.select(target_table, values["target_set"]),
-                           baseline, cat)
-    scored = scoring.score_data_points(baseline, gp)
-    scored = scored.merge(cat[["data_point_id", "data_point_name", "dimension", "sub_dimension", "category",
-                               "core_or_advanced", "unit"]].rename(columns={"unit": "registry_unit"}),
-                          on="data_point_id", how="left")
+    gp, scored = score(baseline, targets.select(target_table, values["target_set"]), cat)
     levels = {level: scoring.aggregate(scored, cat, level, names) for level in ("category", "sub_dimension",
                                                                                  "dimension", "overall")}
     overall = scoring.overall_index(levels["dimension"], params.dimension_weights(values))
@@ -89,6 +84,18 @@ def assess(values: dict[str, Any], obs: pd.DataFrame | None = None, cat: pd.Data
         trends=trends.trends(used, gp, int(values["deadline"])),
         mix=simulate.mix_counts(used),
     )
+
+
+def score(baseline: pd.DataFrame, selected: pd.DataFrame, cat: pd.DataFrame,
+          goalpost_rule: str = targets.GOALPOST_RULES[0],
+          tolerance: float = scoring.TARGET_TOLERANCE) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Goalposts and scored baseline of one target selection (the step analysis.uncertainty re-runs per rule)."""
+    gp = targets.goalposts(targets.with_goalpost_rule(selected, goalpost_rule), baseline, cat)
+    scored = scoring.score_data_points(baseline, gp, tolerance)
+    scored = scored.merge(cat[["data_point_id", "data_point_name", "dimension", "sub_dimension", "category",
+                               "core_or_advanced", "unit"]].rename(columns={"unit": "registry_unit"}),
+                          on="data_point_id", how="left")
+    return gp, scored
 
 
 # --- the assessment as a stage of the build graph ----------------------------------------------

@@ -56,7 +56,7 @@ from scipy.cluster import hierarchy
 from scipy.spatial.distance import squareform
 from statsmodels.stats.multitest import multipletests
 
-from analysis import observations
+from analysis import observations, palette, scoring
 
 SOURCE_ORDER = ("published", "city-supplied", "national_statistics", "simulated")
 SIMULATED = "simulated"
@@ -772,3 +772,37 @@ def plot_rank_intervals(bands: pd.DataFrame, simulated_threshold: float = 0.5) -
               loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small")
     fig.tight_layout()
     return fig
+
+
+def plot_sobol(sobol: pd.DataFrame) -> Figure:
+    """First-order and total Sobol index per construction choice (analysis.uncertainty.sobol_indices), with 95 % intervals.
+
+    Choices without indices (fewer than two municipalities ranked, or ranks that never move) leave
+    the figure empty with the reason written on it.
+    """
+    frame = sobol.iloc[::-1].reset_index(drop=True)
+    fig, ax = plt.subplots(figsize=(8, 0.45 * len(frame) + 1.8))
+    ax.set_xlabel("Sobol index (share of the variance of the mean absolute rank shift)")
+    ax.set_ylabel("construction choice")
+    ax.set_title("Which construction choice moves the ranks most")
+    if frame[["S1", "ST"]].isna().all().all():
+        ax.text(0.5, 0.5, f"No Sobol indices: {frame['reason'].iloc[0]}" if len(frame) else "No Sobol indices",
+                ha="center", va="center", wrap=True, transform=ax.transAxes)
+        ax.set_yticks([])
+        return fig
+    y = np.arange(len(frame))
+    for offset, column, colour, hatch, label in ((0.18, "ST", palette.BAND_HEX[scoring.BAND_LABELS[3]], None,
+                                                  "total index ST (with interactions)"),
+                                                 (-0.18, "S1", palette.BAND_HEX[scoring.BAND_LABELS[2]], "///",
+                                                  "first-order index S1 (own effect)")):
+        ax.barh(y + offset, frame[column], height=0.34, xerr=frame[f"{column}_conf"], color=colour, hatch=hatch,
+                edgecolor="black", linewidth=0.5, error_kw={"elinewidth": 0.8, "capsize": 2}, label=label)
+    ax.set_yticks(y)
+    ax.set_yticklabels(frame["factor"])
+    ax.axvline(0, color="black", linewidth=0.8)
+    ax.set_xlim(min(0.0, float((frame["S1"] - frame["S1_conf"]).min())) - 0.02,
+                max(1.0, float((frame["ST"] + frame["ST_conf"]).max())) + 0.02)
+    ax.legend(loc="lower right", fontsize="small")
+    fig.tight_layout()
+    return fig
+

@@ -55,12 +55,12 @@ def achievement(values: pd.Series | np.ndarray, target: pd.Series | np.ndarray, 
 
 
 def at_target(values: pd.Series | np.ndarray, target: pd.Series | np.ndarray, worst: pd.Series | np.ndarray,
-              direction: pd.Series | np.ndarray) -> np.ndarray:
-    """Whether each value meets its target, within :data:`TARGET_TOLERANCE` (False where there is no target)."""
+              direction: pd.Series | np.ndarray, tolerance: float = TARGET_TOLERANCE) -> np.ndarray:
+    """Whether each value meets its target within ``tolerance`` of the span (False where there is no target)."""
     x, t, w = (np.asarray(a, dtype=float) for a in (values, target, worst))
     d = np.asarray(direction, dtype=object)
     span = np.where(np.isnan(w), np.abs(t), np.abs(t - w))
-    tol = TARGET_TOLERANCE * span * (1 + 1e-9)  # the slack absorbs binary rounding of decimal values (1.01 − 1)
+    tol = tolerance * span * (1 + 1e-9)  # the slack absorbs binary rounding of decimal values (1.01 − 1)
     with np.errstate(invalid="ignore"):
         met = np.select([d == "lower_is_better", d == "target_band", d == "higher_is_better"],
                         [x <= t + tol, np.abs(x - t) <= tol, x >= t - tol], default=False)
@@ -81,8 +81,12 @@ def band(percent: pd.Series | np.ndarray) -> np.ndarray:
     return labels[np.nan_to_num(p, nan=0.0).astype(int)]
 
 
-def score_data_points(baseline: pd.DataFrame, goalposts: pd.DataFrame) -> pd.DataFrame:
+def score_data_points(baseline: pd.DataFrame, goalposts: pd.DataFrame,
+                      tolerance: float = TARGET_TOLERANCE) -> pd.DataFrame:
     """Baseline observations with target, worst, achievement, points and band for every municipality at once.
+
+    ``tolerance`` is the share of the goalpost span within which a value counts as at target
+    (:data:`TARGET_TOLERANCE`; analysis.uncertainty varies it).
 
     Two separate facts about a result's origin: ``source_type`` says where the value comes from
     (only a ``simulated`` value is styled as simulated), and ``goalposts_from_simulated`` says that
@@ -96,7 +100,7 @@ def score_data_points(baseline: pd.DataFrame, goalposts: pd.DataFrame) -> pd.Dat
         out[flag] = out[flag].astype("boolean").fillna(False).astype(bool)
     direction = out["direction"].fillna("descriptive")
     raw = achievement(out["value"], out["target"], out["worst"], direction)
-    met = at_target(out["value"], out["target"], out["worst"], direction)
+    met = at_target(out["value"], out["target"], out["worst"], direction, tolerance)
     # at target (within the tolerance) is 100 %; a data point whose every panel value meets its target has no
     # worst, and its values score 100 % instead of dropping out
     raw = np.where(met & (np.isnan(raw) | (raw < 100.0)) & (out["worst"].notna() | out["all_meet_target"]), 100.0, raw)

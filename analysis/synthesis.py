@@ -177,9 +177,7 @@ def build(values: dict[str, Any] | None = None, output_dir: Path | None = None,
         rank_bands=bands, draw_log=log,
         sobol=uncertainty.sobol_indices(inputs, n_base=sobol_base, seed=seed),
         leave_one_out=uncertainty.leave_one_out(inputs),
-        outlier_treatments=inputs.treatments[(inputs.treatments["data"] == inputs.nominal["data"])
-                                             & (inputs.treatments["target_set"] == inputs.nominal["target_set"])
-                                             ].reset_index(drop=True),
+        outlier_treatments=uncertainty.nominal_treatments(inputs),
         data_sensitivity=uncertainty.data_sensitivity(inputs, draws=draws, seed=seed),
         top_opportunities=invest.synthesis_table(a, panel=panel),
         joint_programmes=invest.joint_programmes(a, panel=panel),
@@ -349,6 +347,26 @@ def sobol_note(sobol: pd.DataFrame) -> str:
     return (f"{int(ok['n_evaluations'].iloc[0])} evaluations. For the choices with a total index of at least "
             f"0.05 the 95 % interval is at most ±{worst:.0%} of the index; the first-order indices of choices "
             f"whose total index is near 0 are 0 within their interval (S1_conf).")
+
+
+def sobol_figure_text(sobol: pd.DataFrame) -> tuple[str, str]:
+    """Alternative text and caption of the Sobol figure (analysis.compare.plot_sobol): the indices and the finding."""
+    ok = sobol[sobol["reason"].eq("")]
+    if ok.empty:
+        reason = sobol["reason"].iloc[0] if len(sobol) else "no construction choice varies"
+        return f"Empty Sobol chart: {reason}.", f"No Sobol indices: {reason}."
+    order = ok.sort_values("ST", ascending=False)
+    alt = ("Horizontal bar chart of the first-order (S1) and total (ST) Sobol index per construction choice, "
+           "with 95 % intervals: " + "; ".join(f"{r.factor} S1 {r.S1:.2f}, ST {r.ST:.2f}"
+                                               for r in order.itertuples()) + ".")
+    top = order.iloc[0]
+    goalposts = ok[ok["factor"] == "goalposts"]
+    rule = (f" The goalpost rule (documented worst bounds or SDSN's percentile for every data point) has a total "
+            f"index of {goalposts['ST'].iloc[0]:.2f}." if len(goalposts) else "")
+    caption = (f"{top['factor']} moves the ranks most (total index {top['ST']:.2f}), over "
+               f"{int(ok['n_evaluations'].iloc[0])} evaluations ranking {int(ok['n_ranked'].iloc[0])} "
+               f"municipalities.{rule}")
+    return alt, caption
 
 
 def ranking_note(bands: pd.DataFrame, log: pd.DataFrame) -> str:

@@ -37,6 +37,11 @@ WORST_RULES = ("zero", "percentile", "reference")
 """How ``worst`` is obtained (docs/targets.md): ``zero``, the natural bound 0 of a higher-is-better ratio
 scale (U4SSC's "performance as a percentage of the target"; never for lower-is-better); ``percentile``,
 SDSN's 2.5th/97.5th percentile of the run's panel; ``reference``, a sourced value in ``worst``."""
+GOALPOST_RULES = ("documented", "percentile")
+"""Goalpost rules for the whole selection (varied by analysis.uncertainty): ``documented``, each data point's
+own ``worst_rule``; ``percentile``, SDSN's percentile worst for every data point. ``zero`` for all is no
+alternative (it is already the rule of every higher-is-better ratio scale and is no worst for lower-is-better
+ones), nor is ``reference`` (a sourced worst exists only where a target set gives one)."""
 
 
 def schema(cat: pd.DataFrame) -> "pa.DataFrameSchema":
@@ -122,6 +127,15 @@ def select(targets: pd.DataFrame, target_set: str = DEFAULT_SET) -> pd.DataFrame
     chosen = targets[targets["target_set"] == target_set].set_index("data_point_id")
     merged = pd.concat([chosen, base[~base.index.isin(chosen.index)]]).sort_index()
     return merged.reset_index()
+
+
+def with_goalpost_rule(selected: pd.DataFrame, rule: str = GOALPOST_RULES[0]) -> pd.DataFrame:
+    """The selection under one of :data:`GOALPOST_RULES`: as documented, or every worst from the panel's percentile."""
+    if rule not in GOALPOST_RULES:
+        raise ValueError(f"unknown goalpost rule '{rule}'; expected one of {list(GOALPOST_RULES)}")
+    if rule == "documented":
+        return selected
+    return selected.assign(worst_rule="percentile", worst=np.nan)
 
 
 def goalposts(selected: pd.DataFrame, panel_values: pd.DataFrame, cat: pd.DataFrame) -> pd.DataFrame:

@@ -16,6 +16,16 @@ parameters say otherwise)
 ``target_set``
     ``default`` or ``national`` (analysis/targets.py; the national set overrides a few targets).
     The nominal option follows the ``target_set`` parameter.
+``goalposts``
+    The worst bound of every data point (``analysis.targets.GOALPOST_RULES``): ``documented``,
+    each data point's own ``worst_rule`` of ``data/raw/targets.csv`` (0 for higher-is-better ratio
+    scales, SDSN's percentile for lower-is-better ones, a sourced reference where a set gives one);
+    ``percentile``, SDSN's 2.5th (97.5th when lower is better) percentile of the panel for every
+    data point.
+``tolerance``
+    The share of the goalpost span within which a value counts as at target and scores 100 %:
+    ``0.01`` (:data:`analysis.scoring.TARGET_TOLERANCE`) or ``0`` (only a value at or past the
+    target scores 100 %).
 ``outliers``
     ``none`` or ``coinr``: COINr's default outlier treatment applied per data point to the oriented
     (uncapped) achievement across the municipalities, before capping and normalising
@@ -57,14 +67,14 @@ Leave one data point out (:func:`leave_one_out`): under the nominal choices, the
 ranks with each data point removed in turn, and how far the ranks move (COINr's
 ``remove_elements``).
 
-The same production scoring: every option matrix starts from ``Assessment.scored`` of
-:func:`analysis.assess.assess` (achievement by :func:`analysis.scoring.achievement`, capped as
-:func:`analysis.scoring.score_data_points` does); under the nominal choices (goalposts, no
-outlier treatment, drop, arithmetic) the dimension scores and the index are those of
+The same production scoring: every option matrix starts from a scored frame of the production
+code: ``Assessment.scored`` of :func:`analysis.assess.assess` for each (data, target set), and
+:func:`analysis.assess.score` (the same goalposts and :func:`analysis.scoring.score_data_points`
+that ``assess`` runs) on that assessment's baseline for each other goalpost rule and tolerance;
+under the nominal choices (documented goalposts, tolerance 0.01, goalpost normalisation, no outlier
+treatment, drop, arithmetic) the dimension scores and the index are those of
 :func:`analysis.scoring.aggregate` and :func:`analysis.scoring.overall_index` (tested). A further
-assessment-level choice (for example a goalpost rule, being redesigned in analysis.targets) is
-added like ``target_set``: one more :func:`prepare` loop over its options and one more axis in
-``MATRIX_CHOICES``.
+assessment-level choice is added the same way: one more entry in ``ASSESSMENT_CHOICES``.
 
 Which municipalities are ranked: one set per analysis
 ------------------------------------------------------
@@ -101,7 +111,7 @@ compared otherwise.
 
 Interface (notebook use)::
 
-    inputs = uncertainty.prepare(values)                       # 4 assessment runs, ~2 s
+    inputs = uncertainty.prepare(values)          # 4 assessment runs, 16 scored frames, ~2 s CPU
     bands, log = uncertainty.monte_carlo_ranks(inputs, draws=10_000, seed=values["seed"])
     sobol = uncertainty.sobol_indices(inputs, n_base=256, seed=values["seed"])
     by_data = uncertainty.data_sensitivity(inputs, draws=10_000, seed=values["seed"])
@@ -109,9 +119,11 @@ Interface (notebook use)::
 Vectorisation: ``prepare`` builds, for every combination of the discrete choices, the
 municipality × data point matrix of normalised values (with scores from analysis.assess) and
 from it the municipality × dimension scores for both aggregations. A draw then only gathers one
-of these small matrices and applies its weight vector, so all draws are computed at once with
-numpy; :func:`per_draw_loop` is the plain per-draw pandas implementation used as a test oracle
-and for the benchmark.
+of these small matrices and applies its weight vector, so the draws of one combination are
+computed together with numpy, in chunks of at most :data:`CHUNK` draws that stay in cache
+(:func:`rank_statistics`, which keeps only each draw's rank shift and the rank counts the bands
+are read from); :func:`per_draw_loop` is the plain per-draw pandas implementation used as a test
+oracle and for the benchmark.
 """
 
 from __future__ import annotations
@@ -127,11 +139,15 @@ from scipy import stats
 
 from analysis import assess as assess_module
 from analysis import params as params_module
-from analysis import targets
+from analysis import scoring, targets
 
+TOLERANCES = (f"{scoring.TARGET_TOLERANCE:g}", "0")
+"""At-target tolerance options (a share of the goalpost span; the first is scoring's)."""
 CHOICES: dict[str, tuple[str, ...]] = {
     "data": ("with_simulated", "published_only"),
     "target_set": (targets.DEFAULT_SET, "national"),
+    "goalposts": targets.GOALPOST_RULES,
+    "tolerance": TOLERANCES,
     "outliers": ("none", "coinr"),
     "normalisation": ("goalposts", "minmax", "rank"),
     "missing": ("drop", "impute"),
@@ -139,7 +155,9 @@ CHOICES: dict[str, tuple[str, ...]] = {
 }
 """Discrete construction choices and their options (see the module docstring)."""
 DISCRETE = tuple(CHOICES)
-MATRIX_CHOICES = ("data", "target_set", "outliers", "normalisation", "missing")
+ASSESSMENT_CHOICES = ("data", "target_set", "goalposts", "tolerance")
+"""The choices that need their own scored frame (one production scoring run each); keys of ``Inputs.scored``."""
+MATRIX_CHOICES = (*ASSESSMENT_CHOICES, "outliers", "normalisation", "missing")
 """The choices that change the municipality × data point matrix (aggregation acts on it)."""
 GEOMETRIC_FLOOR = 1.0
 SKEW_LIMIT, KURTOSIS_LIMIT, WINSORISE_MAX = 2.0, 3.5, 5
@@ -154,10 +172,11 @@ WeightMode = Literal["dirichlet", "uniform", "fixed"]
 class Inputs:
     """Everything the Monte Carlo needs, precomputed once per panel and parameter set.
 
-    ``dimension_scores`` has shape (data, target_set, outliers, normalisation, missing, aggregation,
-    municipality, dimension) following ``options``; ``scored`` keeps the tidy scored frames per
-    (data, target_set), with the outlier-treated achievement beside the plain one, for the per-draw
-    oracle; ``treatments`` says per (data, target set) and data point what the outlier rule did.
+    ``dimension_scores`` has shape (data, target_set, goalposts, tolerance, outliers, normalisation,
+    missing, aggregation, municipality, dimension) following ``options``; ``scored`` keeps the tidy
+    scored frames per :data:`ASSESSMENT_CHOICES` key (data, target set, goalposts, tolerance), with
+    the outlier-treated achievement beside the plain one, for the per-draw oracle; ``treatments``
+    says per key and data point what the outlier rule did.
     """
 
     municipalities: list[str]
@@ -180,40 +199,54 @@ class Inputs:
 
 def prepare(values: dict[str, Any], obs: pd.DataFrame | None = None,
             target_sets: Sequence[str] = CHOICES["target_set"],
-            data_options: Sequence[str] = CHOICES["data"], **assess_kwargs: Any) -> Inputs:
-    """Run analysis.assess once per (data, target set) option and precompute every option matrix.
+            data_options: Sequence[str] = CHOICES["data"], goalpost_rules: Sequence[str] = CHOICES["goalposts"],
+            tolerances: Sequence[str] = CHOICES["tolerance"], **assess_kwargs: Any) -> Inputs:
+    """Run analysis.assess once per (data, target set) option, re-score per goalpost rule and tolerance, and
+    precompute every option matrix.
 
     ``values`` are parameters from analysis.params.load; their ``include_simulated``,
     ``target_set`` and ``weights`` give the nominal choices. ``obs`` and ``assess_kwargs`` are
-    passed to :func:`analysis.assess.assess`.
+    passed to :func:`analysis.assess.assess`. The nominal goalpost rule and tolerance give the
+    assessment's own scored frame; the others re-score its baseline with :func:`analysis.assess.score`.
     """
-    scored: dict[tuple[str, str], pd.DataFrame] = {}
+    scored: dict[tuple[str, ...], pd.DataFrame] = {}
     names: list[str] | None = None
+    target_table = assess_kwargs.get("target_table")
     for data, target_set in product(data_options, target_sets):
         run = dict(values, include_simulated=(data == "with_simulated"), target_set=target_set)
         result = (assess_module.stage(run) if obs is None and not assess_kwargs
                   else assess_module.assess(run, obs=obs, **assess_kwargs))
-        scored[(data, target_set)] = result.scored
         names = result.municipalities if names is None else names
+        for rule, tolerance in product(goalpost_rules, tolerances):
+            if (rule, tolerance) == (CHOICES["goalposts"][0], CHOICES["tolerance"][0]):
+                scored[(data, target_set, rule, tolerance)] = result.scored
+                continue
+            if target_table is None:
+                target_table = targets.load(cat=result.catalogue)
+            selected = targets.select(target_table, target_set)
+            scored[(data, target_set, rule, tolerance)] = assess_module.score(
+                result.baseline, selected, result.catalogue, rule, float(tolerance))[1]
     nominal = {"data": "with_simulated" if values["include_simulated"] else "published_only",
                "target_set": values["target_set"]}
     return from_scored(scored, names or [], weights=params_module.dimension_weights(values), nominal=nominal)
 
 
-def from_scored(scored: Mapping[tuple[str, str], pd.DataFrame], municipalities: Sequence[str],
+def from_scored(scored: Mapping[tuple[str, ...], pd.DataFrame], municipalities: Sequence[str],
                 weights: Mapping[str, float] | None = None, nominal: Mapping[str, str] | None = None,
                 dimensions: Sequence[str] | None = None) -> Inputs:
-    """Inputs from scored frames keyed by (data option, target set), e.g. ``Assessment.scored``.
+    """Inputs from scored frames keyed by (data, target set, goalposts, tolerance), e.g. ``Assessment.scored``.
 
     Each frame needs municipality, data_point_id, dimension, direction, source_type, achievement
     and achievement_raw. Descriptive data points and rows without direction are left out.
     """
     keys = list(scored)
-    data_opts = tuple(dict.fromkeys(k[0] for k in keys))
-    target_opts = tuple(dict.fromkeys(k[1] for k in keys))
-    missing_keys = [k for k in product(data_opts, target_opts) if k not in scored]
+    if any(len(k) != len(ASSESSMENT_CHOICES) for k in keys):
+        raise ValueError(f"scored frames must be keyed by {list(ASSESSMENT_CHOICES)}")
+    key_options = {name: tuple(dict.fromkeys(k[i] for k in keys)) for i, name in enumerate(ASSESSMENT_CHOICES)}
+    missing_keys = [k for k in product(*key_options.values()) if k not in scored]
     if missing_keys:
-        raise ValueError(f"scored frames missing for {missing_keys}; give every (data, target set) pair")
+        raise ValueError(f"scored frames missing for {missing_keys}; give every combination of "
+                         f"{list(ASSESSMENT_CHOICES)}")
     frames = {k: _scoreable(v) for k, v in scored.items()}
     names = list(municipalities)
     all_frames = pd.concat(frames.values(), ignore_index=True)
@@ -221,9 +254,7 @@ def from_scored(scored: Mapping[tuple[str, str], pd.DataFrame], municipalities: 
     dp_dim = all_frames.drop_duplicates("data_point_id").set_index("data_point_id")["dimension"]
     dps = sorted(dp_dim.index, key=lambda d: (dims.index(dp_dim[d]), d))
     dimension_of = np.array([dims.index(dp_dim[d]) for d in dps])
-    options = {"data": data_opts, "target_set": target_opts, "outliers": CHOICES["outliers"],
-               "normalisation": CHOICES["normalisation"], "missing": CHOICES["missing"],
-               "aggregation": CHOICES["aggregation"]}
+    options = {name: key_options.get(name, CHOICES[name]) for name in CHOICES}
     nominal_choice = {name: opts[0] for name, opts in options.items()}
     nominal_choice.update({k: v for k, v in (nominal or {}).items() if k in options})
     for name, choice in nominal_choice.items():
@@ -236,21 +267,22 @@ def from_scored(scored: Mapping[tuple[str, str], pd.DataFrame], municipalities: 
     shape = tuple(len(options[name]) for name in MATRIX_CHOICES)
     matrices = np.full(shape + (len(names), len(dps)), np.nan)
     treatments = []
-    for (i, data), (j, target_set) in product(enumerate(data_opts), enumerate(target_opts)):
-        frames[(data, target_set)], how = _with_treated(frames[(data, target_set)])
-        treatments.append(how.assign(data=data, target_set=target_set))
+    for at in product(*(range(len(key_options[name])) for name in ASSESSMENT_CHOICES)):
+        key = tuple(key_options[name][i] for name, i in zip(ASSESSMENT_CHOICES, at))
+        frames[key], how = _with_treated(frames[key])
+        treatments.append(how.assign(**dict(zip(ASSESSMENT_CHOICES, key))))
         for o, outliers in enumerate(options["outliers"]):
             suffix = "" if outliers == "none" else f"_{outliers}"
-            capped = _matrix(frames[(data, target_set)], names, dps, "achievement" + suffix)
-            raw = _matrix(frames[(data, target_set)], names, dps, "achievement_raw" + suffix)
+            capped = _matrix(frames[key], names, dps, "achievement" + suffix)
+            raw = _matrix(frames[key], names, dps, "achievement_raw" + suffix)
             for k, norm in enumerate(options["normalisation"]):
                 normalised = normalise_matrix(capped, raw, norm)
                 for m, treatment in enumerate(options["missing"]):
-                    matrices[i, j, o, k, m] = impute_matrix(normalised) if treatment == "impute" else normalised
+                    matrices[(*at, o, k, m)] = impute_matrix(normalised) if treatment == "impute" else normalised
     membership = np.eye(len(dims))[dimension_of]  # data point × dimension indicator
     dimension_scores = np.stack([_dimension_means(matrices, membership, agg) for agg in options["aggregation"]],
                                 axis=len(MATRIX_CHOICES))
-    nominal_frame = frames[(nominal_choice["data"], nominal_choice["target_set"])]
+    nominal_frame = frames[tuple(nominal_choice[name] for name in ASSESSMENT_CHOICES)]
     with_score = nominal_frame[nominal_frame["achievement"].notna()]
     share = with_score["source_type"].eq("simulated").groupby(with_score["municipality"]).mean()
     return Inputs(municipalities=names, dimensions=dims, data_points=dps, dimension_of=dimension_of,
@@ -266,15 +298,27 @@ def _scoreable(frame: pd.DataFrame) -> pd.DataFrame:
                             "achievement", "achievement_raw"]].reset_index(drop=True)
 
 
-TREATMENT_COLUMNS = ["data", "target_set", "data_point_id", "n", "skew", "kurtosis", "treatment", "n_winsorised",
+TREATMENT_COLUMNS = [*ASSESSMENT_CHOICES, "data_point_id", "n", "skew", "kurtosis", "treatment", "n_winsorised",
                      "skew_after", "kurtosis_after"]
+
+
+def nominal_treatments(inputs: Inputs) -> pd.DataFrame:
+    """What the outlier rule does to each data point under the nominal assessment options."""
+    frame = inputs.treatments
+    chosen = np.logical_and.reduce([frame[name] == inputs.nominal[name] for name in ASSESSMENT_CHOICES])
+    return frame[chosen].reset_index(drop=True)
 
 
 def skew_kurtosis(x: np.ndarray) -> tuple[float, float]:
     """Sample skewness and excess kurtosis with the small-sample adjustment (Excel's SKEW and KURT, as COINr)."""
-    if len(x) < 4 or np.ptp(x) == 0:
+    n = len(x)
+    if n < 4 or np.ptp(x) == 0:
         return np.nan, np.nan
-    return float(stats.skew(x, bias=False)), float(stats.kurtosis(x, bias=False))
+    d = x - x.mean()   # the moments by hand: scipy.stats.skew(bias=False) costs 1 ms a call, prepare makes thousands
+    m2, m3, m4 = (d * d).mean(), (d ** 3).mean(), (d ** 4).mean()
+    skew = m3 / m2 ** 1.5 * np.sqrt(n * (n - 1)) / (n - 2)
+    kurt = ((n + 1) * (m4 / m2 ** 2 - 3) + 6) * (n - 1) / ((n - 2) * (n - 3))
+    return float(skew), float(kurt)
 
 
 def _passes(x: np.ndarray) -> bool:
@@ -325,7 +369,7 @@ def _with_treated(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
         rows.append({"data_point_id": dp, "n": len(x), "skew": before[0], "kurtosis": before[1], "treatment": how,
                      "n_winsorised": k, "skew_after": after[0], "kurtosis_after": after[1]})
     out["achievement_coinr"] = np.clip(out["achievement_raw_coinr"], 0.0, 100.0)  # scoring's cap
-    return out, pd.DataFrame(rows, columns=TREATMENT_COLUMNS[2:])
+    return out, pd.DataFrame(rows, columns=TREATMENT_COLUMNS[len(ASSESSMENT_CHOICES):])
 
 
 def _matrix(frame: pd.DataFrame, names: list[str], dps: list[str], column: str) -> np.ndarray:
@@ -447,18 +491,43 @@ def draw_index(inputs: Inputs, log: pd.DataFrame) -> np.ndarray:
     Draws are grouped by their combination of discrete options (at most a few hundred), so each
     group is two small matrix products of its weights with that combination's dimension scores.
     """
-    codes = [pd.Categorical(log[name], categories=inputs.options[name]).codes for name in DISCRETE]
+    scores, combo, weights, geometric = _draw_arrays(inputs, log)
+    out = np.empty((len(log), scores.shape[1]))
+    for c, rows in _groups(combo):
+        out[rows] = _weighted_index(scores[c], weights[rows], bool(geometric[c]))
+    return out
+
+
+def _draw_arrays(inputs: Inputs, log: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per combination the dimension scores (combination × municipality × dimension), each draw's combination,
+    the draws' weights and per combination whether it aggregates geometrically."""
+    codes = [_codes(log[name], inputs.options[name]) for name in DISCRETE]
     if any((c < 0).any() for c in codes):
         raise ValueError("log holds options that the inputs do not have")
     shape = inputs.dimension_scores.shape
-    scores = inputs.dimension_scores.reshape((-1,) + shape[len(DISCRETE):])  # combination × municipality × dimension
+    scores = inputs.dimension_scores.reshape((-1,) + shape[len(DISCRETE):])
     combo = np.ravel_multi_index(tuple(np.asarray(c, dtype=np.intp) for c in codes), shape[:len(DISCRETE)])
-    weights = log[weight_columns(inputs)].to_numpy(dtype=float)            # draws × dimension
-    geometric = log["aggregation"].to_numpy() == "geometric"
-    out = np.empty((len(log), shape[len(DISCRETE)]))
-    for c in np.unique(combo):
-        rows = np.flatnonzero(combo == c)
-        out[rows] = _weighted_index(scores[c], weights[rows], bool(geometric[rows[0]]))
+    aggregation = np.unravel_index(np.arange(len(scores)), shape[:len(DISCRETE)])[DISCRETE.index("aggregation")]
+    geometric = np.asarray(inputs.options["aggregation"], dtype=object)[aggregation] == "geometric"
+    return scores, combo, log[weight_columns(inputs)].to_numpy(dtype=float), geometric
+
+
+def _codes(column: pd.Series, options: Sequence[str]) -> np.ndarray:
+    """Each entry's position in ``options`` (−1 if none): one comparison per option, faster than hashing strings."""
+    codes = np.full(len(column), -1, dtype=np.intp)
+    for i, option in enumerate(options):
+        codes[(column == option).to_numpy(dtype=bool)] = i
+    return codes
+
+
+def _groups(combo: np.ndarray, chunk: int | None = None) -> list[tuple[int, np.ndarray]]:
+    """The draws of each combination (ascending), in pieces of at most ``chunk`` draws."""
+    order = np.argsort(combo, kind="stable")
+    starts = np.flatnonzero(np.r_[True, np.diff(combo[order]) != 0])
+    out = []
+    for rows in np.split(order, starts[1:]):
+        step = chunk or len(rows)
+        out.extend((int(combo[rows[0]]), rows[i:i + step]) for i in range(0, len(rows), step))
     return out
 
 
@@ -500,16 +569,16 @@ def competition_ranks(values: np.ndarray) -> np.ndarray:
     One argsort per row, then ties take the first position of their run; about twice as
     fast as scipy.stats.rankdata on 10 000 × 357 draws (the benchmark's scale panel).
     """
-    order = np.argsort(-values, axis=-1)  # the order within a tie does not change its rank
-    ordered = np.take_along_axis(values, order, axis=-1)
-    n = values.shape[-1]
+    rows = np.atleast_2d(values)
+    order = np.argsort(-rows, axis=-1)  # the order within a tie does not change its rank
+    ordered = np.take_along_axis(rows, order, axis=-1)
+    n = rows.shape[-1]
     first = np.ones(ordered.shape, dtype=bool)
-    first[..., 1:] = ordered[..., 1:] != ordered[..., :-1]
-    position = np.where(first, np.arange(1, n + 1, dtype=float), 0.0)
-    ranks = np.maximum.accumulate(position, axis=-1)
-    out = np.empty_like(ranks)
-    np.put_along_axis(out, order, ranks, axis=-1)
-    return out
+    first[:, 1:] = ordered[:, 1:] != ordered[:, :-1]
+    ranks = np.maximum.accumulate(np.where(first, np.arange(1, n + 1, dtype=np.int32), 0), axis=-1)
+    out = np.empty(rows.shape)
+    out[np.arange(len(rows))[:, None], order] = ranks
+    return out.reshape(np.shape(values))
 
 
 def draw_ranks(inputs: Inputs, log: pd.DataFrame, among: Sequence[str] | None = None) -> pd.DataFrame:
@@ -620,25 +689,78 @@ def monte_carlo_ranks(inputs: Inputs, draws: int, seed: int, choices: Mapping[st
     status = rankable(inputs, allowed)
     ranked = status["ranked"].to_numpy()
     log = sample_design(inputs, draws, seed, allowed, weights, concentration, spread)
-    ranks = rank_index(_checked_index(inputs, log, ranked), ranked)
     reference = nominal_log(inputs, reference_choices(inputs, allowed))
     nominal = rank_index(_checked_index(inputs, reference, ranked), ranked)[0]
-    log["n_ranked"] = np.sum(~np.isnan(ranks), axis=1)
-    log["mean_abs_rank_shift"] = _mean_shift(ranks, nominal)
-    share = _share_simulated(inputs, reference["data"].iloc[0], reference["target_set"].iloc[0])
-    return rank_bands(inputs, ranks, nominal, status["reason"].to_numpy(), share), log
+    shift, counts = rank_statistics(inputs, log, ranked, nominal)
+    log["n_ranked"] = int(ranked.sum())
+    log["mean_abs_rank_shift"] = shift
+    share = _share_simulated(inputs, reference.iloc[0])
+    return _bands(inputs, ranked, counts, nominal, status["reason"].to_numpy(), share), log
 
 
-def _share_simulated(inputs: Inputs, data: str, target_set: str) -> pd.Series:
-    """Share of each municipality's scored values that are simulated, under one (data, target set) option."""
-    frame = inputs.scored[(data, target_set)]
+CHUNK = 2048
+"""Draws ranked at a time: a chunk's index and rank arrays (2 048 × 357 × 8 bytes, 6 MB) stay in cache."""
+
+
+def rank_statistics(inputs: Inputs, log: pd.DataFrame, ranked: np.ndarray,
+                    nominal: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per draw the mean |rank − nominal rank| over ``ranked``, and how often each municipality takes each rank.
+
+    The same ranks as ``rank_index(draw_index(...), ranked)`` (tested), computed a chunk of one
+    combination of choices at a time and never stored whole: ``counts[m, r − 1]`` is the number of
+    draws in which municipality m has rank r (zero rows for those not ranked), from which
+    :func:`percentile_of_counts` gives the bands exactly.
+    """
+    ranked = np.asarray(ranked, dtype=bool)
+    columns = np.flatnonzero(ranked)
+    n = len(columns)
+    scores, combo, weights, geometric = _draw_arrays(inputs, log)
+    scores = scores[:, columns]
+    shift = np.full(len(log), np.nan)
+    counts = np.zeros((len(inputs.municipalities), max(n, 1)), dtype=np.int64)
+    if n == 0:
+        return shift, counts
+    offset = np.arange(n) * n
+    flat = np.zeros(n * n, dtype=np.int64)
+    for c, rows in _groups(combo, CHUNK):
+        index = _weighted_index(scores[c], weights[rows], bool(geometric[c]))
+        if np.isnan(index).any():
+            raise RuntimeError(f"draw {int(log['draw'].iloc[rows[np.isnan(index).any(axis=1)][0]])} has no index "
+                               "for a municipality that should be ranked under every choice (a sampled weight of 0?)")
+        ranks = competition_ranks(np.round(index, TIE_DECIMALS))
+        shift[rows] = np.abs(ranks - nominal[columns]).mean(axis=1)
+        flat += np.bincount((ranks.astype(np.int64) - 1 + offset).ravel(), minlength=n * n)
+    counts[columns, :n] = flat.reshape(n, n)
+    return shift, counts
+
+
+def percentile_of_counts(counts: np.ndarray, q: float) -> np.ndarray:
+    """Per row the ``q``-th percentile of the ranks 1, 2, … counted in ``counts`` (``np.percentile``'s linear rule).
+
+    Rows with no counts give NaN.
+    """
+    n = counts.sum(axis=1)
+    cum = np.cumsum(counts, axis=1)
+    fraction = np.true_divide(q, 100)
+    virtual = (n - 1) * fraction                       # numpy's virtual index for the linear method
+    below = np.clip(np.floor(virtual), 0, np.maximum(n - 1, 0)).astype(np.int64)
+    above = np.minimum(below + 1, np.maximum(n - 1, 0))
+    gamma = virtual - np.floor(virtual)
+
+    def value_at(k: np.ndarray) -> np.ndarray:     # the k-th smallest rank (0-based)
+        return (cum > k[:, None]).argmax(axis=1) + 1.0
+
+    a, b = value_at(below), value_at(above)
+    diff = b - a
+    out = np.where(gamma >= 0.5, b - diff * (1 - gamma), a + diff * gamma)   # numpy's _lerp
+    return np.where(n > 0, out, np.nan)
+
+
+def _share_simulated(inputs: Inputs, choice: Mapping[str, Any]) -> pd.Series:
+    """Share of each municipality's scored values that are simulated, under the assessment options of ``choice``."""
+    frame = inputs.scored[tuple(choice[name] for name in ASSESSMENT_CHOICES)]
     with_score = frame[frame["achievement"].notna()]
     return with_score["source_type"].eq("simulated").groupby(with_score["municipality"]).mean()
-
-
-def _mean_shift(ranks: np.ndarray, nominal: np.ndarray) -> np.ndarray:
-    with _quiet():
-        return np.nanmean(np.abs(ranks - nominal[None, :]), axis=1)
 
 
 def rank_bands(inputs: Inputs, ranks: np.ndarray, nominal: np.ndarray, reasons: Sequence[str] | None = None,
@@ -652,9 +774,17 @@ def rank_bands(inputs: Inputs, ranks: np.ndarray, nominal: np.ndarray, reasons: 
     if len(ranks) and (present != present[0]).any():
         raise ValueError("the draws rank different sets of municipalities; rank bands would mix rankings")
     ranked = present[0] if len(ranks) else np.zeros(len(inputs.municipalities), dtype=bool)
-    p5, median, p95 = np.full((3, len(inputs.municipalities)), np.nan)
-    if len(ranks) and ranked.any():
-        p5[ranked], median[ranked], p95[ranked] = np.percentile(ranks[:, ranked], [5, 50, 95], axis=0)
+    n = max(int(ranked.sum()), 1)
+    counts = np.zeros((len(inputs.municipalities), n), dtype=np.int64)
+    for m in np.flatnonzero(ranked):
+        counts[m] = np.bincount(ranks[:, m].astype(np.int64) - 1, minlength=n)
+    return _bands(inputs, ranked, counts, nominal, reasons, share_simulated)
+
+
+def _bands(inputs: Inputs, ranked: np.ndarray, counts: np.ndarray, nominal: np.ndarray,
+           reasons: Sequence[str] | None, share_simulated: pd.Series | None) -> pd.DataFrame:
+    """The bands table from per-municipality rank counts (see :func:`rank_statistics`)."""
+    p5, median, p95 = (percentile_of_counts(counts, q) for q in (5, 50, 95))
     reasons = list(reasons) if reasons is not None else ["" if r else "no index" for r in ranked]
     share = inputs.share_simulated if share_simulated is None else share_simulated
     bands = pd.DataFrame({
@@ -724,7 +854,7 @@ def data_sensitivity(inputs: Inputs, draws: int = 1000, seed: int = 0,
     differs = ranks["published_only"] != ranks["with_simulated"]
     out["share_draws_rank_differs"] = np.where(compared, differs.mean(axis=0) if draws else np.nan, np.nan)
     out["n_compared"] = int(compared.sum())
-    share = _share_simulated(inputs, "with_simulated", reference["target_set"])
+    share = _share_simulated(inputs, {**reference, "data": "with_simulated"})
     out["share_simulated"] = share.reindex(inputs.municipalities).to_numpy()
     out["reason"] = [_why_not_compared(r, p, w) for r, p, w in
                      zip(status["reason"], out["index_published_only"], out["index_with_simulated"])]
@@ -803,7 +933,7 @@ def per_draw_loop(inputs: Inputs, log: pd.DataFrame, among: Sequence[str] | None
     wcols = weight_columns(inputs)
     rows = []
     for choice in log.to_dict("records"):
-        frame = inputs.scored[(choice["data"], choice["target_set"])]
+        frame = inputs.scored[tuple(choice[name] for name in ASSESSMENT_CHOICES)]
         frame = frame[frame["municipality"].isin(inputs.municipalities)]
         suffix = "" if choice["outliers"] == "none" else f"_{choice['outliers']}"
         frame = frame.assign(achievement=frame["achievement" + suffix],
@@ -940,9 +1070,8 @@ def sobol_indices(inputs: Inputs, n_base: int = 256, seed: int = 0,
         w = np.tile(share, (len(sample), 1))
     for column, values in zip(wcols, w.T):
         log[column] = values
-    ranks = rank_index(_checked_index(inputs, log, ranked), ranked)
     nominal = rank_index(_checked_index(inputs, nominal_log(inputs, reference), ranked), ranked)[0]
-    y = _mean_shift(ranks, nominal)
+    y, _ = rank_statistics(inputs, log, ranked, nominal)
     if np.ptp(y) == 0:
         return empty("the ranks do not change in any evaluation: no variance to apportion")
     result = sobol_analyze.analyze(problem, y, calc_second_order=False, num_resamples=num_resamples, seed=seed)

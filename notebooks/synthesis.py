@@ -173,9 +173,15 @@ fig = compare.plot_dendrogram(syn.clusters)
 
 # %% [markdown]
 # ## Rankings with uncertainty
-# A Monte Carlo over the construction choices (target set, outlier treatment, normalisation,
-# missing-data treatment, aggregation, dimension weights ±25 %) gives each municipality's median
-# rank and its 5th–95th percentile rank band. Small differences in rank are not meaningful: read
+# A Monte Carlo over the construction choices gives each municipality's median rank and its
+# 5th–95th percentile rank band. Varied: the target set (default or national); the **goalpost
+# rule**, that is the worst bound scored 0 (each data point's documented rule, which is 0 for
+# higher-is-better ratio scales and SDSN's 97.5th percentile of the panel for lower-is-better ones,
+# or SDSN's 2.5th/97.5th percentile of the panel for every data point); the at-target tolerance (a
+# value within 1 % of the goalpost span of its target scores 100 %, or only a value at or past the
+# target does); outlier treatment; normalisation; missing-data treatment; aggregation; and the
+# dimension weights ±25 %. Each goalpost rule and tolerance re-scores the same observations
+# through the production scoring code. Small differences in rank are not meaningful: read
 # the bands. A band only means something if every draw ranks the same municipalities, so the data
 # choice stays at the nominal panel here (published values alone give an index to only a few
 # municipalities, and their ranks among those few are a different ranking), and only
@@ -187,15 +193,16 @@ display(Markdown(synthesis.ranking_note(syn.rank_bands, syn.draw_log)))
 display(HTML(present.table_html(syn.rank_bands, decimals=2)))
 
 # %% [markdown]
-# Sobol indices over the same choices and the same ranked municipalities say which choice moves
-# the ranks most (output: the mean absolute rank shift from the nominal ranks; S1 is a choice's
-# own effect, ST includes its interactions).
+# Sobol indices over the same choices (the goalpost rule and the tolerance among them) and the same
+# ranked municipalities say which choice moves the ranks most (output: the mean absolute rank shift
+# from the nominal ranks; S1 is a choice's own effect, ST includes its interactions).
 
 # %% caption="Each ranked municipality's median rank with its 5th\u201395th percentile band and its nominal rank over the Monte Carlo draws (1 = highest index); hatched bands rest mostly on simulated values."
 fig = compare.plot_rank_intervals(syn.rank_bands)
 
 # %%
 display(Markdown(synthesis.sobol_note(syn.sobol)))
+display(present.described(compare.plot_sobol(syn.sobol), *synthesis.sobol_figure_text(syn.sobol)))
 display(HTML(present.table_html(syn.sobol, decimals=3, caption="Sobol indices: which choice moves the ranks most")))
 
 # %% [markdown]

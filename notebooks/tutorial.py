@@ -399,6 +399,8 @@ display(HTML(present.table_html(ranked, caption=f"Water Supply Loss among {len(g
 #
 # - the data (with simulated values, or published only);
 # - the target set;
+# - the goalpost rule (each data point's documented worst bound, or SDSN's percentile of the panel
+#   for every data point) and the tolerance at the target (1 % of the goalpost span, or none);
 # - the normalisation (goalposts, min-max, rank);
 # - missing values (drop, or impute the median);
 # - the aggregation (arithmetic or geometric);

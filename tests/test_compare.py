@@ -308,3 +308,12 @@ def test_figures_have_titles_labels_and_a_simulated_legend(complete):
     ax = compare.plot_rank_intervals(bands).axes[0]
     assert ax.get_title() and _labelled(ax)
     assert "mostly simulated" in " ".join(t.get_text() for t in ax.get_legend().get_texts())
+    sobol = pd.DataFrame({"factor": ["goalposts", "weights"], "S1": [0.6, 0.2], "S1_conf": [0.02, 0.01],
+                          "ST": [0.7, 0.3], "ST_conf": [0.03, 0.01], "n_evaluations": 80, "n_ranked": 5, "reason": ""})
+    ax = compare.plot_sobol(sobol).axes[0]
+    assert ax.get_title() and _labelled(ax)
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["weights", "goalposts"]  # first factor on top
+    widths = sorted(round(b.get_width(), 6) for b in ax.patches)
+    assert widths == [0.2, 0.3, 0.6, 0.7]
+    empty = compare.plot_sobol(sobol.assign(S1=np.nan, ST=np.nan, reason="the ranks do not change")).axes[0]
+    assert "the ranks do not change" in " ".join(t.get_text() for t in empty.texts)

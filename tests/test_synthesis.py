@@ -115,6 +115,17 @@ def test_sobol_note_reports_the_interval_against_the_index():
     assert "at most ±5% of the index" in synthesis.sobol_note(sobol)
 
 
+def test_sobol_figure_text_names_every_factor_and_the_goalpost_rule():
+    sobol = pd.DataFrame({"factor": ["goalposts", "normalisation"], "S1": [0.1, 0.6], "S1_conf": [0.01, 0.02],
+                          "ST": [0.2, 0.8], "ST_conf": [0.01, 0.03], "n_evaluations": 100, "n_ranked": 5, "reason": ""})
+    alt, caption = synthesis.sobol_figure_text(sobol)
+    assert "normalisation S1 0.60, ST 0.80; goalposts S1 0.10, ST 0.20" in alt
+    assert caption.startswith("normalisation moves the ranks most (total index 0.80)")
+    assert "goalpost rule" in caption and "0.20" in caption
+    alt, caption = synthesis.sobol_figure_text(sobol.assign(S1=np.nan, ST=np.nan, reason="no variance"))
+    assert "no variance" in alt and "no variance" in caption
+
+
 def test_notes_say_when_no_ranking_or_comparison_can_be_made():
     bands = pd.DataFrame({"municipality": ["A", "B"], "ranked": [True, False], "n_ranked": [1, 1],
                           "reason": ["", "no index under data=published_only"]})

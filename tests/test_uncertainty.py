@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from analysis import assess, params, uncertainty
+from analysis import assess, params, targets, uncertainty
 
 DIMS = ["Economy", "Environment", "Society and Culture"]
 NAMES = ["Dominant", "Bodø", "Ålesund", "Tromsø", "Empty"]
@@ -31,6 +31,12 @@ def frame(values: np.ndarray, simulated: np.ndarray | None = None, names: list[s
     return pd.DataFrame(rows)
 
 
+def keyed(scored: dict) -> dict:
+    """Frames keyed by (data, target set) under the nominal goalpost rule and tolerance (the full key)."""
+    return {(*k, uncertainty.CHOICES["goalposts"][0], uncertainty.CHOICES["tolerance"][0]): v
+            for k, v in scored.items()}
+
+
 @pytest.fixture(scope="module")
 def toy() -> uncertainty.Inputs:
     """A dominant municipality (best on every data point), a municipality with no data, gaps elsewhere."""
@@ -46,7 +52,7 @@ def toy() -> uncertainty.Inputs:
     scored = {("with_simulated", "default"): frame(full, ~np.isnan(full) & np.isnan(sparse)),
               ("with_simulated", "national"): frame(national, ~np.isnan(full) & np.isnan(sparse)),
               ("published_only", "default"): frame(sparse), ("published_only", "national"): frame(national_sparse)}
-    return uncertainty.from_scored(scored, NAMES, weights={"Economy": 2.0, "Environment": 1.0})
+    return uncertainty.from_scored(keyed(scored), NAMES, weights={"Economy": 2.0, "Environment": 1.0})
 
 
 @pytest.fixture(scope="module")
@@ -152,8 +158,9 @@ def test_rank_bands_never_mix_rankings_of_different_sets(real):
     assert set(both_log["data"]) == set(inputs.options["data"])
     assert (both.dropna(subset=["median_rank"])["p95_rank"] <= n).all()
     karmoy = both.set_index("municipality").loc["Karmøy", "reason"]
-    assert karmoy == ("no index under data=published_only with normalisation=minmax, "
-                      "data=published_only with normalisation=rank")
+    # Karmøy's published data points have fewer than 3 reporters: no percentile worst, no min-max or rank
+    assert karmoy == ("no index under data=published_only with goalposts=percentile, "
+                      "data=published_only with normalisation=minmax, data=published_only with normalisation=rank")
     mixed = np.array([[1.0, 2.0, np.nan], [1.0, 2.0, 3.0]])
     with pytest.raises(ValueError, match="different sets"):
         uncertainty.rank_bands(uncertainty.Inputs(**{**toy_fields(inputs), "municipalities": ["a", "b", "c"]}),
@@ -173,6 +180,31 @@ def test_competition_ranks_equal_scipy_rankdata():
     np.testing.assert_array_equal(uncertainty.rank_index(np.array([1.0, 3.0, 3.0])), [3.0, 1.0, 1.0])
 
 
+def test_percentiles_of_rank_counts_equal_numpy_percentile():
+    rng = np.random.default_rng(3)
+    for draws in (1, 2, 7, 1000):
+        ranks = rng.integers(1, 6, size=(draws, 4))
+        counts = np.stack([np.bincount(ranks[:, m] - 1, minlength=5) for m in range(4)])
+        for q in (5, 50, 95):
+            np.testing.assert_array_equal(uncertainty.percentile_of_counts(counts, q),
+                                          np.percentile(ranks, q, axis=0))
+    assert np.isnan(uncertainty.percentile_of_counts(np.zeros((2, 3), dtype=int), 50)).all()
+
+
+def test_chunked_rank_statistics_equal_the_full_rank_array(real):
+    inputs = real[0]
+    allowed = uncertainty.main_choices(inputs)
+    ranked = uncertainty.rankable(inputs, allowed)["ranked"].to_numpy()
+    log = uncertainty.sample_design(inputs, 3000, seed=8, choices=allowed)
+    ranks = uncertainty.rank_index(uncertainty.draw_index(inputs, log), ranked)
+    nominal = ranks[0]
+    shift, counts = uncertainty.rank_statistics(inputs, log, ranked, nominal)
+    np.testing.assert_array_equal(shift, np.abs(ranks - nominal).mean(axis=1))
+    expected = np.stack([np.bincount(ranks[:, m].astype(int) - 1, minlength=int(ranked.sum()))
+                         for m in range(len(ranked))])
+    np.testing.assert_array_equal(counts, expected)
+
+
 def test_weight_modes_and_bad_choices(toy):
     log = uncertainty.sample_design(toy, 100, seed=0, weights="uniform", spread=0.2)
     w = log[uncertainty.weight_columns(toy)].to_numpy()
@@ -190,11 +222,14 @@ def test_sobol_indices_attribute_variance_to_what_varies(toy, real):
     out = uncertainty.sobol_indices(toy, n_base=64, seed=1, choices=only_norm, weights="fixed")
     assert list(out["factor"]) == ["normalisation"]
     default = uncertainty.sobol_indices(real[0], n_base=64, seed=1)  # the choices of the rank bands: data fixed
-    assert list(default["factor"]) == ["target_set", "outliers", "normalisation", "missing", "aggregation", "weights"]
+    assert list(default["factor"]) == ["target_set", "goalposts", "tolerance", "outliers", "normalisation", "missing",
+                                      "aggregation", "weights"]
     assert np.isfinite(default[["S1", "ST"]].to_numpy()).all() and (default["reason"] == "").all()
     assert (default["n_ranked"] == len(real[0].municipalities)).all()
     explicit = uncertainty.sobol_indices(toy, n_base=64, seed=1, choices={"data": list(toy.options["data"])})
-    assert set(explicit["factor"]) == {*uncertainty.DISCRETE, "weights"}
+    # the toy has one goalpost rule and one tolerance: not factors
+    assert set(explicit["factor"]) == {"data", "target_set", "outliers", "normalisation", "missing", "aggregation",
+                                       "weights"}
 
 
 def test_sobol_intervals_shrink_with_the_base_sample(real):
@@ -237,6 +272,9 @@ def test_skew_and_kurtosis_are_the_small_sample_adjusted_ones():
     skew, kurt = uncertainty.skew_kurtosis(x)
     assert skew == pytest.approx(excel_skew(x)) and kurt == pytest.approx(excel_kurt(x))
     assert np.isnan(uncertainty.skew_kurtosis(np.array([1.0, 2, 3]))[0])
+    for n in (4, 7, 40):
+        y = np.random.default_rng(n).lognormal(size=n)
+        assert uncertainty.skew_kurtosis(y) == pytest.approx((stats.skew(y, bias=False), stats.kurtosis(y, bias=False)))
 
 
 def test_outlier_rule_passes_winsorises_then_logs():
@@ -293,7 +331,7 @@ def test_leave_one_out_by_hand():
     values = np.array([[100.0, 50, 50, 50, 50, 50],
                        [0.0, 60, 50, 50, 50, 50],
                        [0.0, 0, 0, 0, 0, 0]])
-    inputs = uncertainty.from_scored({("with_simulated", "default"): frame(values, names=names)}, names)
+    inputs = uncertainty.from_scored(keyed({("with_simulated", "default"): frame(values, names=names)}), names)
     out = uncertainty.leave_one_out(inputs).set_index("data_point_id")
     # nominal: Economy A 75, B 30; index A (75+50+50)/3 = 58.3 > B (30+55+50)/3 = 45: ranks A 1, B 2, C 3
     # without dp00: Economy A 50, B 50 → A 50 < B 51.7: A and B swap, so 2 of 3 ranks move by 1
@@ -324,8 +362,8 @@ def test_sobol_and_bands_say_why_when_fewer_than_two_are_ranked():
     full = np.array([[90.0, 80, 70], [60, 50, 40], [30, 20, 10]])
     sparse = np.full_like(full, np.nan)
     sparse[0] = full[0]
-    inputs = uncertainty.from_scored({("with_simulated", "default"): frame(full, names=names),
-                                      ("published_only", "default"): frame(sparse, names=names)}, names,
+    inputs = uncertainty.from_scored(keyed({("with_simulated", "default"): frame(full, names=names),
+                                            ("published_only", "default"): frame(sparse, names=names)}), names,
                                      nominal={"data": "published_only"})
     out = uncertainty.sobol_indices(inputs, n_base=32, seed=0)
     assert out[["S1", "ST"]].isna().all().all()
@@ -358,7 +396,7 @@ def hand() -> uncertainty.Inputs:
     simulated = np.isnan(published)
     scored = {("with_simulated", "default"): frame(full, simulated, names=HAND),
               ("published_only", "default"): frame(published, names=HAND)}
-    return uncertainty.from_scored(scored, HAND)
+    return uncertainty.from_scored(keyed(scored), HAND)
 
 
 def test_data_sensitivity_on_a_hand_built_panel(hand):
@@ -408,7 +446,7 @@ def test_sobol_says_so_when_the_ranks_never_move(hand):
 
 def test_data_sensitivity_needs_both_data_options():
     full = np.repeat(np.array([90.0, 80, 70, 60, 50])[:, None], 4, axis=1)
-    one = uncertainty.from_scored({("with_simulated", "default"): frame(full, names=HAND)}, HAND)
+    one = uncertainty.from_scored(keyed({("with_simulated", "default"): frame(full, names=HAND)}), HAND)
     with pytest.raises(ValueError, match="both data options"):
         uncertainty.data_sensitivity(one, draws=10)
 
@@ -424,3 +462,80 @@ def test_data_sensitivity_on_the_demonstration_panel(real):
     assert ranks.min() == 1 and set(ranks) <= set(range(1, len(compared) + 1))
     assert (table.loc[~table["compared"], "reason"] != "").all()
     assert table.loc[~table["compared"], ["rank_with_simulated", "rank_published_only"]].isna().all().all()
+
+
+# --------------------------------------------------------------------------------------------
+# goalpost rule and tolerance through the production scoring, by hand
+#   A = Household Internet Access (higher is better, target 100, documented worst 0)
+#   B = Long-term unemployment (lower is better, target 10, documented worst: SDSN's 97.5th percentile)
+#   X: A 20, B 20;  Y: A 99.5, B 40;  Z: A 50, B 30  (one dimension, so the index is the mean of A and B)
+
+GOALPOST_DPS = {"A": "EC: ICT: ICT: 1C", "B": "EC: P: EM: 1C"}
+
+
+@pytest.fixture(scope="module")
+def goalpost_panel(cat) -> uncertainty.Inputs:
+    small = cat[cat["data_point_id"].isin(GOALPOST_DPS.values())].reset_index(drop=True)
+    assert set(small["direction"]) == {"higher_is_better", "lower_is_better"} and small["dimension"].nunique() == 1
+    table = pd.DataFrame({"target_set": "default", "data_point_id": [GOALPOST_DPS["A"], GOALPOST_DPS["B"]],
+                          "target": [100.0, 10.0], "worst": [0.0, np.nan], "rule": pd.array([pd.NA] * 2, dtype="string"),
+                          "source_class": "sdg_universal", "rationale": "test", "source": "test",
+                          "worst_rule": ["zero", "percentile"], "worst_source": "",
+                          "baseline_year": pd.array([pd.NA, pd.NA], dtype="Int64"),
+                          "deadline": pd.array([pd.NA, pd.NA], dtype="Int64")})
+    values = {"X": (20.0, 20.0), "Y": (99.5, 40.0), "Z": (50.0, 30.0)}
+    rows = [{"municipality": m, "kommunenummer": pd.NA, "reported_kommunenummer": pd.NA, "data_point_id": GOALPOST_DPS[dp],
+             "year": 2020, "value": v, "value_text": f"{v:g}", "unit": "%", "status": "reported",
+             "source_type": "published", "source": "test", "note": "", "quality_level": np.nan, "verified": np.nan}
+            for m, pair in values.items() for dp, v in zip("AB", pair)]
+    obs = pd.DataFrame(rows).astype({"kommunenummer": "string", "reported_kommunenummer": "string"})
+    return uncertainty.prepare(params.load(), obs=obs, data_options=("with_simulated",), target_sets=("default",),
+                               as_given=True, cat=small, target_table=table)
+
+
+def test_goalpost_rule_and_tolerance_by_hand(goalpost_panel):
+    inputs = goalpost_panel
+    assert inputs.municipalities == ["X", "Y", "Z"]
+    assert inputs.options["goalposts"] == ("documented", "percentile") and inputs.options["tolerance"] == ("0.01", "0")
+    # numpy's linear percentile: position (n − 1)·q = 2·0.025 = 0.05 and 2·0.975 = 1.95 in the sorted values
+    worst_a = 20.0 + 0.05 * (50.0 - 20.0)                            # 21.5 under the percentile rule
+    worst_b = 30.0 + 0.95 * (40.0 - 30.0)                            # 39.5 under both rules
+    b = {m: max(0.0, 100 * (x - worst_b) / (10.0 - worst_b)) for m, x in zip("XYZ", (20.0, 40.0, 30.0))}
+    a_zero = {"X": 20.0, "Y": 99.5, "Z": 50.0}                       # worst 0: x / 100
+    a_pct = {m: max(0.0, 100 * (x - worst_a) / (100.0 - worst_a)) for m, x in a_zero.items()}
+    # Y's 99.5 is within 1 % of the span of the target: 100 at tolerance 0.01, its own value at 0
+    expected = {("documented", "0.01"): {"X": (20.0 + b["X"]) / 2, "Y": (100.0 + b["Y"]) / 2, "Z": (50 + b["Z"]) / 2},
+                ("documented", "0"): {"X": (20.0 + b["X"]) / 2, "Y": (99.5 + b["Y"]) / 2, "Z": (50 + b["Z"]) / 2},
+                ("percentile", "0.01"): {m: ((100.0 if m == "Y" else a_pct[m]) + b[m]) / 2 for m in "XYZ"},
+                ("percentile", "0"): {m: (a_pct[m] + b[m]) / 2 for m in "XYZ"}}
+    ranks = {"documented": {"X": 2, "Y": 1, "Z": 3}, "percentile": {"X": 3, "Y": 1, "Z": 2}}
+    for (rule, tolerance), index in expected.items():
+        log = uncertainty.nominal_log(inputs, {"goalposts": rule, "tolerance": tolerance})
+        np.testing.assert_allclose(uncertainty.draw_index(inputs, log)[0], [index[m] for m in "XYZ"], rtol=1e-12)
+        assert uncertainty.draw_ranks(inputs, log).iloc[0].to_dict() == ranks[rule]
+        pd.testing.assert_frame_equal(uncertainty.draw_ranks(inputs, log), uncertainty.per_draw_loop(inputs, log),
+                                      check_dtype=False)
+    # varying only the goalpost rule: Y first in every draw, X and Z swap between ranks 2 and 3
+    fixed = {k: [v] for k, v in inputs.nominal.items()}
+    bands, log = uncertainty.monte_carlo_ranks(inputs, 400, seed=0, choices=dict(fixed, goalposts=["documented",
+                                                                                                     "percentile"]),
+                                               weights="fixed")
+    bands = bands.set_index("municipality")
+    assert set(log["goalposts"]) == {"documented", "percentile"}
+    assert bands.loc["Y", ["p5_rank", "p95_rank"]].tolist() == [1, 1]
+    assert bands.loc["X", ["nominal_rank", "p5_rank", "p95_rank"]].tolist() == [2, 2, 3]
+    assert bands.loc["Z", ["nominal_rank", "p5_rank", "p95_rank"]].tolist() == [3, 2, 3]
+    sobol = uncertainty.sobol_indices(inputs, n_base=64, seed=0, choices=dict(fixed, goalposts=["documented",
+                                                                                                  "percentile"]),
+                                      weights="fixed")
+    assert list(sobol["factor"]) == ["goalposts"]
+    assert sobol["S1"].iloc[0] == pytest.approx(1.0, abs=0.05) and sobol["ST"].iloc[0] == pytest.approx(1.0, abs=0.05)
+
+
+def test_percentile_goalpost_rule_replaces_every_worst():
+    selected = pd.DataFrame({"data_point_id": ["H", "L"], "worst": [0.0, np.nan], "worst_rule": ["zero", "percentile"]})
+    assert targets.with_goalpost_rule(selected, "documented") is selected
+    out = targets.with_goalpost_rule(selected, "percentile")
+    assert out["worst_rule"].tolist() == ["percentile", "percentile"] and out["worst"].isna().all()
+    with pytest.raises(ValueError, match="unknown goalpost rule"):
+        targets.with_goalpost_rule(selected, "zero")
