@@ -119,7 +119,7 @@ def themes(prof: Any, top: int = TOP_THEMES) -> Block:
         return Block("<p>No investment theme can be ranked: none has a scored gap to close. "
                      "The data-collection plan comes first.</p>")
     items = []
-    for r in invest.cards(ranked).head(top).itertuples():
+    for r in ranked.head(top).itertuples():
         simulated = r.evidence < invest.REAL_EVIDENCE
         mark = f' class="{present.SIM_CLASS}" title="its need rests mostly on simulated values"' if simulated else ""
         items.append(f'<li value="{int(r.ws_rank)}"{mark}><strong>{html.escape(str(r.theme_name))}</strong> '
