@@ -594,6 +594,7 @@ def index_rows(profiles: list[Page]) -> list[dict[str, Any]]:
             "headline": _headline(prov, p.name), "note": p.note,
             "coverage_real": _coverage(prov, "n_data_points_real"), "coverage_any": _coverage(prov, "n_data_points_any"),
             "views": [v for v in p.views if not v.current],
+            "abroad": prov is not None and "city_id" in prov,  # a city outside Norway (analysis.cities)
         })
     return rows
 

@@ -515,3 +515,19 @@ def test_no_notebook_markdown_cell_starts_with_a_yaml_fence():
         for cell in nb.cells:
             if cell.cell_type == "markdown":
                 assert not cell.source.lstrip().startswith("---"), (source.name, cell.source[:60])
+
+
+def test_index_counts_cities_outside_norway_apart_from_norwegian_municipalities():
+    """A city outside Norway (provenance with city_id) is not counted as a Norwegian municipality."""
+    from analysis import site as site_module
+
+    def row(name: str, abroad: bool) -> dict:
+        return {"name": name, "href": f"profiles/{name}.html", "mostly_simulated": False, "n_published": 1,
+                "n_city_supplied": 0, "n_national_statistics": 0, "n_simulated": 0, "n_downloads": 0, "headline": "",
+                "note": "", "coverage_real": "1 of 112", "coverage_any": "1 of 112", "views": [], "abroad": abroad}
+
+    template = site_module.environment().get_template("index.html.j2")
+    both = template.render(rows=[row("Asker", False), row("Malmö (SE)", True)], missing=[], n_mostly=0, root="")
+    assert "profiles of 1 Norwegian municipality and 1 city outside Norway" in " ".join(both.split())
+    only = template.render(rows=[row("Asker", False), row("Bodø", False)], missing=[], n_mostly=0, root="")
+    assert "profiles of 2 Norwegian municipalities assessed" in " ".join(only.split())
