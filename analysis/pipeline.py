@@ -26,6 +26,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import fcntl
+import gc
 import hashlib
 import json
 import os
@@ -201,13 +202,16 @@ def kernel_snapshot() -> None:
     rc = {k: v for k, v in matplotlib.rcParams.items() if k not in _KERNEL_RC}
     _KERNEL_STATE.update(cwd=os.getcwd(), environ=dict(os.environ), path=list(sys.path),
                          filters=list(warnings.filters), rc=rc)
+    gc.collect()
+    gc.freeze()  # the imported modules are never garbage: no collection needs to look at them again
 
 
 def kernel_reset() -> None:
     """(Run in a warm kernel between notebooks) back to a fresh kernel's state: no figures, an empty namespace, a
     new history session with execution count 1, and the working directory, environment, ``sys.path``,
     warning filters (with the registry of warnings already shown invalidated) and matplotlib settings
-    of the snapshot."""
+    of the snapshot. Objects that survive a notebook are frozen out of the garbage collector's scans
+    (``gc.freeze``): a full collection over every imported module cost a tenth of a second per notebook."""
     import warnings
 
     import matplotlib
@@ -225,6 +229,8 @@ def kernel_reset() -> None:
     with warnings.catch_warnings():  # restoring deprecated keys as they were warns again
         warnings.simplefilter("ignore")
         matplotlib.rcParams.update(_KERNEL_STATE["rc"])
+    gc.collect()  # the notebook's cycles (closed figures), then what survives (caches) is kept out of later scans
+    gc.freeze()
 
 
 def _warm_engine() -> str:

@@ -514,3 +514,10 @@ def test_no_notebook_markdown_cell_starts_with_a_yaml_fence():
         for cell in nb.cells:
             if cell.cell_type == "markdown":
                 assert not cell.source.lstrip().startswith("---"), (source.name, cell.source[:60])
+
+
+def test_pages_converted_in_parallel_are_the_pages_converted_one_by_one(tmp_path):
+    executed = make_executed(tmp_path)  # 5 notebook pages: 2 processes share them
+    site = site_model.build(executed, make_methodology(tmp_path))
+    assert len([p for p in site.pages if p.notebook is not None]) >= 4
+    assert report.notebook_bodies(site, jobs=2) == report.notebook_bodies(site, jobs=1)
