@@ -179,13 +179,19 @@ def context() -> Context:
     """
     from analysis import invest, municipalities, targets
 
-    key = hashlib.sha256(b"\0".join(p.read_bytes() for p in (paths.CATALOGUE, paths.TARGETS, paths.THEMES))).hexdigest()
-    if key not in _CONTEXTS:
-        _CONTEXTS.clear()
-        _CONTEXTS[key] = Context(target_sets=tuple(targets.target_sets(targets.load())),
-                                 themes=tuple(sorted(invest.load_themes()["theme_id"].unique())),
-                                 groupings=tuple(municipalities.GROUPINGS), criteria=tuple(invest.CRITERIA))
-    return _CONTEXTS[key]
+    try:
+        key = hashlib.sha256(b"\0".join(p.read_bytes() for p in (paths.CATALOGUE, paths.TARGETS,
+                                                                  paths.THEMES))).hexdigest()
+    except OSError:  # a missing file: reading it below names it
+        key = None
+    if key in _CONTEXTS:
+        return _CONTEXTS[key]
+    found = Context(target_sets=tuple(targets.target_sets(targets.load())),
+                    themes=tuple(sorted(invest.load_themes()["theme_id"].unique())),
+                    groupings=tuple(municipalities.GROUPINGS), criteria=tuple(invest.CRITERIA))
+    _CONTEXTS.clear()
+    _CONTEXTS[key] = found
+    return found
 
 
 # --- reading and merging the layers ------------------------------------------------------------
