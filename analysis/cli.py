@@ -196,7 +196,7 @@ def _cmd_all(args: argparse.Namespace) -> int:
 
 def _cmd_report(args: argparse.Namespace) -> int:
     from analysis import report
-    result = report.render_site(args.executed, args.site, renderer=args.renderer)
+    result = report.render_site(args.executed, args.site, renderer=args.renderer, jobs=args.jobs)
     print(f"site rendered with {result['renderer']}: {args.site / 'index.html'}")
     return 0
 
@@ -353,6 +353,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--executed", type=Path, default=paths.REPORTS / "executed")
     p.add_argument("--site", type=Path, default=paths.REPORTS / "site")
     p.add_argument("--renderer", choices=["auto", "quarto", "nbconvert"], default="auto")
+    p.add_argument("--jobs", type=_positive, default=1, help="processes nbconvert converts notebooks in (default 1)")
     p.set_defaults(func=_cmd_report)
 
     p = sub.add_parser("survey-template", help="write a citizens' survey sheet: points 0-10 per investment theme")

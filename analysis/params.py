@@ -167,13 +167,31 @@ class Parameters(_Section):
         return json.loads(json.dumps(self.model_dump(mode="json"), sort_keys=True))
 
 
+_CONTEXTS: dict[str, Context] = {}
+
+
 def context() -> Context:
-    """The names in the data that parameters may refer to (target sets, theme ids, grouping columns, criteria)."""
+    """The names in the data that parameters may refer to (target sets, theme ids, grouping columns, criteria).
+
+    Kept by the SHA-256 of the files it is read from (catalogue, targets, themes): a build validates the
+    parameters of every profile twice (the workflow, then the notebook), and reading and validating the
+    targets and themes each time cost more than the rest of the validation.
+    """
     from analysis import invest, municipalities, targets
 
-    return Context(target_sets=tuple(targets.target_sets(targets.load())),
-                   themes=tuple(sorted(invest.load_themes()["theme_id"].unique())),
-                   groupings=tuple(municipalities.GROUPINGS), criteria=tuple(invest.CRITERIA))
+    try:
+        key = hashlib.sha256(b"\0".join(p.read_bytes() for p in (paths.CATALOGUE, paths.TARGETS,
+                                                                  paths.THEMES))).hexdigest()
+    except OSError:  # a missing file: reading it below names it
+        key = None
+    if key in _CONTEXTS:
+        return _CONTEXTS[key]
+    found = Context(target_sets=tuple(targets.target_sets(targets.load())),
+                    themes=tuple(sorted(invest.load_themes()["theme_id"].unique())),
+                    groupings=tuple(municipalities.GROUPINGS), criteria=tuple(invest.CRITERIA))
+    _CONTEXTS.clear()
+    _CONTEXTS[key] = found
+    return found
 
 
 # --- reading and merging the layers ------------------------------------------------------------

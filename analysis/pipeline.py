@@ -7,10 +7,12 @@ retry when the kernel fails to start, atomic output.
 Speed: this module is imported when the Snakefile is parsed (a no-op rebuild), so it imports
 neither pandas nor papermill at module level. Profiles built by Snakemake run in *warm kernels*
 (``KernelPool``): a kernel is started once per parallel slot with the analysis package imported,
-and before every notebook its namespace, execution counter, warning registry and figures are
-reset, so each notebook sees the same clean state as in a fresh kernel, without paying for kernel
-start-up and the imports (pandas, scipy, matplotlib) each time. A notebook that fails, or a kernel
-that dies, retires the kernel; the next notebook gets a fresh one.
+with one client kept for its life, and before every notebook its namespace, execution counter,
+figures, working directory, environment, warning filters and matplotlib settings are reset
+(``kernel_reset``), so each notebook sees the same clean state as in a fresh kernel
+(tests/test_warm_kernels.py), without paying for kernel start-up, the imports (pandas, scipy,
+matplotlib) and a client's start each time. A notebook that fails, or a kernel that dies, retires
+the kernel; the next notebook gets a fresh one.
 
 Whole builds (``run_workflow``, ``build_all``) hold a build lock per working directory, first
 clear what an interrupted build left (stale Snakemake lock, temporary files), follow Snakemake's
@@ -24,6 +26,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import fcntl
+import gc
 import hashlib
 import json
 import os
@@ -127,17 +130,18 @@ def source_ipynb(kind: str) -> Path:
 
 
 def execute(kind: str, parameters: dict[str, Any], target: Path, timeout: int = CELL_TIMEOUT,
-            retries: int = 1, km=None) -> Path:
-    """Execute one notebook with papermill into ``target`` atomically; a kernel that fails to start is retried.
+            retries: int = 1, km=None, kc=None) -> Path:
+    """Execute one notebook (``kind``: one of NOTEBOOKS, or an ``.ipynb`` path) with papermill into ``target``
+    atomically; a kernel that fails to start is retried.
 
-    With ``km`` (a started kernel manager, see ``KernelPool``) the notebook runs in that kernel
-    instead of a new one; the caller resets and recycles it.
+    With ``km`` and ``kc`` (a started kernel manager and its client, see ``WarmKernel``) the notebook
+    runs in that kernel instead of a new one; the caller resets and recycles it.
     """
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
     target = Path(target)
-    src = source_ipynb(kind)
+    src = Path(kind) if str(kind).endswith(".ipynb") else source_ipynb(kind)
     for attempt in range(retries + 1):
         try:
             def run(tmp: Path) -> None:
@@ -150,7 +154,8 @@ def execute(kind: str, parameters: dict[str, Any], target: Path, timeout: int = 
                 else:  # no cwd: papermill would chdir the whole (threaded) process; the kernel already runs in ROOT
                     papermill.execute_notebook(
                         str(src), str(tmp), parameters=parameters, kernel_name="python3", engine_name=_warm_engine(),
-                        execution_timeout=timeout, progress_bar=False, request_save_on_cell_execute=False, km=km)
+                        execution_timeout=timeout, progress_bar=False, request_save_on_cell_execute=False, km=km,
+                        kc=kc)
             with atomic_path(target) as tmp:
                 run(tmp)
             return target
@@ -188,16 +193,57 @@ def without_volatile(nb):
 # --- warm kernels -------------------------------------------------------------------------------
 
 _ENGINE = "u4ssc-warm"
-_WARM_UP = "import analysis.present, analysis.profile, analysis.invest"
-_RESET = ("get_ipython().reset(new_session=True)\n"
-          "__import__('matplotlib.pyplot').pyplot.close('all')\n"
-          "__import__('warnings')._filters_mutated()\n")
-"""Back to a fresh kernel's state: empty namespace, a new history session with execution count 1, no
-figures, and warnings shown again (the registry of warnings already shown is invalidated)."""
+_WARM_UP = ("import analysis.present, analysis.profile, analysis.invest\n"
+            "__import__('analysis.pipeline').pipeline.kernel_snapshot()\n")
+_RESET = "__import__('analysis.pipeline').pipeline.kernel_reset()\n"
+_KERNEL_STATE: dict[str, Any] = {}
+"""(In a warm kernel) what ``kernel_reset`` restores, taken by ``kernel_snapshot`` after the warm-up imports."""
+_KERNEL_RC = ("backend", "interactive")
+"""matplotlib settings that are the state of IPython's matplotlib integration (the inline backend turns interactive
+mode on with the first figure and keeps it), not settings a notebook makes: never restored."""
+
+
+def kernel_snapshot() -> None:
+    """(Run in a warm kernel after its imports) record the process state a fresh kernel starts notebooks in."""
+    import warnings
+
+    import matplotlib
+    rc = {k: v for k, v in matplotlib.rcParams.items() if k not in _KERNEL_RC}
+    _KERNEL_STATE.update(cwd=os.getcwd(), environ=dict(os.environ), path=list(sys.path),
+                         filters=list(warnings.filters), rc=rc)
+    gc.collect()
+    gc.freeze()  # the imported modules are never garbage: no collection needs to look at them again
+
+
+def kernel_reset() -> None:
+    """(Run in a warm kernel between notebooks) back to a fresh kernel's state: no figures, an empty namespace, a
+    new history session with execution count 1, and the working directory, environment, ``sys.path``,
+    warning filters (with the registry of warnings already shown invalidated) and matplotlib settings
+    of the snapshot. Objects that survive a notebook are frozen out of the garbage collector's scans
+    (``gc.freeze``): a full collection over every imported module cost a tenth of a second per notebook."""
+    import warnings
+
+    import matplotlib
+    import matplotlib.pyplot as plt
+    from IPython import get_ipython
+
+    plt.close("all")
+    get_ipython().reset(new_session=True)
+    os.chdir(_KERNEL_STATE["cwd"])
+    os.environ.clear()
+    os.environ.update(_KERNEL_STATE["environ"])
+    sys.path[:] = _KERNEL_STATE["path"]
+    warnings.filters[:] = _KERNEL_STATE["filters"]
+    warnings._filters_mutated()
+    with warnings.catch_warnings():  # restoring deprecated keys as they were warns again
+        warnings.simplefilter("ignore")
+        matplotlib.rcParams.update(_KERNEL_STATE["rc"])
+    gc.collect()  # the notebook's cycles (closed figures), then what survives (caches) is kept out of later scans
+    gc.freeze()
 
 
 def _warm_engine() -> str:
-    """Register (once) a papermill engine that runs in a given kernel and closes its client afterwards."""
+    """Register (once) a papermill engine that runs in a given kernel through a given, long-lived client."""
     from papermill.clientwrap import PapermillNotebookClient
     from papermill.engines import NBClientEngine, papermill_engines
     from papermill.log import logger
@@ -207,90 +253,139 @@ def _warm_engine() -> str:
             @classmethod
             def execute_managed_notebook(cls, nb_man, kernel_name, log_output=False, stdout_file=None,
                                          stderr_file=None, start_timeout=60, execution_timeout=None, **kwargs):
+                kc = kwargs.pop("kc")
                 kwargs = {k: v for k, v in kwargs.items() if k not in ("input_path", "timeout", "startup_timeout")}
                 client = PapermillNotebookClient(
                     nb_man, timeout=execution_timeout, startup_timeout=start_timeout, kernel_name=kernel_name,
                     log=logger, log_output=log_output, stdout_file=stdout_file, stderr_file=stderr_file, **kwargs)
-                try:
-                    return client.execute()
-                finally:
-                    if client.kc is not None:
-                        client.kc.stop_channels()
+                client.kc = kc  # nbclient takes no client as an argument; given one, it makes none
+                return client.execute()
 
         papermill_engines.register(_ENGINE, WarmEngine)
     return _ENGINE
 
 
+class WarmKernel:
+    """One started python3 kernel (cwd: the repository), its client, and the thread that drives both.
+
+    The client is made once and kept: a new client waits for the kernel to be ready, and jupyter_client
+    then waits 0.2 s for IOPub to fall silent, twice per notebook before. Its asyncio sockets belong to
+    the event loop of one thread, so everything this kernel does runs on a thread of its own (``call``).
+    """
+
+    def __init__(self, warm_up: str = _WARM_UP, startup_timeout: int = 120):
+        self.startup_timeout = startup_timeout
+        self.km = self.kc = None
+        self._jobs: queue.SimpleQueue = queue.SimpleQueue()
+        threading.Thread(target=self._serve, name="u4ssc-kernel", daemon=True).start()
+        self.call(self._start, warm_up)
+
+    def _serve(self) -> None:
+        while True:
+            func, args, future = self._jobs.get()
+            if func is None:
+                return
+            try:
+                future.set_result(func(*args))
+            except BaseException as exc:  # handed to the caller's thread
+                future.set_exception(exc)
+
+    def call(self, func, *args, timeout: float | None = None):
+        """Run ``func(*args)`` on this kernel's thread and return its result (or raise its exception)."""
+        from concurrent.futures import Future
+        future: Future = Future()
+        self._jobs.put((func, args, future))
+        return future.result(timeout)
+
+    def _start(self, warm_up: str) -> None:
+        from jupyter_client.manager import AsyncKernelManager
+        from jupyter_core.utils import run_sync
+
+        self.km = AsyncKernelManager(kernel_name="python3", **kernel_transport())
+        run_sync(self.km.start_kernel)(cwd=str(paths.ROOT))
+        self.kc = self.km.client()
+        self.kc.allow_stdin = False  # as nbclient sets it on the clients it makes
+        self.kc.start_channels()
+        run_sync(self.kc.wait_for_ready)(timeout=self.startup_timeout)
+        self._code(warm_up + _RESET)
+
+    def _code(self, code: str) -> None:
+        from jupyter_core.utils import run_sync
+        reply = run_sync(self.kc.execute_interactive)(code, silent=True, store_history=False,
+                                                      timeout=self.startup_timeout, output_hook=lambda msg: None)
+        if reply["content"]["status"] != "ok":
+            raise RuntimeError(f"kernel set-up failed: {reply['content'].get('ename')}: "
+                               f"{reply['content'].get('evalue')}")
+
+    def _run(self, kind: str, parameters: dict[str, Any], target: Path, timeout: int) -> Path:
+        execute(kind, parameters, target, timeout=timeout, km=self.km, kc=self.kc)
+        self._code(_RESET)
+        return target
+
+    def run(self, kind: str, parameters: dict[str, Any], target: Path, timeout: int = CELL_TIMEOUT) -> Path:
+        """Execute one notebook in this kernel, then reset the kernel to a fresh one's state."""
+        return self.call(self._run, kind, parameters, Path(target), timeout)
+
+    def _shutdown(self) -> None:
+        from jupyter_core.utils import run_sync
+        if self.kc is not None:
+            self.kc.stop_channels()
+        if self.km is not None:
+            run_sync(self.km.shutdown_kernel)(now=True)
+
+    def close(self) -> None:
+        """Stop the kernel and its thread (a kernel that is already dead is no error)."""
+        try:
+            self.call(self._shutdown, timeout=60)
+        except Exception:  # already dead, or stuck: the kernel process ends with ours
+            pass
+        self._jobs.put((None, (), None))
+
+
 class KernelPool:
-    """Started python3 kernels (cwd: the repository) with the analysis package imported, lent one at a time.
+    """Warm kernels with the analysis package imported, lent one notebook at a time.
 
     Thread-safe: Snakemake runs the profile jobs in threads of its own process. Kernels are started
-    on demand, so the pool grows to the number of jobs running at once.
+    on demand, so the pool grows to the number of jobs running at once. A notebook that fails, or a
+    kernel that dies, retires the kernel; the next notebook gets a fresh one.
     """
 
     def __init__(self, warm_up: str = _WARM_UP, startup_timeout: int = 120):
         self.warm_up = warm_up
         self.startup_timeout = startup_timeout
         self._idle: queue.SimpleQueue = queue.SimpleQueue()
-        self._all: list = []
+        self._all: list[WarmKernel] = []
         self._lock = threading.Lock()
 
-    def _run(self, km, code: str) -> None:
-        kc = km.blocking_client()
-        kc.start_channels()
-        try:
-            kc.wait_for_ready(timeout=self.startup_timeout)
-            reply = kc.execute_interactive(code, silent=True, store_history=False, timeout=self.startup_timeout,
-                                           output_hook=lambda msg: None)
-            if reply["content"]["status"] != "ok":
-                raise RuntimeError(f"kernel set-up failed: {reply['content'].get('ename')}: "
-                                   f"{reply['content'].get('evalue')}")
-        finally:
-            kc.stop_channels()
-
-    def _start(self):
-        from jupyter_client.manager import AsyncKernelManager
-        from jupyter_core.utils import run_sync
-
-        km = AsyncKernelManager(kernel_name="python3", **kernel_transport())
-        run_sync(km.start_kernel)(cwd=str(paths.ROOT))
+    def _start(self) -> WarmKernel:
+        kernel = WarmKernel(self.warm_up, self.startup_timeout)
         with self._lock:
-            self._all.append(km)
-        try:
-            self._run(km, self.warm_up + "\n" + _RESET)
-        except Exception:
-            self._discard(km)
-            raise
-        return km
+            self._all.append(kernel)
+        return kernel
 
-    def _discard(self, km) -> None:
-        from jupyter_core.utils import run_sync
+    def _discard(self, kernel: WarmKernel) -> None:
         with self._lock:
-            if km in self._all:
-                self._all.remove(km)
-        try:
-            run_sync(km.shutdown_kernel)(now=True)
-        except Exception:  # already dead
-            pass
+            if kernel in self._all:
+                self._all.remove(kernel)
+        kernel.close()
 
     def execute(self, kind: str, parameters: dict[str, Any], target: Path, timeout: int = CELL_TIMEOUT) -> Path:
         """Execute one notebook in a warm kernel; the kernel is reset afterwards, or retired if anything failed."""
         try:
-            km = self._idle.get_nowait()
+            kernel = self._idle.get_nowait()
         except queue.Empty:
-            km = self._start()
+            kernel = self._start()
         try:
-            execute(kind, parameters, target, timeout=timeout, km=km)
-            self._run(km, _RESET)
+            kernel.run(kind, parameters, target, timeout)
         except BaseException:
-            self._discard(km)
+            self._discard(kernel)
             raise
-        self._idle.put(km)
+        self._idle.put(kernel)
         return Path(target)
 
     def shutdown(self) -> None:
-        for km in list(self._all):
-            self._discard(km)
+        for kernel in list(self._all):
+            self._discard(kernel)
 
 
 _POOL: KernelPool | None = None
@@ -630,12 +725,15 @@ def run_workflow(targets: list[str], cores: int = 2, extra: list[str] | None = N
     whole output goes to ``<logs>/workflow.log`` (it is read to follow the jobs, so it is never
     shortened with Snakemake's ``--quiet``); on a terminal a progress bar per municipality and the
     failures are shown, elsewhere plain progress lines, after Snakemake's own lines unless ``quiet``.
+    Jobs are chosen by Snakemake's greedy scheduler: its default (an integer program solved whenever a
+    job ends) gains nothing on jobs that are all alike and cost its process seconds per job with
+    hundreds of profiles waiting.
     """
     exe = shutil.which("snakemake", path=str(Path(sys.executable).parent)) or "snakemake"
     workdir = Path(directory or paths.ROOT)
     cmd = [exe, *targets, "--snakefile", str(SNAKEFILE), "--directory", str(workdir), "--cores", str(cores),
            "--keep-going", "--rerun-incomplete", "--rerun-triggers", "mtime", "params", "input", "code",
-           "--force-use-threads", "--printshellcmds"]
+           "--force-use-threads", "--printshellcmds", "--scheduler", "greedy"]
     if config:
         cmd += ["--config", *(f"{k}={_config_value(v)}" for k, v in config.items())]
     cmd += [*(extra or [])]

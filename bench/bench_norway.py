@@ -16,6 +16,9 @@ import argparse
 import hashlib
 import json
 import os
+import resource
+import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -31,16 +34,30 @@ CORES = 2
 SUBMIT = paths.ROOT / "workflow" / "local-submit.sh"
 
 
+def cpu_seconds() -> float:
+    """User + system CPU time of this process and the processes it waited for (Snakemake, kernels, papermill)."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
 def timed(label: str, func) -> float:
-    start = time.perf_counter()
+    """Run ``func`` and print its wall time, the CPU time it took and the load average before and after."""
+    load, cpu, start = os.getloadavg()[0], cpu_seconds(), time.perf_counter()
     func()
     seconds = time.perf_counter() - start
-    print(f"{label:<62} {seconds:8.1f} s  (load {os.getloadavg()[0]:.1f})", flush=True)
+    print(f"{label:<62} {seconds:8.1f} s  (CPU {cpu_seconds() - cpu:6.1f} s; load {load:.1f} -> "
+          f"{os.getloadavg()[0]:.1f})", flush=True)
     return seconds
 
 
+def clear_stages() -> None:
+    """Remove the assessment stages, so that a full build computes them again as part of its time."""
+    shutil.rmtree(paths.INTERIM / "assessment", ignore_errors=True)
+
+
 def build(panel: str, folder: Path, extra: list[str] | None = None) -> None:
-    """The main job of ``panel`` (profiles, synthesis, tutorial, site) into ``folder``."""
+    """The main job of ``panel`` (assessment stage, profiles, synthesis, tutorial, site) into ``folder``."""
+    clear_stages()
     config = {"panel": panel, "out": "executed", "logs": "logs", "site": str(folder / "site")}
     code = pipeline.snakemake(["all"], cores=CORES, config=config, directory=folder, quiet=True, extra=extra)
     if code:
@@ -61,6 +78,21 @@ def naive(slugs: list[str], folder: Path) -> None:
 
     with ThreadPoolExecutor(CORES) as pool:
         list(pool.map(one, slugs))
+
+
+def breakdown(folder: Path) -> None:
+    """Mean seconds per profile notebook (papermill's durations, a warm kernel: no start-up) and its slowest cells."""
+    notebooks = [nbformat.read(p, as_version=4) for p in sorted((folder / "executed" / "profiles").glob("*.ipynb"))]
+    if not notebooks:
+        return
+    print(f"  {'mean profile notebook run in a warm kernel':<60} {statistics.mean(nb.metadata.papermill.duration for nb in notebooks):8.2f} s")
+    cells = [[c for c in nb.cells if c.cell_type == "code"] for nb in notebooks]
+    n = min(len(c) for c in cells)
+    means = [(statistics.mean(cs[i].metadata.papermill.duration or 0 for cs in cells), cells[0][i].source)
+             for i in range(n)]
+    for seconds, source in sorted(means, key=lambda m: m[0], reverse=True)[:4]:
+        first = next((line for line in source.splitlines() if line and not line.startswith("#")), "")
+        print(f"    {first.strip()[:56]:<58} {seconds:8.2f} s")
 
 
 def table_digest(folder: Path) -> str:
@@ -91,19 +123,27 @@ def main() -> int:
     print(f"Norway build benchmark: {n_norway} municipalities, {CORES} cores, load {os.getloadavg()[0]:.1f}")
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        t17 = timed(f"full build of the {n_17} (profiles, synthesis, tutorial, site)", lambda: build("u4ssc17", tmp / "p17"))
+        t17 = timed(f"full build of the {n_17} (stage, profiles, synthesis, tutorial, site)",
+                    lambda: build("u4ssc17", tmp / "p17"))
+        breakdown(tmp / "p17")
         t_all = None
         if not args.skip_norway:
-            t_all = timed(f"full build of all {n_norway} municipalities of Norway",
+            t_all = timed(f"full build of all {n_norway} municipalities of Norway (same)",
                           lambda: build("norway", tmp / "norway"))
+            breakdown(tmp / "norway")
             marginal = (t_all - t17) / (n_norway - n_17)
-            print(f"{'per-profile marginal cost (all − 17) / (357 − 17)':<62} {marginal:8.2f} s")
+            print(f"{f'per-profile marginal cost (all − {n_17}) / ({n_norway} − {n_17})':<62} {marginal:8.2f} s")
         subset = pipeline.municipality_slugs("norway")[:: max(1, n_norway // args.naive)][: args.naive]
-        t_naive = timed(f"naive: {len(subset)} papermill processes, {CORES} at a time", lambda: naive(subset, tmp / "naive"))
+        key = pipeline.assessment_keys([], "norway")[""]  # the naive user has the panel assessed already
+        subprocess.run([sys.executable, "-m", "analysis", "assess", "--set", "panel=norway", "--out",
+                        f"data/interim/assessment/{key}"], check=True, capture_output=True, cwd=paths.ROOT)
+        t_naive = timed(f"naive: {len(subset)} papermill processes, {CORES} at a time (profiles only)",
+                        lambda: naive(subset, tmp / "naive"))
         scaled = t_naive / len(subset) * n_norway
-        print(f"{'naive way scaled to all of Norway':<62} {scaled:8.1f} s")
+        print(f"{'naive way scaled to all of Norway (profiles only, no site)':<62} {scaled:8.1f} s")
         if t_all:
-            print(f"{'speed-up against the naive way (goal ≥ 4)':<62} {scaled / t_all:8.2f}")
+            print(f"{'speed-up of the full build against the naive way (goal ≥ 4)':<62} {scaled / t_all:8.2f}")
+        print(f"load average at the end: {os.getloadavg()[0]:.1f} (a shared machine: every figure is slowed by it)")
         if args.cluster:
             t_cluster = timed(f"cluster-generic executor, the {n_17} profiles (one process each)",
                               lambda: cluster(tmp / "cluster"))

@@ -531,3 +531,10 @@ def test_index_counts_cities_outside_norway_apart_from_norwegian_municipalities(
     assert "profiles of 1 Norwegian municipality and 1 city outside Norway" in " ".join(both.split())
     only = template.render(rows=[row("Asker", False), row("Bodø", False)], missing=[], n_mostly=0, root="")
     assert "profiles of 2 Norwegian municipalities assessed" in " ".join(only.split())
+
+
+def test_pages_converted_in_parallel_are_the_pages_converted_one_by_one(tmp_path):
+    executed = make_executed(tmp_path)  # 5 notebook pages: 2 processes share them
+    site = site_model.build(executed, make_methodology(tmp_path))
+    assert len([p for p in site.pages if p.notebook is not None]) >= 4
+    assert report.notebook_bodies(site, jobs=2) == report.notebook_bodies(site, jobs=1)
