@@ -25,7 +25,7 @@ import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
-from analysis import labels, observations, paths, present
+from analysis import i18n, labels, observations, paths, present
 from analysis.ingest import SHEET
 
 pytestmark = pytest.mark.slow
@@ -135,22 +135,45 @@ class _Tables(HTMLParser):
             self._cell.append(data)
 
 
+def _shown_as_code(column: str, text: str) -> str:
+    """A cell as the page shows it back to the code it stands for: the catalogue's words for a source type
+    (``source.<type>``) and a quality level's "N: words" (analysis.present); any other text as it is."""
+    if column == "source_type":
+        words = {i18n.message(key, "en"): key.removeprefix("source.")
+                 for key in i18n.catalogue("messages") if key.startswith("source.")}
+        return words.get(text, text)
+    if column == "quality_level" and re.fullmatch(r"\d: .+", text):
+        level = text.split(":", 1)[0]
+        assert text == f"{level}: {i18n.message(f'quality.{level}', 'en')}", text
+        return level
+    return text
+
+
 def baseline_html(notebook: Path) -> list[dict]:
     """The baseline table of an executed profile notebook, one dict per row keyed by column name (plus its css class).
 
-    The page shows the key columns under their labels (analysis.labels); the others are in the downloads.
+    The page shows the key columns under their labels (analysis.labels) and the detail columns (source type,
+    quality level…) in a second table behind a details toggle, row for row; the others are in the downloads.
     """
-    columns = {labels.label(c): c for c in labels.KEY_COLUMNS["baseline"]}
+    names = {labels.label(c): c for c in labels.KEY_COLUMNS["baseline"] + labels.DETAIL_COLUMNS["baseline"]}
+    key_header = {labels.label(c) for c in ("data_point_id", "value", "year")}
     nb = json.loads(notebook.read_text(encoding="utf-8"))
     for cell in nb["cells"]:
         for output in cell.get("outputs", []):
             html = "".join(output.get("data", {}).get("text/html", []))
             parser = _Tables()
             parser.feed(html)
-            for header, rows in parser.tables:
-                if {labels.label(c) for c in ("data_point_id", "value", "year", "source_type")} <= set(header):
-                    named = [columns.get(h, h) for h in header]
-                    return [{**dict(zip(named, cells)), "_class": cls} for cells, cls in rows]
+            for i, (header, rows) in enumerate(parser.tables):
+                if not key_header <= set(header):
+                    continue
+                out = [{**dict(zip([names.get(h, h) for h in header], cells)), "_class": cls} for cells, cls in rows]
+                details = parser.tables[i + 1] if i + 1 < len(parser.tables) else None
+                if details is not None and labels.label("source_type") in details[0] and len(details[1]) == len(rows):
+                    for row, (cells, _) in zip(out, details[1]):
+                        for h, text in zip(details[0], cells):
+                            column = names.get(h, h)
+                            row.setdefault(column, _shown_as_code(column, text))
+                return out
     raise AssertionError(f"no baseline table in {notebook}")
 
 
