@@ -88,7 +88,7 @@ def functions_schema() -> pa.DataFrameSchema:
 def load_functions(path: Path | None = None) -> pd.DataFrame:
     """The KOSTRA function list, checked against :func:`functions_schema`."""
     path = Path(path or paths.RAW / FUNCTIONS)
-    return validation.read_checked(path, functions_schema(), empty="")
+    return validation.once(path, (), lambda: validation.read_checked(path, functions_schema(), empty=""))
 
 
 def _weights_sum_to_one(frame: pd.DataFrame) -> pd.Series:
@@ -142,7 +142,9 @@ def load_map(functions: pd.DataFrame | None = None, cat: pd.DataFrame | None = N
     path = Path(path or paths.RAW / MAP)
     functions = load_functions() if functions is None else functions
     cat = catalogue.load() if cat is None else cat
-    frame = validation.read_checked(path, map_schema(sorted(functions["function_code"]), cat), empty="")
+    codes = sorted(functions["function_code"])
+    frame = validation.once(path, (tuple(codes), catalogue.links_key(cat)),
+                            lambda: validation.read_checked(path, map_schema(codes, cat), empty=""))
     return frame.assign(weight=frame["weight"].astype(float),
                         sdg_goal=pd.to_numeric(frame["sdg_goal"]).astype("Int64"))
 

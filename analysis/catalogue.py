@@ -154,6 +154,12 @@ def split_targets(text: object) -> tuple[str, ...]:
     return tuple(t.strip() for t in str(text).split(";") if t.strip())
 
 
+def links_key(cat: pd.DataFrame) -> tuple:
+    """What a table checked against the catalogue's links depends on (a cache key): id, dimension, category and
+    SDG targets of every data point."""
+    return tuple(zip(cat["data_point_id"], cat["dimension"], cat["category"], cat["sdg_targets"].astype(str)))
+
+
 def sdg_links(catalogue: pd.DataFrame) -> pd.DataFrame:
     """Tidy data point × SDG target links, with the goal number, for the SDG view."""
     links = catalogue[["data_point_id", "sdg_target_list"]].explode("sdg_target_list").dropna()

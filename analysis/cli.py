@@ -177,6 +177,8 @@ def _cmd_diff(args: argparse.Namespace) -> int:
 def _cmd_all(args: argparse.Namespace) -> int:
     from analysis import build, pipeline
     config = {"municipalities": args.municipalities} if args.municipalities else {}
+    if not args.views:
+        config["views"] = False
     if args.panel != "u4ssc17":
         config.update(panel=args.panel, out=f"reports/{args.panel}/executed", logs=f"reports/{args.panel}/logs",
                       site=f"reports/{args.panel}/site")
@@ -347,6 +349,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--panel", choices=["u4ssc17", "norway"], default="u4ssc17",
                    help="u4ssc17 (default): the 17 municipalities into reports/site; norway: every municipality of "
                         "Norway into reports/norway/site")
+    p.add_argument("--views", action=argparse.BooleanOptionalAction, default=True,
+                   help="also build each municipality's real-data view, resident pages and council paper "
+                        "(default; --no-views: profiles, synthesis, tutorial and site only)")
     p.set_defaults(func=_cmd_all)
 
     p = sub.add_parser("report", help="render the website from the executed notebooks (Quarto or nbconvert)")

@@ -68,8 +68,6 @@ RANKED, NO_GAP, NOT_SCORED, FILTERED = "ranked", "no gap", "not scored", "below 
 WHAT_IF_COLUMNS = ("municipality", "theme_id", "dimension", "u4ssc_score_before", "u4ssc_score_after",
                    "mean_achievement_before", "mean_achievement_after", "u4ssc_score_change",
                    "mean_achievement_change", "n_data_points_closed")
-_LOADED_THEMES: dict[tuple, pd.DataFrame] = {}
-"""The last themes file validated (key: path, modification time, size, registry ids)."""
 
 
 # ----------------------------------------------------------------------------- themes file
@@ -78,25 +76,19 @@ def load_themes(path: str | Path | None = None, cat: pd.DataFrame | None = None)
 
     Adds ``sdg_target_list`` (tuple of SDG targets of the row).
     """
+    from analysis import validation
+
     path = Path(path) if path is not None else paths.THEMES
-    key = None
-    if cat is not None:  # a validated file is kept for its next use in this process (warm notebook kernels)
-        try:
-            stat = path.stat()
-        except OSError:
-            stat = None
-        if stat is not None:
-            key = (str(path.resolve()), stat.st_mtime_ns, stat.st_size, tuple(cat["data_point_id"]))
-            if key in _LOADED_THEMES:
-                return _LOADED_THEMES[key].copy()
-    frame = read_csv(path, dtype=str, keep_default_na=False)
-    if frame.empty:
-        raise InputError.single(path, "no data rows below the header")
-    frame = validate_themes(frame, path, cat)
-    if key is not None:
-        _LOADED_THEMES.clear()
-        _LOADED_THEMES[key] = frame.copy()
-    return frame
+
+    def read() -> pd.DataFrame:
+        frame = read_csv(path, dtype=str, keep_default_na=False)
+        if frame.empty:
+            raise InputError.single(path, "no data rows below the header")
+        return validate_themes(frame, path, cat)
+
+    if cat is None:
+        return read()
+    return validation.once(path, tuple(cat["data_point_id"]), read)
 
 
 def themes_schema(cat: pd.DataFrame) -> "pa.DataFrameSchema":
@@ -152,10 +144,14 @@ def load_costs(path: str | Path | None = None, theme_ids: list[str] | None = Non
     from analysis import validation
 
     path = Path(path) if path is not None else COSTS
-    frame = validation.read_text(path)
-    if frame.empty:
-        raise InputError.single(path, "no data rows below the header")
-    return validate_costs(frame, path, theme_ids)
+
+    def read() -> pd.DataFrame:
+        frame = validation.read_text(path)
+        if frame.empty:
+            raise InputError.single(path, "no data rows below the header")
+        return validate_costs(frame, path, theme_ids)
+
+    return validation.once(path, None if theme_ids is None else tuple(theme_ids), read)
 
 
 def costs_schema(theme_ids: list[str] | None = None) -> "pa.DataFrameSchema":

@@ -923,6 +923,21 @@ def config_municipalities(config: dict[str, Any] | None) -> list[str]:
                                label="key").slug for m in chosen if str(m).strip()]
 
 
+def config_views(config: dict[str, Any] | None) -> bool:
+    """Whether a workflow run builds every municipality's other views (``config['views']``, default true): the
+    real-data view, the resident pages and the council paper. Off, a run builds the profiles, the synthesis, the
+    tutorial and a site that links only the views it has."""
+    value = (config or {}).get("views", True)
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text not in ("true", "false"):
+        from analysis.errors import InputError
+        raise InputError.single("--config views", f"expected true or false, got {value!r}", column="views",
+                                label="key")
+    return text == "true"
+
+
 def missing_profiles(targets: list[str], config: dict[str, Any] | None = None,
                      directory: Path | None = None) -> list[str]:
     """Municipalities whose executed profile a run of ``targets`` should have produced but did not."""

@@ -89,10 +89,15 @@ def load_national_targets(path: Path | None = None, cat: pd.DataFrame | None = N
     """The national targets, validated (every problem named by file, row and column)."""
     path = Path(path or NATIONAL_TARGETS)
     cat = catalogue.load() if cat is None else cat
-    frame = read_csv(path, dtype={"target_id": str, "data_point_id": str, "unit": str, "note": str})
-    if frame.empty:
-        raise InputError.single(path, "no data rows below the header")
-    frame = validation.validate(frame, national_schema(set(cat["data_point_id"])), path)
+    ids = set(cat["data_point_id"])
+
+    def read() -> pd.DataFrame:
+        frame = read_csv(path, dtype={"target_id": str, "data_point_id": str, "unit": str, "note": str})
+        if frame.empty:
+            raise InputError.single(path, "no data rows below the header")
+        return validation.validate(frame, national_schema(ids), path)
+
+    frame = validation.once(path, tuple(sorted(ids)), read)
     return frame.assign(year=pd.to_numeric(frame["year"]).astype("Int64"), note=_text(frame.get("note", pd.Series(
         "", index=frame.index))))
 
@@ -119,9 +124,9 @@ def load_category_plans(path: Path | None = None, cat: pd.DataFrame | None = Non
     """The national plans per U4SSC category, validated; every category of the catalogue must have one."""
     path = Path(path or CATEGORY_PLANS)
     cat = catalogue.load() if cat is None else cat
-    frame = read_csv(path, dtype=str)
     groups = set(zip(cat["dimension"], cat["sub_dimension"], cat["category"]))
-    frame = validation.validate(frame, plans_schema(groups), path)
+    frame = validation.once(path, tuple(sorted(groups)),
+                            lambda: validation.validate(read_csv(path, dtype=str), plans_schema(groups), path))
     missing = sorted(groups - set(zip(frame["dimension"], frame["sub_dimension"], frame["category"])))
     if missing:
         raise InputError.single(path, f"no national plan for the categories {[' / '.join(m) for m in missing]}")

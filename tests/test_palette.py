@@ -107,7 +107,7 @@ def test_figures_carry_alt_text_and_a_caption_stating_the_finding():
     assert "Water and Sanitation (Infrastructure) 95 % (95–100 %)" in alt and "Energy no data" in alt
     shown = present.described(present.plot_category_achievement(categories(), "Bærum"), alt, caption)
     page = shown._repr_html_()
-    assert re.search(r'<img src="data:image/png;base64,[A-Za-z0-9+/=]{100,}" alt="Horizontal bar chart', page)
+    assert re.search(r'<img src="data:image/svg\+xml;base64,[A-Za-z0-9+/=]{100,}" alt="Horizontal bar chart', page)
     assert "<figcaption>Bærum&#x27;s 2 scored categories" in page
 
 
