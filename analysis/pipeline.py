@@ -24,6 +24,7 @@ afterwards what failed and why (``summary``), recording failed notebooks for the
 from __future__ import annotations
 
 import atexit
+import collections
 import contextlib
 import fcntl
 import gc
@@ -342,6 +343,11 @@ class WarmKernel:
         self._jobs.put((None, (), None))
 
 
+KERNEL_BUILDS_KEPT = 24
+"""Profiles a warm kernel keeps built (``analysis.profile.BUILT_KEPT``, not imported here: pandas stays out of the
+workflow's parsing); the pool remembers as many parameter sets per kernel."""
+
+
 class KernelPool:
     """Warm kernels with the analysis package imported, lent one notebook at a time.
 
@@ -353,8 +359,9 @@ class KernelPool:
     def __init__(self, warm_up: str = _WARM_UP, startup_timeout: int = 120):
         self.warm_up = warm_up
         self.startup_timeout = startup_timeout
-        self._idle: queue.SimpleQueue = queue.SimpleQueue()
+        self._idle: list[WarmKernel] = []
         self._all: list[WarmKernel] = []
+        self._recent: dict[WarmKernel, collections.deque] = {}
         self._lock = threading.Lock()
 
     def _start(self) -> WarmKernel:
@@ -367,20 +374,31 @@ class KernelPool:
         with self._lock:
             if kernel in self._all:
                 self._all.remove(kernel)
+            self._recent.pop(kernel, None)
         kernel.close()
+
+    def _take(self, key: str) -> WarmKernel | None:
+        """An idle kernel, preferring one that executed a notebook of the same parameters lately: it still holds
+        that profile's build (``analysis.profile.build``), so a resident page or council paper reuses it."""
+        with self._lock:
+            if not self._idle:
+                return None
+            kernel = next((k for k in self._idle if key in self._recent.get(k, ())), self._idle[-1])
+            self._idle.remove(kernel)
+            return kernel
 
     def execute(self, kind: str, parameters: dict[str, Any], target: Path, timeout: int = CELL_TIMEOUT) -> Path:
         """Execute one notebook in a warm kernel; the kernel is reset afterwards, or retired if anything failed."""
-        try:
-            kernel = self._idle.get_nowait()
-        except queue.Empty:
-            kernel = self._start()
+        key = json.dumps(parameters.get("values"), sort_keys=True, default=str)
+        kernel = self._take(key) or self._start()
         try:
             kernel.run(kind, parameters, target, timeout)
         except BaseException:
             self._discard(kernel)
             raise
-        self._idle.put(kernel)
+        with self._lock:
+            self._recent.setdefault(kernel, collections.deque(maxlen=KERNEL_BUILDS_KEPT)).append(key)
+            self._idle.append(kernel)
         return Path(target)
 
     def shutdown(self) -> None:

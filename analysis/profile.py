@@ -18,6 +18,7 @@ from analysis import observations, paths, scoring, simulate
 from analysis.assess import Assessment
 from analysis.errors import InputError
 from analysis.files import write_text
+from analysis.pipeline import KERNEL_BUILDS_KEPT
 
 BASELINE_COLUMNS = ["dimension", "category", "data_point_id", "data_point_name", "data_point_name_nb",
                     "core_or_advanced", "status", "value", "registry_unit", "value_text", "year", "target",
@@ -352,7 +353,7 @@ def budget_alignment(a: Assessment, name: str, values: dict[str, Any]):
 _BUILT: dict[str, Profile] = {}
 """Profiles built in this process by parameters, data and code: the views of one municipality that a warm kernel
 executes (its profile, resident pages and council paper) share one build. Views read a profile, never change it."""
-BUILT_KEPT = 24
+BUILT_KEPT = KERNEL_BUILDS_KEPT  # the kernel pool prefers the kernel that still holds a municipality's build
 
 
 def _built_key(values: dict[str, Any]) -> str:

@@ -1,13 +1,15 @@
 """Benchmark of building every municipality of Norway (prints figures; never asserts).
 
 In one run on this machine, into temporary folders (the repository's outputs are left alone):
-the full build of all municipalities of Norway (assessment stage, every profile, synthesis,
-tutorial and the nbconvert site); the same for the 17 of the project panel; the per-profile
-marginal cost; and the naive way a user would do it — one ``papermill`` process per municipality
-on the same cores — measured on a subset and scaled. With ``--cluster`` it also runs the 17 through
-Snakemake's generic cluster executor with a local submit script (every profile job its own
-process, as on SLURM) and checks that its outputs equal the local run's. Goal (issue 12): all
-municipalities in under 3 minutes on 2 cores, at least 4 times faster than the naive way.
+the main job (the 17 with every view); the full build of all municipalities of Norway (assessment
+stage, every profile, synthesis, tutorial and the nbconvert site; with ``--norway-views`` also each
+municipality's real-data view, resident pages and council paper); the same for the 17 of the
+project panel; the per-profile marginal cost; and the naive way a user would do it — one
+``papermill`` process per municipality on the same cores — measured on a subset and scaled. With
+``--cluster`` it also runs the 17 through Snakemake's generic cluster executor with a local submit
+script (every profile job its own process, as on SLURM) and checks that its outputs equal the local
+run's. Goal (issue 12): all municipalities in under 3 minutes on 2 cores, at least 4 times faster
+than the naive way.
 """
 
 from __future__ import annotations
@@ -55,11 +57,12 @@ def clear_stages() -> None:
     shutil.rmtree(paths.INTERIM / "assessment", ignore_errors=True)
 
 
-def build(panel: str, folder: Path, extra: list[str] | None = None) -> None:
-    """The main job of ``panel`` (assessment stage, profiles, synthesis, tutorial, site) into ``folder``."""
+def build(panel: str, folder: Path, views: bool = True) -> None:
+    """The main job of ``panel`` (assessment stage, profiles, synthesis, tutorial, site; with ``views`` also each
+    municipality's real-data view, resident pages and council paper) into ``folder``."""
     clear_stages()
-    config = {"panel": panel, "out": "executed", "logs": "logs", "site": str(folder / "site")}
-    code = pipeline.snakemake(["all"], cores=CORES, config=config, directory=folder, quiet=True, extra=extra)
+    config = {"panel": panel, "out": "executed", "logs": "logs", "site": str(folder / "site"), "views": views}
+    code = pipeline.snakemake(["all"], cores=CORES, config=config, directory=folder, quiet=True)
     if code:
         raise SystemExit(f"the {panel} build failed with exit {code}; logs in {folder / 'logs'}")
 
@@ -117,19 +120,24 @@ def main() -> int:
     parser.add_argument("--naive", type=int, default=6, help="municipalities in the naive subset (default 6)")
     parser.add_argument("--cluster", action="store_true", help="also run the generic cluster executor")
     parser.add_argument("--skip-norway", action="store_true", help="only the 17 (and the naive subset)")
+    parser.add_argument("--norway-views", action="store_true",
+                        help="build all of Norway with every view too (default: profiles, synthesis, tutorial and "
+                             "site, as issue 12 defines the goal)")
     args = parser.parse_args()
     subprocess.run([sys.executable, "-m", "analysis", "build"], check=True, capture_output=True)
     n_norway, n_17 = len(pipeline.municipality_slugs("norway")), len(pipeline.municipality_slugs())
     print(f"Norway build benchmark: {n_norway} municipalities, {CORES} cores, load {os.getloadavg()[0]:.1f}")
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        t17 = timed(f"full build of the {n_17} (stage, profiles, synthesis, tutorial, site)",
-                    lambda: build("u4ssc17", tmp / "p17"))
+        timed(f"main job: the {n_17} with every view (4 more notebooks each)", lambda: build("u4ssc17", tmp / "main"))
+        views = args.norway_views
+        what = "stage, profiles, synthesis, tutorial, site" + (", every view" if views else "")
+        t17 = timed(f"full build of the {n_17} ({what})", lambda: build("u4ssc17", tmp / "p17", views))
         breakdown(tmp / "p17")
         t_all = None
         if not args.skip_norway:
             t_all = timed(f"full build of all {n_norway} municipalities of Norway (same)",
-                          lambda: build("norway", tmp / "norway"))
+                          lambda: build("norway", tmp / "norway", views))
             breakdown(tmp / "norway")
             marginal = (t_all - t17) / (n_norway - n_17)
             print(f"{f'per-profile marginal cost (all − {n_17}) / ({n_norway} − {n_17})':<62} {marginal:8.2f} s")
