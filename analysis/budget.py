@@ -343,18 +343,11 @@ def read_sheet(path: Path, functions: pd.DataFrame | None = None,
             records.append(record)
     frame = pd.DataFrame(records, columns=["row", "municipality", "function_code", "year", AMOUNT, "source", "note"])
     frame = frame.assign(kommunenummer=pd.NA, reported_kommunenummer=pd.NA)
-    unknown = []
-    for i in frame.index:
-        try:
-            who = municipalities.attribute(frame.loc[[i], "municipality"], frame.loc[[i], "year"], where,
-                                           frame.loc[[i], "row"])
-        except InputError as exc:
-            problems += exc.problems
-            unknown.append(i)
-            continue
-        frame.loc[i, ["municipality", "kommunenummer", "reported_kommunenummer"]] = who.loc[
-            i, ["municipality", "kommunenummer", "reported_kommunenummer"]].to_list()
-    frame = frame.drop(index=unknown)
+    who, unknown = municipalities.attribute_rows(frame["municipality"], frame["year"], where, frame["row"])
+    problems += unknown
+    resolved = who["kommunenummer"].notna()
+    attributed = ["municipality", "kommunenummer", "reported_kommunenummer"]
+    frame = frame.assign(**{c: who[c] for c in attributed})[resolved]
     seen: dict[tuple, int] = {}
     duplicate = []
     for i, r in frame.iterrows():

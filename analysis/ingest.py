@@ -735,19 +735,16 @@ def _attribute(frame: pd.DataFrame, path: Path, rows: pd.Series, problems: list[
     frame = frame.assign(kommunenummer=pd.Series(pd.NA, index=frame.index, dtype="string"),
                          reported_kommunenummer=pd.Series(pd.NA, index=frame.index, dtype="string"))
     todo = frame.index[frame["municipality"].notna() & frame["year"].notna() & ~frame.index.isin(list(bad))]
-    for i in todo:
-        try:
-            who = municipalities.attribute(frame.loc[[i], "municipality"], frame.loc[[i], "year"].astype(int),
-                                           str(path), rows.loc[[i]])
-        except InputError as exc:
-            problems += exc.problems
-            bad.add(i)
-            continue
-        frame.loc[i, ["municipality", "kommunenummer", "reported_kommunenummer"]] = who.loc[
-            i, ["municipality", "kommunenummer", "reported_kommunenummer"]].to_list()
-        note = who.at[i, "mapping_note"]
-        if note:
-            frame.loc[i, "note"] = "; ".join(n for n in (frame.at[i, "note"], note) if isinstance(n, str) and n)
+    who, unknown = municipalities.attribute_rows(frame.loc[todo, "municipality"],
+                                                 frame.loc[todo, "year"].astype(int), str(path), rows.loc[todo])
+    problems += unknown
+    bad.update(who.index[who["kommunenummer"].isna()])
+    done = who.index[who["kommunenummer"].notna()]
+    for column in ("municipality", "kommunenummer", "reported_kommunenummer"):
+        frame.loc[done, column] = who.loc[done, column]
+    for i in done[who.loc[done, "mapping_note"].astype(bool).to_numpy()]:
+        frame.loc[i, "note"] = "; ".join(n for n in (frame.at[i, "note"], who.at[i, "mapping_note"])
+                                         if isinstance(n, str) and n)
     return frame
 
 

@@ -566,6 +566,16 @@ def attribute(names: "pd.Series", years: "pd.Series", file: str, rows: "pd.Serie
     :meth:`Registry.successor`). ``rows`` are the row numbers a person sees in ``file``; every row
     that cannot be resolved is reported at once (InputError).
     """
+    frame, problems = attribute_rows(names, years, file, rows, column)
+    if problems:
+        raise InputError(problems)
+    return frame
+
+
+def attribute_rows(names: "pd.Series", years: "pd.Series", file: str, rows: "pd.Series | None" = None,
+                   column: str = "municipality") -> "tuple[pd.DataFrame, list]":
+    """:func:`attribute` for readers that keep the good rows: the attribution (empty where a row cannot be resolved)
+    and one problem for every such row, named by its own row number."""
     import pandas as pd
 
     from analysis.errors import file_row
@@ -582,21 +592,17 @@ def attribute(names: "pd.Series", years: "pd.Series", file: str, rows: "pd.Serie
                 e = reg.resolve(key[0], key[1], file=file, row=row, column=column)
             except InputError as exc:
                 problems += exc.problems
-                cache[key] = None
-            else:
-                m = reg.successor(e.kommunenummer, key[1])
-                now = reg.entity(m.kommunenummer) or reg.entity(m.kommunenummer, key[1])
-                label = now.label if now is not None else e.label
-                note = "" if m.rule == "same number" else f"{m.rule}: {m.note}" if m.note else m.rule
-                cache[key] = (label, m.kommunenummer, e.kommunenummer, note)
-        got = cache[key]
-        if got is None:
-            got = (None, None, None, None)
-        for name_of_column, value in zip(out, got):
+                for name_of_column in out:
+                    out[name_of_column].append(None)
+                continue  # not cached: a later row with the same name is reported with its own row number
+            m = reg.successor(e.kommunenummer, key[1])
+            now = reg.entity(m.kommunenummer) or reg.entity(m.kommunenummer, key[1])
+            label = now.label if now is not None else e.label
+            note = "" if m.rule == "same number" else f"{m.rule}: {m.note}" if m.note else m.rule
+            cache[key] = (label, m.kommunenummer, e.kommunenummer, note)
+        for name_of_column, value in zip(out, cache[key]):
             out[name_of_column].append(value)
-    if problems:
-        raise InputError(problems)
-    return pd.DataFrame(out, index=names.index)
+    return pd.DataFrame(out, index=names.index), problems
 
 
 # --- schemas of the municipality tables (checked by ``python -m analysis build``) ----------------

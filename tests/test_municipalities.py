@@ -107,6 +107,15 @@ def test_attribute_reports_every_bad_row_with_file_row_and_column():
     assert rows == [("x.csv", 5, "municipality"), ("x.csv", 6, "municipality")]
 
 
+def test_attribute_rows_keeps_the_good_rows_and_names_each_bad_one_by_its_own_row():
+    out, problems = municipalities.attribute_rows(pd.Series(["Nowhere", "Bodø", "Nowhere", "TROMSØ"]),
+                                                  pd.Series([2020, 2020, 2021, 2024]), "b.xlsx",
+                                                  rows=pd.Series([2, 3, 4, 5]))
+    assert [(p.row, p.column) for p in problems] == [(2, "municipality"), (4, "municipality")]
+    assert out["kommunenummer"].fillna("").tolist() == ["", "1804", "", "5501"]
+    assert out["municipality"].fillna("").tolist() == ["", "Bodø", "", "Tromsø"]
+
+
 def test_slugs_are_ascii_and_carry_the_number(reg):
     assert reg.resolve("Tromsø").slug == "5501-tromso"
     assert reg.resolve("Bærum").slug == "3201-baerum"
