@@ -73,10 +73,14 @@ def load_instruments(path: Path | None = None, theme_ids: set[str] | None = None
 
     path = Path(path or INSTRUMENTS)
     theme_ids = set(invest.load_costs()["theme_id"]) if theme_ids is None else theme_ids
-    frame = read_csv(path, dtype=str)
-    if frame.empty:
-        raise InputError.single(path, "no data rows below the header")
-    return validation.validate(frame, instruments_schema(theme_ids), path)
+
+    def read() -> pd.DataFrame:
+        frame = read_csv(path, dtype=str)
+        if frame.empty:
+            raise InputError.single(path, "no data rows below the header")
+        return validation.validate(frame, instruments_schema(theme_ids), path)
+
+    return validation.once(path, tuple(sorted(theme_ids)), read)
 
 
 def measures(recs: pd.DataFrame, plans: pd.DataFrame) -> pd.DataFrame:

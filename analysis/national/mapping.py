@@ -101,7 +101,8 @@ def load(path: Path | None = None, cat: pd.DataFrame | None = None) -> pd.DataFr
 
     path = Path(path or MAP)
     cat = catalogue.load() if cat is None else cat
-    return validation.read_checked(path, schema(cat), empty="")
+    key = (catalogue.links_key(cat), tuple(cat["unit"].astype(str)))  # what the schema reads of the catalogue
+    return validation.once(path, key, lambda: validation.read_checked(path, schema(cat), empty=""))
 
 
 def missing_for_fetch(row: pd.Series, known_providers: set[str]) -> list[str]:
