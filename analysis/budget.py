@@ -342,7 +342,6 @@ def read_sheet(path: Path, functions: pd.DataFrame | None = None,
         if not errors:
             records.append(record)
     frame = pd.DataFrame(records, columns=["row", "municipality", "function_code", "year", AMOUNT, "source", "note"])
-    frame = frame.assign(kommunenummer=pd.NA, reported_kommunenummer=pd.NA)
     who, unknown = municipalities.attribute_rows(frame["municipality"], frame["year"], where, frame["row"])
     problems += unknown
     resolved = who["kommunenummer"].notna()

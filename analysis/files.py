@@ -127,11 +127,16 @@ def neutralise_cell(value: object) -> object:
     return "'" + value if needs_neutralising(value) else value
 
 
+def line_feeds(text: str) -> str:
+    """Text with its carriage returns (CR LF or a bare CR) as line feeds, as every download writes it."""
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
 def _csv_cell(value: object) -> object:
     """A cell as written to CSV: formulas neutralised, and carriage returns as line feeds (the csv module
     does not quote a field holding a bare CR when rows end in LF, so a reader would split the row there)."""
     value = neutralise_cell(value)
-    return value.replace("\r\n", "\n").replace("\r", "\n") if isinstance(value, str) else value
+    return line_feeds(value) if isinstance(value, str) else value
 
 
 def _csv_unsafe(value: object) -> bool:

@@ -17,7 +17,7 @@ import seaborn as sns
 from matplotlib.patches import Patch
 
 from analysis import invest, palette, scoring, sdg, simulate
-from analysis.files import FIXED_TIME, atomic_folder, atomic_path, fix_zip_times, needs_neutralising, write_csv, write_text
+from analysis.files import FIXED_TIME, atomic_folder, atomic_path, fix_zip_times, line_feeds, write_csv, write_text
 
 SIM_CLASS = "u4ssc-sim"
 TABLE_CLASS = "u4ssc-table"
@@ -186,18 +186,22 @@ def excel_width(column: str, values: pd.Series) -> float:
     return float(min(max(len(str(column)), int(longest)) + 2, EXCEL_MAX_WIDTH))
 
 
+def _is_number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
 def _excel_write(ws, row: int, col: int, value: object, style) -> None:
-    """One cell by its type: text always as a string (never a formula), numbers, booleans; an empty cell keeps
-    its row's style (XlsxWriter skips it when it has none)."""
-    value = _excel_value(value)
+    """One cell (a value from :func:`_excel_value`) by its type: text always as a string (never a formula), with
+    line feeds as in the CSV; numbers; booleans; an empty cell keeps its row's style (XlsxWriter skips it when it
+    has none)."""
     if value is None:
         ws.write_blank(row, col, None, style)
     elif isinstance(value, bool):
         ws.write_boolean(row, col, value, style)
-    elif isinstance(value, (int, float)):
+    elif _is_number(value):
         ws.write_number(row, col, value, style)
-    else:  # carriage returns as line feeds, as in the CSV (files._csv_cell)
-        ws.write_string(row, col, str(value).replace("\r\n", "\n").replace("\r", "\n"), style)
+    else:
+        ws.write_string(row, col, line_feeds(str(value)), style)
 
 
 def write_workbook(tables: Mapping[str, pd.DataFrame], target: Path) -> Path:
@@ -208,7 +212,7 @@ def write_workbook(tables: Mapping[str, pd.DataFrame], target: Path) -> Path:
     itself is kept whole), and rows resting on simulated values in italic on a tint, as on the page
     (the ``rests_on_simulated`` column says the same in words). XlsxWriter streams the rows to the
     file (``constant_memory``) with one format object per style, which is why it is used here rather
-    than openpyxl (a profile's workbook took 1.8 s that way). Text starting with ``=``, ``+``, ``-``,
+    than openpyxl (a profile's workbook took about 1 s that way). Text starting with ``=``, ``+``, ``-``,
     ``@``, tab or carriage return is written as a string, never as a formula. The workbook's
     timestamps and the zip entries' dates are fixed (``files.FIXED_TIME``), so the same tables give a
     byte-identical file.
@@ -243,8 +247,8 @@ def write_workbook(tables: Mapping[str, pd.DataFrame], target: Path) -> Path:
             columns = [frame.iloc[:, j].astype(object).tolist() for j in range(frame.shape[1])]
             for i, (sim, row) in enumerate(zip(simulated, zip(*columns)), start=1):
                 for j, (value, number_format) in enumerate(zip(row, formats)):
-                    is_number = isinstance(value, (int, float, np.number)) and not isinstance(value, (bool, np.bool_))
-                    _excel_write(ws, i, j, value, style(number_format if is_number else None, bool(sim)))
+                    value = _excel_value(value)
+                    _excel_write(ws, i, j, value, style(number_format if _is_number(value) else None, bool(sim)))
         wb.close()
         fix_zip_times(tmp)
     return Path(target)
