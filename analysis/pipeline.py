@@ -956,6 +956,24 @@ def config_views(config: dict[str, Any] | None) -> bool:
     return text == "true"
 
 
+SHARED_INPUTS = "inputs.sha256"
+"""The run's digest of the inputs every notebook job reads (below ``out``): the processed observations, the raw
+tables, the supplied budgets, the defaults, the package's code and its locale files. Each notebook job depends on
+this one file rather than on the hundred files themselves, so that Snakemake's scheduler, which visits every input
+of every ready job after each finished job, stays cheap with hundreds of profiles (it took about half a core for
+all of Norway); a change to any of them still rewrites the digest and so re-runs every job after it."""
+
+
+def write_input_digest(inputs: list[str], target: str | Path) -> Path:
+    """``sha256sum``-style lines (digest, two spaces, path relative to the repository) of ``inputs`` in a fixed
+    order, written atomically: the workflow's record of what its notebook jobs read (``SHARED_INPUTS``)."""
+    from analysis.files import write_text
+
+    lines = [f"{hashlib.sha256(Path(f).read_bytes()).hexdigest()}  {root_relative(Path(f))}\n"
+             for f in sorted(inputs, key=lambda f: root_relative(Path(f)))]
+    return write_text(target, "".join(lines))
+
+
 def missing_profiles(targets: list[str], config: dict[str, Any] | None = None,
                      directory: Path | None = None) -> list[str]:
     """Municipalities whose executed profile a run of ``targets`` should have produced but did not."""

@@ -180,28 +180,37 @@ def excel_format(column: str, values: pd.Series) -> str | None:
     return "0" if places == 0 else "#,##0." + "0" * places
 
 
-def excel_width(column: str, values: pd.Series) -> float:
-    """A column width (in characters) that fits its header and its longest value, at most ``EXCEL_MAX_WIDTH``."""
-    longest = values.dropna().astype(str).str.len().max() if values.notna().any() else 0
-    return float(min(max(len(str(column)), int(longest)) + 2, EXCEL_MAX_WIDTH))
+def excel_width(column: str, texts: list[str | None]) -> float:
+    """A column width (in characters) that fits its header and its longest value (``texts``: each cell as text,
+    ``None`` where empty), at most ``EXCEL_MAX_WIDTH``."""
+    longest = max((len(t) for t in texts if t is not None), default=0)
+    return float(min(max(len(str(column)), longest) + 2, EXCEL_MAX_WIDTH))
 
 
-def _is_number(value: object) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
+_BLANK, _BOOLEAN, _NUMBER, _STRING = range(4)
+"""How a cell is written (the index of its XlsxWriter method in ``write_workbook``)."""
 
 
-def _excel_write(ws, row: int, col: int, value: object, style) -> None:
-    """One cell (a value from :func:`_excel_value`) by its type: text always as a string (never a formula), with
-    line feeds as in the CSV; numbers; booleans; an empty cell keeps its row's style (XlsxWriter skips it when it
-    has none)."""
-    if value is None:
-        ws.write_blank(row, col, None, style)
-    elif isinstance(value, bool):
-        ws.write_boolean(row, col, value, style)
-    elif _is_number(value):
-        ws.write_number(row, col, value, style)
-    else:
-        ws.write_string(row, col, line_feeds(str(value)), style)
+def _excel_cells(values: pd.Series) -> tuple[list[tuple[int, object]], list[str | None]]:
+    """A column's cells as (kind, value) from :func:`_excel_value` — text always as a string (never a formula),
+    with line feeds as in the CSV — and each cell as text for its width, converted once per column."""
+    cells, texts = [], []
+    for raw in values.astype(object).tolist():
+        value = _excel_value(raw)
+        if value is None:
+            cells.append((_BLANK, None))
+            texts.append(None)
+        elif isinstance(value, bool):
+            cells.append((_BOOLEAN, value))
+            texts.append(str(value))
+        elif isinstance(value, (int, float)):
+            cells.append((_NUMBER, value))
+            texts.append(str(value))
+        else:
+            text = str(value)
+            cells.append((_STRING, line_feeds(text)))
+            texts.append(text)
+    return cells, texts
 
 
 def write_workbook(tables: Mapping[str, pd.DataFrame], target: Path) -> Path:
@@ -212,10 +221,10 @@ def write_workbook(tables: Mapping[str, pd.DataFrame], target: Path) -> Path:
     itself is kept whole), and rows resting on simulated values in italic on a tint, as on the page
     (the ``rests_on_simulated`` column says the same in words). XlsxWriter streams the rows to the
     file (``constant_memory``) with one format object per style, which is why it is used here rather
-    than openpyxl (a profile's workbook took about 1 s that way). Text starting with ``=``, ``+``, ``-``,
-    ``@``, tab or carriage return is written as a string, never as a formula. The workbook's
-    timestamps and the zip entries' dates are fixed (``files.FIXED_TIME``), so the same tables give a
-    byte-identical file.
+    than openpyxl (a profile's workbook took about 1 s that way); each column is converted once, then
+    written row by row as streaming requires. Text starting with ``=``, ``+``, ``-``, ``@``, tab or
+    carriage return is written as a string, never as a formula. The workbook's timestamps and the zip
+    entries' dates are fixed (``files.FIXED_TIME``), so the same tables give a byte-identical file.
     """
     import xlsxwriter
 
@@ -236,19 +245,26 @@ def write_workbook(tables: Mapping[str, pd.DataFrame], target: Path) -> Path:
         header = wb.add_format({"bold": True})
         for name, frame in tables.items():
             ws = wb.add_worksheet(name[:31])
-            formats = [excel_format(str(c), frame.iloc[:, j]) for j, c in enumerate(frame.columns)]
+            writers = (ws.write_blank, ws.write_boolean, ws.write_number, ws.write_string)
+            columns = []
             for j, column in enumerate(frame.columns):
-                ws.set_column(j, j, excel_width(str(column), frame.iloc[:, j]))
+                cells, texts = _excel_cells(frame.iloc[:, j])
+                number_format = excel_format(str(column), frame.iloc[:, j])
+                # per kind of cell, its style in a real and in a simulated row: numbers take the column's format
+                kinds = [[style(number_format if kind == _NUMBER else None, sim) for sim in (False, True)]
+                         for kind in range(4)]
+                columns.append((cells, kinds))
+                ws.set_column(j, j, excel_width(str(column), texts))
                 ws.write_string(0, j, str(column), header)
             if frame.shape[1]:
                 ws.freeze_panes(1, 0)
                 ws.autofilter(0, 0, len(frame), frame.shape[1] - 1)
-            simulated = rests_on_simulated(frame).to_numpy()
-            columns = [frame.iloc[:, j].astype(object).tolist() for j in range(frame.shape[1])]
-            for i, (sim, row) in enumerate(zip(simulated, zip(*columns)), start=1):
-                for j, (value, number_format) in enumerate(zip(row, formats)):
-                    value = _excel_value(value)
-                    _excel_write(ws, i, j, value, style(number_format if _is_number(value) else None, bool(sim)))
+            for i, sim in enumerate(rests_on_simulated(frame).astype(bool).tolist(), start=1):
+                for j, (cells, kinds) in enumerate(columns):
+                    kind, value = cells[i - 1]
+                    cell_style = kinds[kind][sim]
+                    if kind != _BLANK or cell_style is not None:  # an empty cell only keeps its row's style
+                        writers[kind](i, j, value, cell_style)
         wb.close()
         fix_zip_times(tmp)
     return Path(target)

@@ -516,4 +516,24 @@ def test_each_stage_depends_only_on_its_inputs(tmp_path):
     assert "investment_themes.csv" not in jobs["assessment"] and "profile.py" not in jobs["assessment"]
     assert "investment_themes.csv" not in jobs["processed"] and "targets.csv" not in jobs["processed"]
     assert "published_observations.csv" in jobs["processed"]
-    assert {"investment_themes.csv", "targets.csv", "profile.py", "meta.json"} <= set(jobs["profile"])
+    # a profile reads its stage, its notebook and, through the run's input digest, every raw table and module
+    assert {pipeline.SHARED_INPUTS, "profile.py", "meta.json"} <= set(jobs["profile"])
+    assert {"investment_themes.csv", "targets.csv", "observations.csv", "profile.py", "invest.py",
+            "defaults.yaml"} <= set(jobs["shared_inputs"])
+    assert len(jobs["profile"]) < 8  # the scheduler visits every input of every ready job after each finished job
+
+
+def test_input_digest_lists_every_shared_input_and_changes_with_one(tmp_path):
+    """The digest the notebook jobs depend on: one sha256sum line per file, in a fixed order, and a different
+    digest when one file's bytes change."""
+    import hashlib
+    a, b = tmp_path / "b.csv", tmp_path / "a.csv"
+    a.write_text("x\n1\n", encoding="utf-8")
+    b.write_text("Tromsø\n", encoding="utf-8")
+    first = pipeline.write_input_digest([str(a), str(b)], tmp_path / "out" / pipeline.SHARED_INPUTS).read_text()
+    lines = first.splitlines()
+    assert [line.split("  ")[1] for line in lines] == sorted(str(f) for f in (a, b))
+    assert lines[0].split("  ")[0] == hashlib.sha256(b.read_bytes()).hexdigest()
+    assert pipeline.write_input_digest([str(b), str(a)], tmp_path / "again").read_text() == first
+    a.write_text("x\n2\n", encoding="utf-8")
+    assert pipeline.write_input_digest([str(a), str(b)], tmp_path / "changed").read_text() != first
