@@ -305,6 +305,20 @@ def test_front_matter_and_cleaning():
     assert site_model.parse_front_matter(nbformat.v4.new_markdown_cell("---\ntitle: x\n---")) is None
 
 
+def test_an_image_without_alternative_text_is_refused():
+    """The exporter skips nbconvert's placeholder pass, so an output image without alt text is an error naming the
+    notebook, never a page with 'No description'; the figure with its caption as alt text converts."""
+    nb, _ = site_model.clean_notebook(executed_notebook("A title", "Bærum"))
+    page = site_model.Page(kind="profile", out="profiles/x.html", title="x", subtitle=None, active="x",
+                           footer=None, notebook=nb, source=Path("executed/profiles/1219-bømlo.ipynb"))
+    body = report._notebook_html(report._exporter(), page)
+    assert 'alt="Figure 1: &lt;KPI&gt; scores &amp; targets"' in body and "No description" not in body
+    nb.cells.append(nbformat.v4.new_code_cell("x", outputs=[nbformat.v4.new_output(
+        "display_data", data={"text/html": '<p>map</p><img src="map.png" class="m">', "text/plain": "map"})]))
+    with pytest.raises(report.ReportError, match=r"1219-bømlo\.ipynb: an image has no alternative text: <img src"):
+        report._notebook_html(report._exporter(), page)
+
+
 def test_norwegian_order():
     names = ["Ålesund", "Oslo", "Ærø", "Bærum", "Øygarden", "Zeta", "aal"]
     assert sorted(names, key=site_model.norwegian_key) == ["aal", "Bærum", "Oslo", "Zeta", "Ærø", "Øygarden", "Ålesund"]
