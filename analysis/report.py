@@ -141,8 +141,8 @@ def _page_body(page: site_model.Page) -> str:
 def notebook_bodies(site: Site, jobs: int = 1) -> dict[str, Markup]:
     """The nbconvert body of every notebook page (by output path), in ``jobs`` processes.
 
-    nbconvert takes about 0.07 s per profile page (0.45 s before :func:`_exporter` dropped its BeautifulSoup pass), so a site of all Norway's 357
-    profiles is converted in parallel; each page is converted on its own, so the pages are the same
+    nbconvert takes about 0.07 s per profile page (0.45 s before :func:`_exporter` dropped its
+    BeautifulSoup pass), so a site of all Norway's 357 profiles is converted in parallel; each page is converted on its own, so the pages are the same
     whatever ``jobs`` is.
     """
     pages = [p for p in site.pages if p.notebook is not None]
