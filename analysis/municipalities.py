@@ -509,14 +509,24 @@ def load(panel: str = DEFAULT_PANEL) -> pd.DataFrame:
     """
     import pandas as pd
 
+    from analysis import validation
+
     reg = registry()
-    frame = reg.frame()
-    chosen = [e.kommunenummer for e in members(panel)]
-    frame = frame[frame["kommunenummer"].isin(chosen)].reset_index(drop=True)
-    extra = pd.DataFrame(_read(paths.MUNICIPALITIES)).drop(columns=["municipality"])
-    extra["kommunenummer"] = extra["kommunenummer"].str.zfill(4)
-    frame = frame.merge(extra, on="kommunenummer", how="left", validate="one_to_one")
-    return frame
+
+    def read() -> pd.DataFrame:
+        frame = reg.frame()
+        chosen = [e.kommunenummer for e in members(panel)]
+        frame = frame[frame["kommunenummer"].isin(chosen)].reset_index(drop=True)
+        extra = pd.DataFrame(_read(paths.MUNICIPALITIES)).drop(columns=["municipality"])
+        extra["kommunenummer"] = extra["kommunenummer"].str.zfill(4)
+        return frame.merge(extra, on="kommunenummer", how="left", validate="one_to_one")
+
+    # once per process for the same panel file and registry (every profile of a warm kernel reads its panel)
+    from analysis import cities
+
+    registry_files = tuple(validation.file_key(f) for f in (paths.MUNICIPALITIES_2020, paths.MUNICIPALITIES_2024,
+                                                            paths.MUNICIPALITY_CHANGES, cities.path()))
+    return validation.once(paths.MUNICIPALITIES, (panel, registry_files), read)
 
 
 def peers(panel: pd.DataFrame, municipality: str, peer_group: dict, names: list[str] | None = None) -> list[str]:

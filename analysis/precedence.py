@@ -49,9 +49,14 @@ def load(path: Path | None = None, source_types: tuple[str, ...] | None = None) 
     from analysis.observations import SOURCE_TYPES
 
     path = Path(path or TABLE)
-    frame = validation.read_checked(path, schema(SOURCE_TYPES if source_types is None else source_types))
-    out = frame.assign(precedence=frame["precedence"].astype(int), stand_in=frame["stand_in"].eq("yes"))
-    return out.sort_values("precedence", kind="mergesort").reset_index(drop=True)
+    types = SOURCE_TYPES if source_types is None else source_types
+
+    def read() -> pd.DataFrame:
+        frame = validation.read_checked(path, schema(types))
+        out = frame.assign(precedence=frame["precedence"].astype(int), stand_in=frame["stand_in"].eq("yes"))
+        return out.sort_values("precedence", kind="mergesort").reset_index(drop=True)
+
+    return validation.once(path, tuple(types), read)  # every latest-row choice of a profile reads it
 
 
 def choose(observations: pd.DataFrame, table: pd.DataFrame | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
