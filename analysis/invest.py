@@ -774,11 +774,12 @@ def _nothing_to_close(municipality: str, ranked: pd.DataFrame) -> str:
 
 # ----------------------------------------------------------------------------- across municipalities
 def ranking_all(a: Any, themes: pd.DataFrame | None = None, panel: pd.DataFrame | None = None,
-                costs: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Scores and ranks of every municipality of the assessment, stacked (criteria computed once)."""
+                costs: pd.DataFrame | None = None, crit: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Scores and ranks of every municipality of the assessment, stacked (criteria computed once; ``crit``: every
+    municipality's :func:`criteria` when already computed)."""
     th = _themes(themes, a.catalogue)
     w = criteria_weights(a)
-    crit = criteria(a, th, None, panel, costs)
+    crit = criteria(a, th, None, panel, costs) if crit is None else crit
     parts = [_rank_frame(c.reset_index(drop=True), w) for _, c in crit.groupby("municipality", sort=True)]
     return pd.concat(parts, ignore_index=True)
 
@@ -826,11 +827,14 @@ CITIZEN_COLUMNS = ["analysis_rank", "citizens_rank", "disagreement"]
 
 
 def profile_table(a: Any, municipality: str, themes: pd.DataFrame | None = None,
-                  panel: pd.DataFrame | None = None) -> pd.DataFrame:
-    """The profile's opportunity table: ranks by every method, criteria, evidence, stability and explanation."""
+                  panel: pd.DataFrame | None = None, crit: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The profile's opportunity table: ranks by every method, criteria, evidence, stability and explanation.
+
+    ``crit``: the municipality's :func:`criteria` when already computed (its rows of the panel's: a municipality's
+    criteria do not depend on which others are computed with it)."""
     th = _themes(themes, a.catalogue)
     m = _resolve(a, municipality)
-    crit = criteria(a, th, [m], panel)  # once, for the ranking and its stability
+    crit = _own_criteria(a, m, th, panel, crit)  # once, for the ranking and its stability
     opp = opportunities(a, m, th, panel=panel, crit=crit)
     stab = stability(a, m, th, panel=panel, crit=crit)
     out = opp.merge(stab[["theme_id", "p_top", "rank_p05", "rank_median", "rank_p95", "stable", "stability"]],

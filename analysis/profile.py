@@ -321,22 +321,29 @@ class Profile:
     """``vlr.Annex``: the VLR chapter on progress per SDG (HTML and CSV in the downloads)."""
 
 
-_JOINT: dict[str, pd.DataFrame] = {}
-"""The panel's joint programmes of the last parameter set, kept in the process: every profile of a warm kernel
-shares them (computing them ranks every municipality, seconds for all of Norway)."""
+_PANEL_INVESTMENT: dict[str, tuple[pd.DataFrame, pd.DataFrame]] = {}
+"""The panel's investment criteria and joint programmes of the last parameter set, kept in the process: every
+profile of a warm kernel shares them (computing them for every municipality takes seconds for all of Norway; one
+municipality's criteria are its rows of them)."""
 
 
-def joint_programmes(a: Assessment, values: dict[str, Any], themes: pd.DataFrame) -> pd.DataFrame:
-    """``invest.joint_programmes`` of the panel, computed once per assessment, investment and peer parameters."""
+def panel_investment(a: Assessment, values: dict[str, Any], themes: pd.DataFrame,
+                     panel: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``invest.criteria`` of every municipality and ``invest.joint_programmes`` ranked from them, with the run's
+    panel (its counties decide the peers, as in the synthesis), once per assessment, investment and peer parameters
+    and themes and costs files."""
     from analysis import assess as assess_module
-    from analysis import invest, params
+    from analysis import invest, params, validation
 
     key = json.dumps([params.assessment_key(values), assess_module.fingerprint(), values["invest"],
-                      values["peer_group"]], sort_keys=True)
-    if key not in _JOINT:
-        _JOINT.clear()
-        _JOINT[key] = invest.joint_programmes(a, themes=themes)
-    return _JOINT[key]
+                      values["peer_group"], validation.file_key(paths.THEMES), validation.file_key(invest.COSTS)],
+                     sort_keys=True)
+    if key not in _PANEL_INVESTMENT:
+        _PANEL_INVESTMENT.clear()
+        crit = invest.criteria(a, themes, None, panel)
+        ranked = invest.ranking_all(a, themes, panel, crit=crit)
+        _PANEL_INVESTMENT[key] = crit, invest.joint_programmes(a, themes=themes, panel=panel, ranked=ranked)
+    return _PANEL_INVESTMENT[key]
 
 
 def budget_alignment(a: Assessment, name: str, values: dict[str, Any]):
@@ -404,7 +411,8 @@ def _compute(values: dict[str, Any]) -> Profile:
     strengths, weaknesses = scoring.strengths_and_weaknesses(a.scored, name)
     own_trends = a.trends[a.trends["municipality"] == name].drop(columns="municipality")
     themes = invest.load_themes(cat=a.catalogue)
-    opportunities = invest.profile_table(a, name, themes, panel=panel)  # the criteria are computed once
+    crit, joint = panel_investment(a, values, themes, panel)
+    opportunities = invest.profile_table(a, name, themes, panel=panel, crit=crit[crit["municipality"] == name])
     gaps = data_gaps(a, name)
     if entity.foreign:
         gaps["national_source"] = NOT_APPLICABLE_ABROAD
@@ -424,7 +432,7 @@ def _compute(values: dict[str, Any]) -> Profile:
         opportunities=opportunities,
         what_if=invest.what_if(a, name, themes=themes, ranked=opportunities),
         recommendations=recommend.recommendations(a, name, opportunities, themes, gaps=gaps,
-                                                  joint=joint_programmes(a, values, themes), national=aligned.national),
+                                                  joint=joint, national=aligned.national),
         policy=aligned,
     )
     prof.budget = budget_alignment(a, name, values)

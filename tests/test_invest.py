@@ -545,3 +545,21 @@ def test_feasibility_and_impact_vary_across_the_panel(real):
 def test_unknown_municipality_is_an_input_error(small):
     with pytest.raises(InputError, match="unknown municipality"):
         small.opp("Oslo")
+
+
+def test_profiles_share_the_panels_criteria_and_rank_joint_programmes_with_the_runs_panel():
+    """A profile's criteria are its rows of every municipality's (``profile.panel_investment``, computed once per
+    process), and its joint programmes are ranked with the run's panel, so that county peers are the synthesis's."""
+    from analysis import assess, municipalities, params, profile
+
+    values = params.load("Ålesund", ["panel=norway", "peer_group.by=county"])  # counties of all Norway
+    a, panel = assess.stage(values), municipalities.load(values["panel"])
+    themes = invest.load_themes(cat=a.catalogue)
+    crit, joint = profile.panel_investment(a, values, themes, panel)
+    for name in ("Ålesund", "Herøy (Nordland)"):
+        own = crit[crit["municipality"] == name].reset_index(drop=True)
+        pd.testing.assert_frame_equal(own, invest.criteria(a, themes, [name], panel))
+    pd.testing.assert_frame_equal(joint, invest.joint_programmes(a, themes=themes, panel=panel))
+    by_county = crit[crit["municipality"] == "Ålesund"]["n_peers"].iloc[0]
+    assert by_county < len(a.municipalities) - 1  # the county's peers, not every other municipality
+    assert profile.panel_investment(a, values, themes, panel)[0] is crit  # kept for the next profile
