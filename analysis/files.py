@@ -143,13 +143,6 @@ def _csv_unsafe(value: object) -> bool:
     return needs_neutralising(value) or (isinstance(value, str) and "\r" in value)
 
 
-def _may_be_unsafe(column: pd.Series) -> bool:
-    """Whether any text cell of a column starts with a formula prefix or holds a carriage return (vectorised: most
-    columns have none, and the cell-by-cell rule then need not run)."""
-    text = column.dropna().astype(str)
-    return bool(text.str.startswith(FORMULA_PREFIXES).any() or text.str.contains("\r", regex=False).any())
-
-
 def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
     """``frame`` as it is written to CSV: every text cell (and column name) that would start a formula
     prefixed with ``'``, carriage returns in text as line feeds; numeric columns untouched."""
@@ -160,8 +153,6 @@ def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
         column = frame.iloc[:, position]
         if pd.api.types.is_numeric_dtype(column.dtype) or pd.api.types.is_bool_dtype(column.dtype):
             continue
-        if pd.api.types.is_string_dtype(column.dtype) and not _may_be_unsafe(column):
-            continue  # no cell starts like a formula or holds a carriage return: nothing to look at cell by cell
         if column.map(_csv_unsafe).any():
             if out is frame:
                 out = frame.copy()
