@@ -509,7 +509,7 @@ def load(panel: str = DEFAULT_PANEL) -> pd.DataFrame:
     """
     import pandas as pd
 
-    from analysis import validation
+    from analysis import cities, validation
 
     reg = registry()
 
@@ -522,8 +522,6 @@ def load(panel: str = DEFAULT_PANEL) -> pd.DataFrame:
         return frame.merge(extra, on="kommunenummer", how="left", validate="one_to_one")
 
     # once per process for the same panel file and registry (every profile of a warm kernel reads its panel)
-    from analysis import cities
-
     registry_files = tuple(validation.file_key(f) for f in (paths.MUNICIPALITIES_2020, paths.MUNICIPALITIES_2024,
                                                             paths.MUNICIPALITY_CHANGES, cities.path()))
     return validation.once(paths.MUNICIPALITIES, (panel, registry_files), read)

@@ -84,6 +84,8 @@ MISSING_ALT = re.compile(r"<img(?![^>]*\balt=)[^>]*>")
 def _exporter():
     from nbconvert import HTMLExporter
     from nbconvert.exporters.templateexporter import TemplateExporter
+    from nbconvert.filters.highlight import Highlight2HTML
+    from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
 
     class SiteExporter(HTMLExporter):
         """nbconvert's HTML exporter without its closing BeautifulSoup pass, which re-parses the whole page to give
@@ -99,9 +101,6 @@ def _exporter():
             self.register_filter("filter_data_type", WidgetsDataTypeFilter(
                 notebook_metadata=self._nb_metadata, parent=self, resources=resources))
             return TemplateExporter.from_notebook_node(self, nb, resources, **kw)
-
-    from nbconvert.filters.highlight import Highlight2HTML
-    from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
 
     return SiteExporter(
         template_name="u4ssc",
@@ -142,8 +141,8 @@ def notebook_bodies(site: Site, jobs: int = 1) -> dict[str, Markup]:
     """The nbconvert body of every notebook page (by output path), in ``jobs`` processes.
 
     nbconvert takes about 0.07 s per profile page (0.45 s before :func:`_exporter` dropped its
-    BeautifulSoup pass), so a site of all Norway's 357 profiles is converted in parallel; each page is converted on its own, so the pages are the same
-    whatever ``jobs`` is.
+    BeautifulSoup pass), so a site of all Norway's 357 profiles is converted in parallel; each page
+    is converted on its own, so the pages are the same whatever ``jobs`` is.
     """
     pages = [p for p in site.pages if p.notebook is not None]
     if jobs <= 1 or len(pages) < 2 * jobs or os.name == "nt":
