@@ -527,13 +527,14 @@ def test_input_digest_lists_every_shared_input_and_changes_with_one(tmp_path):
     """The digest the notebook jobs depend on: one sha256sum line per file, in a fixed order, and a different
     digest when one file's bytes change."""
     import hashlib
-    a, b = tmp_path / "b.csv", tmp_path / "a.csv"
-    a.write_text("x\n1\n", encoding="utf-8")
-    b.write_text("Tromsø\n", encoding="utf-8")
-    first = pipeline.write_input_digest([str(a), str(b)], tmp_path / "out" / pipeline.SHARED_INPUTS).read_text()
+    listed_first, listed_second = tmp_path / "b.csv", tmp_path / "a.csv"  # the digest orders them by path
+    listed_first.write_text("x\n1\n", encoding="utf-8")
+    listed_second.write_text("Tromsø\n", encoding="utf-8")
+    inputs = [str(listed_first), str(listed_second)]
+    first = pipeline.write_input_digest(inputs, tmp_path / "out" / pipeline.SHARED_INPUTS).read_text()
     lines = first.splitlines()
-    assert [line.split("  ")[1] for line in lines] == sorted(str(f) for f in (a, b))
-    assert lines[0].split("  ")[0] == hashlib.sha256(b.read_bytes()).hexdigest()
-    assert pipeline.write_input_digest([str(b), str(a)], tmp_path / "again").read_text() == first
-    a.write_text("x\n2\n", encoding="utf-8")
-    assert pipeline.write_input_digest([str(a), str(b)], tmp_path / "changed").read_text() != first
+    assert [line.split("  ")[1] for line in lines] == [str(listed_second), str(listed_first)]
+    assert lines[0].split("  ")[0] == hashlib.sha256(listed_second.read_bytes()).hexdigest()
+    assert pipeline.write_input_digest(inputs[::-1], tmp_path / "again").read_text() == first
+    listed_first.write_text("x\n2\n", encoding="utf-8")
+    assert pipeline.write_input_digest(inputs, tmp_path / "changed").read_text() != first
