@@ -289,6 +289,23 @@ def _labelled(ax: plt.Axes) -> bool:
     return bool(ax.get_xlabel()) and bool(ax.get_ylabel())
 
 
+def test_distribution_points_stand_at_their_municipality_with_their_marker(complete):
+    """Every drawn point is one scored value, at its municipality's position (±0.2 jitter), × when simulated."""
+    s, cat = complete.scored, complete.catalogue
+    names = sorted(s["municipality"].unique())
+    fig = compare.plot_distributions(s, cat, names)
+    dims = sorted(cat.loc[cat["direction"] != "descriptive", "dimension"].unique())
+    for ax, dimension in zip(fig.axes, dims):
+        have = s[(s["dimension"] == dimension) & s["achievement"].notna()]
+        for collection, simulated in zip(ax.collections, (False, True)):
+            xy = collection.get_offsets()
+            at = np.rint(xy[:, 0]).astype(int)
+            assert np.all(np.abs(xy[:, 0] - at) <= 0.2)
+            drawn = sorted(zip([names[i] for i in at], np.round(xy[:, 1], 9)))
+            part = have[have["source_type"].eq("simulated") == simulated]
+            assert drawn == sorted(zip(part["municipality"], np.round(part["achievement"], 9)))
+
+
 def test_figures_have_titles_labels_and_a_simulated_legend(complete):
     s, cat = complete.scored, complete.catalogue
     for fig in (compare.plot_coverage(s, cat), compare.plot_achievement_heatmap(s, cat)):
