@@ -154,6 +154,7 @@ def build(values: dict[str, Any] | None = None, output_dir: Path | None = None,
     real_dims = real_run.levels["dimension"]
     real_dims = real_dims[real_dims["coverage"] >= REAL_MIN_COVERAGE]
     audit_corr = audit.data_point_dimension_correlations(a.scored, a.levels["dimension"])
+    ranked = invest.ranking_all(a, panel=panel)  # every municipality's themes, ranked once for the three tables
     syn = Synthesis(
         assessment=a, provenance=profile.provenance(a, None), groups=groups,
         overlap=compare.overlap(a.scored),
@@ -179,9 +180,9 @@ def build(values: dict[str, Any] | None = None, output_dir: Path | None = None,
         leave_one_out=uncertainty.leave_one_out(inputs),
         outlier_treatments=uncertainty.nominal_treatments(inputs),
         data_sensitivity=uncertainty.data_sensitivity(inputs, draws=draws, seed=seed),
-        top_opportunities=invest.synthesis_table(a, panel=panel),
-        joint_programmes=invest.joint_programmes(a, panel=panel),
-        parameter_differences=parameter_differences(values, a, panel),
+        top_opportunities=invest.synthesis_table(a, panel=panel, ranked=ranked),
+        joint_programmes=invest.joint_programmes(a, panel=panel, ranked=ranked),
+        parameter_differences=parameter_differences(values, a, panel, ranked),
     )
     syn.real_support = real_data_support(syn)
     syn.grouping_note = grouping_note(panel, values["synthesis"]["grouping"], a.municipalities)
@@ -288,17 +289,18 @@ def _top_themes(table: pd.DataFrame, name: str) -> str:
     return ", ".join(own["theme_id"])
 
 
-def parameter_differences(values: dict[str, Any], a: Assessment, panel: pd.DataFrame) -> pd.DataFrame:
+def parameter_differences(values: dict[str, Any], a: Assessment, panel: pd.DataFrame,
+                          ranked: pd.DataFrame | None = None) -> pd.DataFrame:
     """Municipalities whose profile parameters differ from the synthesis' and what that changes.
 
     The synthesis scores everyone under ``values`` (the defaults plus the run's overrides); a
     profile uses its own file in params/municipalities/ as well. Per such municipality: the keys
     that differ (``key: synthesis → profile``), its index and rank among all municipalities
     under both (competition ranks, 1 = best), and its top investment themes under both (they
-    differ where the peer group or the target set does).
+    differ where the peer group or the target set does). ``ranked``: ``invest.ranking_all(a)`` when already computed.
     """
     base = _flatten(values)
-    synthesis_top = invest.synthesis_table(a, panel=panel)
+    synthesis_top = invest.synthesis_table(a, panel=panel, ranked=ranked)
     ranks = a.overall.assign(rank=a.overall["index"].rank(ascending=False, method="min")).set_index("municipality")
     run_overrides = params.overrides(values, params.load())  # what this synthesis run changed from the defaults
     number_of = dict(zip(panel["municipality"], panel["kommunenummer"]))
@@ -316,11 +318,12 @@ def parameter_differences(values: dict[str, Any], a: Assessment, panel: pd.DataF
         b = stage(own)
         own_ranks = b.overall.assign(rank=b.overall["index"].rank(ascending=False, method="min")
                                      ).set_index("municipality")
+        own_ranked = invest.ranking_all(b, panel=panel, crit=invest.criteria(b, municipalities=[name], panel=panel))
         rows.append({"municipality": name, "differs": "; ".join(differs),
                      "index_synthesis": ranks["index"].get(name), "index_profile": own_ranks["index"].get(name),
                      "rank_synthesis": ranks["rank"].get(name), "rank_profile": own_ranks["rank"].get(name),
                      "top_themes_synthesis": _top_themes(synthesis_top, name),
-                     "top_themes_profile": _top_themes(invest.synthesis_table(b, panel=panel), name)})
+                     "top_themes_profile": _top_themes(invest.synthesis_table(b, panel=panel, ranked=own_ranked), name)})
     return pd.DataFrame(rows, columns=PARAMETER_COLUMNS)
 
 

@@ -101,6 +101,11 @@ def test_parameter_differences_name_the_profiles_that_differ_and_give_both_resul
     assert tromso["index_synthesis"] == pytest.approx(a.overall.set_index("municipality").loc["Tromsø", "index"])
     assert tromso["index_profile"] != pytest.approx(tromso["index_synthesis"])
     assert tromso["rank_profile"] == (own > own["Tromsø"]).sum() + 1
+    # themes ranked for Tromsø alone equal its rows of a ranking of every municipality under its parameters
+    from analysis import invest
+    full = invest.synthesis_table(assess.assess(params.load("Tromsø"), panel=panel), panel=panel)
+    assert tromso["top_themes_profile"] == synthesis._top_themes(full, "Tromsø")
+    assert tromso["top_themes_synthesis"] == synthesis._top_themes(invest.synthesis_table(a, panel=panel), "Tromsø")
     alesund = table.loc["Ålesund"]
     assert alesund["differs"] == "peer_group.by: all → county"
     assert alesund["index_profile"] == pytest.approx(alesund["index_synthesis"])  # same targets, other peers
