@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import subprocess
@@ -48,8 +49,10 @@ def data_sha256(files: list[Path] | None = None) -> str:
     return digest.hexdigest()
 
 
+@functools.cache
 def code_version() -> str:
-    """``git describe`` of the working tree when available, else the package version."""
+    """``git describe`` of the working tree when available, else the package version: once per process, as the
+    code a process runs is the code it imported (a warm kernel asked twice per profile, 9 ms each)."""
     try:
         out = subprocess.run(["git", "describe", "--always", "--dirty"], cwd=paths.ROOT, capture_output=True,
                              text=True, timeout=10, check=True)
