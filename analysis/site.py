@@ -25,20 +25,19 @@ from markupsafe import Markup
 
 from . import paths
 
-SITE_TITLE = "U4SSC KPIs: Norwegian municipalities"
 INDEX_SUBTITLE = "Profiles, synthesis and tutorial of the U4SSC Key Performance Indicators"
 TEMPLATES = paths.REPORTS / "templates"
 REMOVE_CELL_TAGS = frozenset({"parameters", "injected-parameters", "remove-cell"})
 DOWNLOAD_SUFFIXES = (".csv", ".xlsx", ".html")
 SIMULATED_CLASS = "u4ssc-sim"  # cells resting on simulated values carry this class
 
-# Navigation: key, label, target page, fragment.
+# Navigation: key (its label is the catalogue message ``nav.<key>``), target page, fragment.
 NAV = (
-    ("home", "Home", "index.html", ""),
-    ("municipalities", "Municipalities", "index.html", "municipalities"),
-    ("synthesis", "Synthesis", "synthesis.html", ""),
-    ("tutorial", "Tutorial", "tutorial.html", ""),
-    ("methodology", "Methodology", "methodology.html", ""),
+    ("home", "index.html", ""),
+    ("municipalities", "index.html", "municipalities"),
+    ("synthesis", "synthesis.html", ""),
+    ("tutorial", "tutorial.html", ""),
+    ("methodology", "methodology.html", ""),
 )
 OTHER_NOTEBOOKS = (("synthesis", "Cross-city synthesis"), ("tutorial", "Tutorial"))
 
@@ -72,13 +71,17 @@ class ReportError(RuntimeError):
 @dataclass(frozen=True)
 class NavItem:
     key: str
-    text: str
+    text: str  # in English: Quarto draws one navbar for every page
     page: str  # target page, relative to the site root, unquoted
     fragment: str = ""
 
     @property
     def href(self) -> str:
         return quote(self.page) + (f"#{self.fragment}" if self.fragment else "")
+
+    def label(self, lang: str) -> str:
+        """The item's text in the page's language (the nbconvert site draws a navbar per page)."""
+        return _message(f"nav.{self.key}", lang)
 
 
 @dataclass(frozen=True)
@@ -163,6 +166,15 @@ class Site:
     index_rows: list[dict[str, Any]]
     missing: list[str]  # notebooks rendered as placeholders
     code_version: str
+
+    def title_in(self, lang: str) -> str:
+        """The site's name on a page in ``lang`` (its brand link and the end of its <title>)."""
+        return _message("site.title", lang)
+
+    @staticmethod
+    def nav_label(lang: str) -> str:
+        """The accessible name of the navbar in ``lang``."""
+        return _message("nav.label", lang)
 
     @property
     def profiles(self) -> list[Page]:
@@ -609,11 +621,12 @@ def build(executed_dir: Path, methodology: Path | None) -> Site:
     versions = sorted({str(p.footer.provenance["code_version"]) for p in profiles + others
                        if p.footer.provenance and p.footer.provenance.get("code_version")})
     code_version = ", ".join(versions) if versions else "—"
-    index = Page("index", "index.html", SITE_TITLE, INDEX_SUBTITLE, "home",
+    title = _message("site.title", "en")
+    index = Page("index", "index.html", title, INDEX_SUBTITLE, "home",
                  make_footer({"code_version": code_version}))
     rows = index_rows(profiles)
-    nav = tuple(NavItem(*item) for item in NAV)
-    return Site(SITE_TITLE, nav, [index, *profiles, *views, *others, *document_pages(methodology)], rows,
+    nav = tuple(NavItem(key, _message(f"nav.{key}", "en"), page, fragment) for key, page, fragment in NAV)
+    return Site(title, nav, [index, *profiles, *views, *others, *document_pages(methodology)], rows,
                 [p.placeholder for p in others if p.placeholder], code_version)
 
 

@@ -111,10 +111,15 @@ def test_norwegian_resident_page_is_lang_nb_with_no_english_catalogue_text(views
     leaked = sorted(f for f in english_fragments() if f in shown)
     assert not leaked, leaked
     assert "Visninger av Ålesund:" in shown and "Bare reelle data" in shown and "denne siden" in shown
+    nav = re.search(r'<header class="u4ssc-navbar">(.*?)</header>', text, re.S).group(1)
+    assert re.findall(r">([^<>]+)</a>", nav) == ["U4SSC-indikatorer: norske kommuner", "Hjem", "Kommuner",
+                                                 "Sammenstilling", "Veiledning", "Metode"]
+    assert '<nav aria-label="Nettsted">' in nav and 'aria-current="page" class="active">Kommuner<' in nav
     assert "Data (SHA-256)" in text and "Published values" not in text  # the resident footer: where the figures are
     english = read(site_dir, f"residents/{NAME}-en.html")
     assert english.startswith('<!DOCTYPE html>\n<html lang="en">') and "how is the municipality doing?" in english
     assert 'hreflang="nb"' in english  # the link to the Bokmål twin says its language
+    assert '<nav aria-label="Site">' in english and 'class="active">Municipalities</a>' in english
 
 
 def test_demonstration_and_real_data_views_are_one_click_apart_and_named_in_their_headers(views_site):
