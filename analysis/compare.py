@@ -689,20 +689,42 @@ def plot_achievement_heatmap(scored: pd.DataFrame, cat: pd.DataFrame,
     return fig
 
 
-def plot_distributions(scored: pd.DataFrame, cat: pd.DataFrame, municipalities: Sequence[str] | None = None) -> Figure:
-    """Per dimension, each municipality's data point achievements: box plot plus points (× = simulated)."""
+MAX_BOXES = 40
+"""Most boxes per dimension of :func:`plot_distributions`: a larger panel is drawn one box per group (its county),
+as 357 boxes on one page leave no label readable."""
+
+
+def plot_distributions(scored: pd.DataFrame, cat: pd.DataFrame, municipalities: Sequence[str] | None = None,
+                       groups: pd.Series | None = None, group_label: str = "group") -> Figure:
+    """Per dimension, each municipality's data point achievements: box plot plus points (× = simulated).
+
+    With more than ``MAX_BOXES`` municipalities and ``groups`` (municipality → group, as the group tests use),
+    one box per group holds the data points of all its municipalities (one without a group, a city outside
+    Norway under ``county``, is left out); the axis names the grouping and each box its number of municipalities.
+    """
     names = list(municipalities) if municipalities is not None else sorted(scored["municipality"].unique())
-    have = scored[scored["achievement"].notna() & scored["municipality"].isin(names)]
+    if groups is not None and len(names) > MAX_BOXES:
+        box_of = groups.reindex(names).dropna().astype(str)
+        counts = box_of.value_counts()
+        boxes = sorted(counts.index)
+        labels = [f"{b} ({counts[b]})" for b in boxes]
+        xlabel = f"{group_label} (municipalities in it)"
+    else:
+        box_of = pd.Series(names, index=names)
+        boxes = labels = names
+        xlabel = "municipality"
+    have = scored[scored["achievement"].notna() & scored["municipality"].isin(box_of.index)]
+    have = have.assign(box=have["municipality"].map(box_of))
     dims = sorted(cat.loc[cat["direction"] != "descriptive", "dimension"].unique())
     fig, axes = plt.subplots(len(dims), 1, figsize=(12, 3.2 * len(dims)), sharex=True, squeeze=False)
-    position = {m: i for i, m in enumerate(names)}
+    position = {b: i for i, b in enumerate(boxes)}
     for ax, dimension in zip(axes[:, 0], dims):
         sub = have[have["dimension"] == dimension]
-        values = {m: cell.to_numpy() for m, cell in sub.groupby("municipality", sort=False)["achievement"]}
-        ax.boxplot([values[m] if m in values else [np.nan] for m in names], positions=range(len(names)), widths=0.6,
+        values = {b: cell.to_numpy() for b, cell in sub.groupby("box", sort=False)["achievement"]}
+        ax.boxplot([values[b] if b in values else [np.nan] for b in boxes], positions=range(len(boxes)), widths=0.6,
                    showfliers=False)
-        # one scatter per marker (not per municipality: 357 of them took 20 s), jittered in municipality order
-        points = sub.assign(x=sub["municipality"].map(position), simulated=sub["source_type"].eq("simulated"))
+        # one scatter per marker (not per box: 357 of them took 20 s), jittered in box order
+        points = sub.assign(x=sub["box"].map(position), simulated=sub["source_type"].eq("simulated"))
         points = points.sort_values(["x", "simulated"], kind="mergesort")
         x = points["x"].to_numpy() + np.random.default_rng(0).uniform(-0.2, 0.2, len(points))
         for simulated, marker, colour in ((False, "o", "#1b7837"), (True, "x", "#b35806")):
@@ -713,9 +735,9 @@ def plot_distributions(scored: pd.DataFrame, cat: pd.DataFrame, municipalities: 
         ax.set_ylabel("achievement (%)")
         ax.set_ylim(-5, 105)
     last = axes[-1, 0]
-    last.set_xticks(range(len(names)))
-    last.set_xticklabels(names, rotation=45, ha="right")
-    last.set_xlabel("municipality")
+    last.set_xticks(range(len(boxes)))
+    last.set_xticklabels(labels, rotation=45, ha="right")
+    last.set_xlabel(xlabel)
     axes[0, 0].legend(handles=[Line2D([], [], marker="o", color="#1b7837", linestyle="",
                                       label="published / city-supplied"),
                                Line2D([], [], marker="x", color="#b35806", linestyle="", label="simulated")],

@@ -318,12 +318,13 @@ def parameter_differences(values: dict[str, Any], a: Assessment, panel: pd.DataF
         b = stage(own)
         own_ranks = b.overall.assign(rank=b.overall["index"].rank(ascending=False, method="min")
                                      ).set_index("municipality")
-        own_ranked = invest.ranking_all(b, panel=panel, crit=invest.criteria(b, municipalities=[name], panel=panel))
+        own_top = invest.synthesis_table(b, panel=panel, ranked=invest.ranking_all(
+            b, panel=panel, crit=invest.criteria(b, municipalities=[name], panel=panel)))  # its rows alone
         rows.append({"municipality": name, "differs": "; ".join(differs),
                      "index_synthesis": ranks["index"].get(name), "index_profile": own_ranks["index"].get(name),
                      "rank_synthesis": ranks["rank"].get(name), "rank_profile": own_ranks["rank"].get(name),
                      "top_themes_synthesis": _top_themes(synthesis_top, name),
-                     "top_themes_profile": _top_themes(invest.synthesis_table(b, panel=panel, ranked=own_ranked), name)})
+                     "top_themes_profile": _top_themes(own_top, name)})
     return pd.DataFrame(rows, columns=PARAMETER_COLUMNS)
 
 

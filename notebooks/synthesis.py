@@ -99,8 +99,9 @@ for caption, frame in (("Group tests per data point on real values", syn.real_gr
 # %% caption="Heatmap of the achievement of target (0\u2013100 %) per municipality and data point, ordered by dimension and category; a dot marks a simulated cell, a blank cell has no score."
 fig = compare.plot_achievement_heatmap(a.scored, a.catalogue)
 
-# %% caption="Per dimension, the spread of each municipality's data point achievements (%): a box plot with the points drawn over it, \u00d7 for a simulated value."
-fig = compare.plot_distributions(a.scored, a.catalogue, a.municipalities)
+# %% caption="Per dimension, the spread of the data point achievements (%) of each municipality (of each group of the grouping parameter when the panel has more than 40): a box plot with the points drawn over it, \u00d7 for a simulated value."
+fig = compare.plot_distributions(a.scored, a.catalogue, a.municipalities, groups=syn.groups,
+                                 group_label=a.params["synthesis"]["grouping"])
 
 # %% [markdown]
 # ## Do groups of municipalities differ? (demonstration)

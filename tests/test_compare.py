@@ -289,11 +289,25 @@ def _labelled(ax: plt.Axes) -> bool:
     return bool(ax.get_xlabel()) and bool(ax.get_ylabel())
 
 
-def test_distribution_points_stand_at_their_municipality_with_their_marker(complete):
-    """Every drawn point is one scored value, at its municipality's position (±0.2 jitter), × when simulated."""
+@pytest.mark.parametrize("grouped", [False, True])
+def test_distribution_points_stand_at_their_box_with_their_marker(complete, monkeypatch, grouped):
+    """Every drawn point is one scored value, at its box's position (±0.2 jitter), × when simulated; a panel larger
+    than MAX_BOXES gets one box per county, labelled with its number of municipalities."""
+    from analysis import municipalities
     s, cat = complete.scored, complete.catalogue
     names = sorted(s["municipality"].unique())
-    fig = compare.plot_distributions(s, cat, names)
+    county = municipalities.load().set_index("municipality")["county"]
+    if grouped:
+        monkeypatch.setattr(compare, "MAX_BOXES", 10)
+    fig = compare.plot_distributions(s, cat, names, groups=county, group_label="county")
+    boxes = sorted(county.unique()) if grouped else names
+    box_of = county if grouped else pd.Series(names, index=names)
+    labels = [t.get_text() for t in fig.axes[-1].get_xticklabels()]
+    if grouped:
+        assert labels == [f"{c} ({(county == c).sum()})" for c in boxes]
+        assert fig.axes[-1].get_xlabel() == "county (municipalities in it)"
+    else:
+        assert labels == names and fig.axes[-1].get_xlabel() == "municipality"
     dims = sorted(cat.loc[cat["direction"] != "descriptive", "dimension"].unique())
     for ax, dimension in zip(fig.axes, dims):
         have = s[(s["dimension"] == dimension) & s["achievement"].notna()]
@@ -301,9 +315,9 @@ def test_distribution_points_stand_at_their_municipality_with_their_marker(compl
             xy = collection.get_offsets()
             at = np.rint(xy[:, 0]).astype(int)
             assert np.all(np.abs(xy[:, 0] - at) <= 0.2)
-            drawn = sorted(zip([names[i] for i in at], np.round(xy[:, 1], 9)))
+            drawn = sorted(zip([boxes[i] for i in at], np.round(xy[:, 1], 9)))
             part = have[have["source_type"].eq("simulated") == simulated]
-            assert drawn == sorted(zip(part["municipality"], np.round(part["achievement"], 9)))
+            assert drawn == sorted(zip(part["municipality"].map(box_of), np.round(part["achievement"], 9)))
 
 
 def test_figures_have_titles_labels_and_a_simulated_legend(complete):
