@@ -689,21 +689,21 @@ def plot_achievement_heatmap(scored: pd.DataFrame, cat: pd.DataFrame,
     return fig
 
 
-MAX_BOXES = 40
-"""Most boxes per dimension of :func:`plot_distributions`: a larger panel is drawn one box per group (its county),
-as 357 boxes on one page leave no label readable."""
+MAX_AXIS_ITEMS = 40
+"""Most municipalities a figure's axis labels readably (357 leave no label legible): beyond it the distribution
+figure draws one box per group (county) and the dendrogram shows its last merges."""
 
 
 def plot_distributions(scored: pd.DataFrame, cat: pd.DataFrame, municipalities: Sequence[str] | None = None,
                        groups: pd.Series | None = None, group_label: str = "group") -> Figure:
     """Per dimension, each municipality's data point achievements: box plot plus points (× = simulated).
 
-    With more than ``MAX_BOXES`` municipalities and ``groups`` (municipality → group, as the group tests use),
+    With more than ``MAX_AXIS_ITEMS`` municipalities and ``groups`` (municipality → group, as the group tests use),
     one box per group holds the data points of all its municipalities (one without a group, a city outside
     Norway under ``county``, is left out); the axis names the grouping and each box its number of municipalities.
     """
     names = list(municipalities) if municipalities is not None else sorted(scored["municipality"].unique())
-    if groups is not None and len(names) > MAX_BOXES:
+    if groups is not None and len(names) > MAX_AXIS_ITEMS:
         box_of = groups.reindex(names).dropna().astype(str)
         counts = box_of.value_counts()
         boxes = sorted(counts.index)
@@ -748,17 +748,22 @@ def plot_distributions(scored: pd.DataFrame, cat: pd.DataFrame, municipalities: 
 
 
 def plot_dendrogram(result: Clusters) -> Figure:
-    """Dendrogram of :func:`cluster_profiles`; when no tree could be built the figure says why."""
+    """Dendrogram of :func:`cluster_profiles`; when no tree could be built the figure says why. Beyond
+    ``MAX_AXIS_ITEMS`` municipalities only the last merges are drawn, a leaf "(n)" standing for n municipalities."""
     fig, ax = plt.subplots(figsize=(10, 5))
-    ax.set_title(f"Municipality profiles, average linkage over {len(result.data_points)} data points")
+    truncated = len(result.municipalities) > MAX_AXIS_ITEMS
+    ax.set_title(f"Municipality profiles, average linkage over {len(result.data_points)} data points"
+                 + (f"\nthe last {MAX_AXIS_ITEMS} clusters of {len(result.municipalities)} municipalities; "
+                    "(n): a cluster of n" if truncated else ""))
     ax.set_ylabel("distance (RMS achievement difference, percentage points)")
-    ax.set_xlabel("municipality")
+    ax.set_xlabel("cluster of municipalities" if truncated else "municipality")
     if result.linkage is None:
         ax.text(0.5, 0.5, f"No clustering: {result.reason}", ha="center", va="center", wrap=True,
                 transform=ax.transAxes)
         ax.set_xticks([])
         return fig
-    hierarchy.dendrogram(result.linkage, labels=result.municipalities, ax=ax, leaf_rotation=45)
+    hierarchy.dendrogram(result.linkage, labels=result.municipalities, ax=ax, leaf_rotation=45,
+                         **({"truncate_mode": "lastp", "p": MAX_AXIS_ITEMS} if truncated else {}))
     if len(result.excluded):
         n_m = int((result.excluded["kind"] == "municipality").sum())
         n_d = int((result.excluded["kind"] == "data point").sum())

@@ -167,7 +167,7 @@ display(HTML(present.table_html(syn.bootstrap, decimals=1)))
 # %% [markdown]
 # ## Clusters of municipality profiles (demonstration)
 # Average-linkage hierarchical clustering; the data points and municipalities left out for missing
-# data are listed.
+# data are listed. Beyond 40 municipalities the tree shows its last 40 clusters, "(n)" for a cluster of n.
 
 # %% caption="Dendrogram of the average-linkage hierarchical clustering of the municipalities' profiles; the height of a join is the RMS difference in achievement (percentage points)."
 fig = compare.plot_dendrogram(syn.clusters)

@@ -292,13 +292,13 @@ def _labelled(ax: plt.Axes) -> bool:
 @pytest.mark.parametrize("grouped", [False, True])
 def test_distribution_points_stand_at_their_box_with_their_marker(complete, monkeypatch, grouped):
     """Every drawn point is one scored value, at its box's position (±0.2 jitter), × when simulated; a panel larger
-    than MAX_BOXES gets one box per county, labelled with its number of municipalities."""
+    than MAX_AXIS_ITEMS gets one box per county, labelled with its number of municipalities."""
     from analysis import municipalities
     s, cat = complete.scored, complete.catalogue
     names = sorted(s["municipality"].unique())
     county = municipalities.load().set_index("municipality")["county"]
     if grouped:
-        monkeypatch.setattr(compare, "MAX_BOXES", 10)
+        monkeypatch.setattr(compare, "MAX_AXIS_ITEMS", 10)
     fig = compare.plot_distributions(s, cat, names, groups=county, group_label="county")
     boxes = sorted(county.unique()) if grouped else names
     box_of = county if grouped else pd.Series(names, index=names)
@@ -348,3 +348,15 @@ def test_figures_have_titles_labels_and_a_simulated_legend(complete):
     assert widths == [0.2, 0.3, 0.6, 0.7]
     empty = compare.plot_sobol(sobol.assign(S1=np.nan, ST=np.nan, reason="the ranks do not change")).axes[0]
     assert "the ranks do not change" in " ".join(t.get_text() for t in empty.texts)
+
+
+def test_dendrogram_of_a_large_panel_shows_its_last_clusters_with_their_sizes(complete, monkeypatch):
+    clusters = compare.cluster_profiles(complete.scored, complete.catalogue)
+    full = [t.get_text() for t in compare.plot_dendrogram(clusters).axes[0].get_xticklabels()]
+    assert sorted(full) == sorted(clusters.municipalities)
+    monkeypatch.setattr(compare, "MAX_AXIS_ITEMS", 5)
+    ax = compare.plot_dendrogram(clusters).axes[0]
+    leaves = [t.get_text() for t in ax.get_xticklabels()]
+    sizes = [int(x.strip("()")) if x.startswith("(") else 1 for x in leaves]
+    assert len(leaves) == 5 and sum(sizes) == len(clusters.municipalities) and max(sizes) > 1
+    assert ax.get_xlabel() == "cluster of municipalities" and "(n): a cluster of n" in ax.get_title()
