@@ -642,8 +642,8 @@ def plot_coverage(frame: pd.DataFrame, cat: pd.DataFrame, municipalities: Sequen
     _municipality_axis(ax, wide.index)
     _data_point_axis(ax, wide.columns, cat)
     n = {k: int((wide.to_numpy() == k).sum()) for k in keys}
-    ax.legend(handles=[Patch(facecolor=SOURCE_COLOURS[k], edgecolor="grey", label=f"{k} ({n[k]})") for k in keys],
-              loc="upper left", bbox_to_anchor=(1.01, 1.0), title="source of baseline value")
+    ax.legend(handles=[Patch(facecolor=SOURCE_COLOURS[k], edgecolor="grey", label=f"{k.replace('_', ' ')} ({n[k]})")
+                       for k in keys], loc="upper left", bbox_to_anchor=(1.01, 1.0), title="source of baseline value")
     ax.set_title("Coverage: who reports which data point, from which source")
     fig.tight_layout()
     return fig
