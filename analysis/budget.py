@@ -1,8 +1,8 @@
 """Budget alignment: net operating expenditure per KOSTRA function against the municipality's gap per SDG goal.
 
 A city gives its net operating expenditure (netto driftsutgifter, NOK) per KOSTRA function and year
-in the sheet 'budget' of its template; :func:`read_sheet` validates it and the ingest stores it in
-``data/external/city_supplied/budget/``. The function list is ``data/raw/kostra_functions.csv``;
+in the sheet 'budget' of its template, or as a CSV with the same columns (:func:`is_budget_csv`);
+:func:`read_sheet` validates either and the ingest stores it in ``data/external/city_supplied/budget/``. The function list is ``data/raw/kostra_functions.csv``;
 ``data/raw/budget_function_map.csv`` maps each function to U4SSC categories and SDG goals with
 weights that sum to 1 (the project's reading, cited row by row; docs/budget.md). A goal's spending
 share is the spending its functions carry (amount × weight) over the total of the budget, in %; its
@@ -17,6 +17,7 @@ and simulated budgets are never mixed.
 from __future__ import annotations
 
 import html
+import io
 import math
 import zlib
 from dataclasses import dataclass, field
@@ -266,9 +267,58 @@ def read_budget_year(value: object, first: int, last: int) -> int:
     return int(year)
 
 
+def _csv_dialect(path: Path) -> tuple[str, list[str]]:
+    """The delimiter of a CSV (',' or the ';' of a spreadsheet in a Norwegian locale) and its header cells."""
+    import csv
+
+    with path.open(encoding="utf-8-sig", newline="") as f:
+        first = f.readline()
+    delimiter = ";" if first.count(";") > first.count(",") else ","
+    return delimiter, [_text(h) for h in next(csv.reader([first], delimiter=delimiter), [])]
+
+
+def is_budget_csv(path: Path) -> bool:
+    """Whether a CSV holds a budget: its header has the function code and the amount column of the sheet 'budget'."""
+    path = Path(path)
+    if path.suffix.lower() != ".csv" or not path.is_file():
+        return False
+    try:
+        header = _csv_dialect(path)[1]
+    except UnicodeDecodeError:
+        return False
+    return "function_code" in header and AMOUNT in header
+
+
+def _csv_cells(path: Path) -> tuple[list[str], list[list[tuple[object, bool]]]]:
+    """Header and (text, False) cells of a budget CSV (UTF-8, comma or semicolon), each row as long as the header."""
+    import csv
+
+    from analysis.files import check_quoting
+
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError.single(path, f"not valid UTF-8 (byte {exc.start}); save the file as UTF-8",
+                                row=raw[: exc.start].count(b"\n") + 1) from exc
+    check_quoting(text, path)
+    delimiter, header = _csv_dialect(path)
+    rows = []
+    for row in list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))[1:]:
+        if len(rows) == MAX_ROWS:
+            raise InputError.single(path, f"more than {MAX_ROWS} rows; the limit is {MAX_ROWS}")
+        cells = [(value, False) for value in row[:len(header)]]
+        rows.append(cells + [(None, False)] * (len(header) - len(cells)))
+    return header, rows
+
+
 def _cells(path: Path) -> tuple[list[str], list[list[tuple[object, bool]]]] | None:
-    """Header and (value, is formula) cells of the sheet 'budget', or None when the workbook has no such sheet."""
+    """Header and (value, is formula) cells of the sheet 'budget' or of a budget CSV, or None when the workbook
+    has no such sheet."""
     from openpyxl import load_workbook
+
+    if path.suffix.lower() == ".csv":
+        return _csv_cells(path)
 
     wb = load_workbook(path, read_only=True, data_only=False)
     try:
@@ -293,7 +343,8 @@ def _cells(path: Path) -> tuple[list[str], list[list[tuple[object, bool]]]] | No
 
 def read_sheet(path: Path, functions: pd.DataFrame | None = None,
                years: tuple[int, int] | None = None) -> tuple[pd.DataFrame, list[Problem]]:
-    """The filled rows of a workbook's sheet 'budget' as stored rows, and every problem (file, sheet, row, column).
+    """The filled rows of a workbook's sheet 'budget' (or of a budget CSV) as stored rows, and every problem
+    (file, sheet, row, column).
 
     A row counts as filled when it has a year, an amount or a source; rows with none of them are
     skipped (the template lists every function). A workbook without the sheet has no budget.
@@ -302,7 +353,7 @@ def read_sheet(path: Path, functions: pd.DataFrame | None = None,
     from analysis.ingest import CellError
 
     path = Path(path)
-    where = f"{path}, sheet '{SHEET}'"
+    where = str(path) if path.suffix.lower() == ".csv" else f"{path}, sheet '{SHEET}'"
     cells = _cells(path)
     if cells is None:
         return pd.DataFrame(columns=list(STORED)), []
@@ -360,7 +411,7 @@ def read_sheet(path: Path, functions: pd.DataFrame | None = None,
             seen[key] = int(r["row"])
     frame = frame.drop(index=duplicate)
     frame = frame.assign(source_type="city-supplied",
-                         ingested_from=[f"{path.name}, sheet '{SHEET}', row {r}" for r in frame["row"]])
+                         ingested_from=[f"{where.replace(str(path), path.name)}, row {r}" for r in frame["row"]])
     problems.sort(key=lambda p: (p.row or 0, TEMPLATE_COLUMNS.index(p.column) if p.column in TEMPLATE_COLUMNS else 99))
     return frame.reindex(columns=list(STORED)).reset_index(drop=True), problems
 

@@ -661,7 +661,8 @@ def _read_row(cells: dict, fmt: object, units: dict[str, str], readings) -> tupl
 
 def ingest(path: Path, cat: pd.DataFrame | None = None, out_dir: Path | None = None,
            accept_partial: bool = False, reference: pd.DataFrame | None = None) -> IngestResult:
-    """Validate a filled template or CSV and write accepted rows per municipality.
+    """Validate a filled template or CSV and write accepted rows per municipality (a CSV with the columns of the
+    sheet 'budget' is a budget: :func:`_ingest_budget`).
 
     Strict by default: any rejected row means nothing is written and InputError is raised.
     With ``accept_partial`` the valid rows are written and the problems returned. Plausibility
@@ -672,6 +673,8 @@ def ingest(path: Path, cat: pd.DataFrame | None = None, out_dir: Path | None = N
     if out_dir is None:
         paths.migrate_city_supplied()
     out_dir = Path(out_dir or paths.CITY_SUPPLIED)
+    if budget.is_budget_csv(path):
+        return _ingest_budget(path, out_dir, accept_partial)
     table = read_table(path)
     units = dict(zip(cat["data_point_id"], cat["unit"]))
     readings = (observations.load_unit_aliases(), observations.load_unit_conversions(cat=cat))
@@ -720,6 +723,15 @@ def ingest(path: Path, cat: pd.DataFrame | None = None, out_dir: Path | None = N
         written.append(write_csv(merged, target))
     written += budget.store(budget_rows, out_dir)
     return IngestResult(accepted, skipped, problems, written, replaced, warnings, budget_rows)
+
+
+def _ingest_budget(path: Path, out_dir: Path, accept_partial: bool) -> IngestResult:
+    """A budget CSV (the columns of the sheet 'budget'), validated as that sheet is and stored under
+    ``<out_dir>/budget/``; strict unless ``accept_partial``, as for observations."""
+    rows, problems = budget.read_sheet(path)
+    if problems and not accept_partial:
+        raise InputError(problems)
+    return IngestResult(pd.DataFrame(), 0, problems, budget.store(rows, out_dir), budget=rows)
 
 
 def _budget_sheet(path: Path) -> tuple[pd.DataFrame, list[Problem]]:

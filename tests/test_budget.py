@@ -147,3 +147,40 @@ def test_template_has_a_budget_sheet_with_checks_and_its_rows_are_ingested(tmp_p
     assert stored.loc[0, "source_type"] == "city-supplied"
     loaded = budget.load_supplied(tmp_path / "out" / "budget")
     assert loaded["municipality"].tolist() == ["Bærum"]
+
+
+def test_a_budget_csv_is_ingested_as_the_sheet_is(tmp_path):
+    """A budget typed from a printed account into a spreadsheet and saved as CSV in a Norwegian locale
+    (semicolons, decimal comma, spaces between thousands), with the template's columns; Tromsø named by name
+    and by its 2023 number; a function row left empty, as the template lists every function."""
+    src = tmp_path / "Tromsø budsjett.csv"
+    src.write_text("municipality;function_code;function_name;year;net_operating_expenditure_nok;source;comment\n"
+                   "Tromsø;202;Grunnskole;2023;1 234 567,50;Tromsø kommune, årsregnskap 2023, s. 40;\n"
+                   "5401;254;Helse- og omsorgstjenester;2023;98 765 432;Tromsø kommune, årsregnskap 2023, s. 41;\n"
+                   "Tromsø;110;Kontroll og revisjon;;;;\n", encoding="utf-8")
+    assert budget.is_budget_csv(src)
+    result = ingest.ingest(src, out_dir=tmp_path / "out")
+    assert result.accepted.empty and len(result.budget) == 2
+    stored = pd.read_csv(tmp_path / "out" / "budget" / "5501-tromso.csv", dtype=str)
+    assert stored["function_code"].tolist() == ["202", "254"]
+    assert stored["kommunenummer"].tolist() == ["5501", "5501"]  # 5401 (its number in 2023) maps to its successor
+    assert stored["reported_kommunenummer"].tolist()[1] == "5401"
+    assert stored[budget.AMOUNT].astype(float).tolist() == [1_234_567.5, 98_765_432.0]
+    assert stored["ingested_from"].tolist() == ["Tromsø budsjett.csv, row 2", "Tromsø budsjett.csv, row 3"]
+    assert set(stored["source_type"]) == {"city-supplied"}
+    assert budget.load_supplied(tmp_path / "out" / "budget")["municipality"].unique().tolist() == ["Tromsø"]
+
+
+def test_a_bad_budget_csv_names_row_and_column_and_writes_nothing(tmp_path):
+    src = tmp_path / "budget.csv"
+    src.write_text("municipality,function_code,year,net_operating_expenditure_nok,source\n"
+                   "Bærum,999,2023,1000,Bærum kommune årsregnskap 2023 s. 3\n"
+                   "Bærum,202,2023,-5,Bærum kommune årsregnskap 2023 s. 3\n"
+                   "Herøy,202,2023,1000,Herøy årsregnskap s. 2\n", encoding="utf-8")
+    with pytest.raises(InputError) as info:
+        ingest.ingest(src, out_dir=tmp_path / "out")
+    found = {(p.row, p.column) for p in info.value.problems}
+    assert {(2, "function_code"), (3, budget.AMOUNT), (4, "municipality")} <= found
+    assert all(p.file == str(src) for p in info.value.problems)
+    assert "Herøy (Møre og Romsdal) 1515" in str(info.value)  # an ambiguous name gets its candidates
+    assert not (tmp_path / "out").exists()
