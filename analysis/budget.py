@@ -2,16 +2,16 @@
 
 A city gives its net operating expenditure (netto driftsutgifter, NOK) per KOSTRA function and year
 in the sheet 'budget' of its template, or as a CSV with the same columns (:func:`is_budget_csv`);
-:func:`read_sheet` validates either and the ingest stores it in ``data/external/city_supplied/budget/``. The function list is ``data/raw/kostra_functions.csv``;
-``data/raw/budget_function_map.csv`` maps each function to U4SSC categories and SDG goals with
-weights that sum to 1 (the project's reading, cited row by row; docs/budget.md). A goal's spending
-share is the spending its functions carry (amount × weight) over the total of the budget, in %; its
-gap is 100 − its mean achievement of target (analysis.sdg), in percentage points. A goal has a
-large gap when its gap is above the median gap of the scored goals, and little spending when its
-share is at or below their median share; :func:`alignment` names the goals with a large gap and
-little spending, and those with a small gap and much spending. Where a municipality supplied no
-budget, the demonstration simulates one (:func:`simulate`), labelled simulated everywhere; supplied
-and simulated budgets are never mixed.
+:func:`read_sheet` validates either and the ingest stores it in ``data/external/city_supplied/budget/``.
+The function list is ``data/raw/kostra_functions.csv``; ``data/raw/budget_function_map.csv`` maps each
+function to U4SSC categories and SDG goals with weights that sum to 1 (the project's reading, cited row
+by row; docs/budget.md). A goal's spending share is the spending its functions carry (amount × weight)
+over the total of the budget, in %; its gap is 100 − its mean achievement of target (analysis.sdg), in
+percentage points. A goal has a large gap when its gap is above the median gap of the scored goals, and
+little spending when its share is at or below their median share; :func:`alignment` names the goals with
+a large gap and little spending, and those with a small gap and much spending. Where a municipality
+supplied no budget, the demonstration simulates one (:func:`simulate`), labelled simulated everywhere;
+supplied and simulated budgets are never mixed.
 """
 
 from __future__ import annotations
@@ -268,12 +268,14 @@ def read_budget_year(value: object, first: int, last: int) -> int:
 
 
 def _csv_dialect(path: Path) -> tuple[str, list[str]]:
-    """The delimiter of a CSV (',' or the ';' of a spreadsheet in a Norwegian locale) and its header cells."""
+    """The delimiter of a CSV (``files.csv_delimiter``) and its header cells."""
     import csv
 
+    from analysis.files import csv_delimiter
+
+    delimiter = csv_delimiter(path)
     with path.open(encoding="utf-8-sig", newline="") as f:
         first = f.readline()
-    delimiter = ";" if first.count(";") > first.count(",") else ","
     return delimiter, [_text(h) for h in next(csv.reader([first], delimiter=delimiter), [])]
 
 
@@ -301,8 +303,8 @@ def _csv_cells(path: Path) -> tuple[list[str], list[list[tuple[object, bool]]]]:
     except UnicodeDecodeError as exc:
         raise InputError.single(path, f"not valid UTF-8 (byte {exc.start}); save the file as UTF-8",
                                 row=raw[: exc.start].count(b"\n") + 1) from exc
-    check_quoting(text, path)
     delimiter, header = _csv_dialect(path)
+    check_quoting(text, path, delimiter)
     rows = []
     for row in list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))[1:]:
         if len(rows) == MAX_ROWS:

@@ -196,7 +196,15 @@ def write_csv(frame: pd.DataFrame, target: str | Path) -> Path:
     return Path(target)
 
 
-def check_quoting(text: str, path: str | Path) -> None:
+def csv_delimiter(path: str | Path) -> str:
+    """The delimiter of a city-supplied CSV: ',' or the ';' that a spreadsheet in a Norwegian locale saves
+    (whichever its header line holds more of)."""
+    with Path(path).open(encoding="utf-8-sig", errors="replace", newline="") as f:
+        header = f.readline()
+    return ";" if header.count(";") > header.count(",") else ","
+
+
+def check_quoting(text: str, path: str | Path, delimiter: str = ",") -> None:
     """Reject a CSV whose quoting is broken, naming the row where the bad field starts.
 
     A quote that is never closed makes a lenient reader (pandas) take the rest of the file as one
@@ -204,7 +212,7 @@ def check_quoting(text: str, path: str | Path) -> None:
     """
     from analysis.errors import InputError
 
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     start = 1
     try:
         for _ in reader:
@@ -229,7 +237,7 @@ def read_csv(path: str | Path, **kwargs) -> pd.DataFrame:
         raise InputError.single(path, "file is empty; expected a header row and data rows")
     raw = path.read_bytes()
     try:
-        check_quoting(raw.decode("utf-8"), path)  # decode whole so the error offset is a file offset
+        check_quoting(raw.decode("utf-8"), path, kwargs.get("sep", ","))  # whole, so an error offset is a file offset
         return pd.read_csv(path, encoding="utf-8", **kwargs)
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1

@@ -35,7 +35,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from analysis import budget, catalogue, cities, municipalities, observations, paths, validation
 from analysis.validation import FIRST_YEAR, LAST_YEAR
 from analysis.errors import InputError, Problem, file_row
-from analysis.files import atomic_path, read_csv, write_csv
+from analysis.files import atomic_path, csv_delimiter, read_csv, write_csv
 
 if TYPE_CHECKING:
     import pandera.pandas as pa
@@ -324,13 +324,14 @@ def _read_workbook(path: Path) -> Table:
 
 
 def _read_csv_table(path: Path) -> Table:
-    """A UTF-8 CSV as a Table (all cells text, no number formats)."""
+    """A UTF-8 CSV, comma- or semicolon-separated, as a Table (all cells text, no number formats)."""
     size = path.stat().st_size
     if size > MAX_FILE_BYTES:
         raise InputError.single(path, f"file is {size / 2**20:.1f} MB; the limit is {MAX_FILE_BYTES / 2**20:.0f} MB")
-    frame = read_csv(path, dtype=object, keep_default_na=False, na_values=[""], skip_blank_lines=False)
+    sep = csv_delimiter(path)  # ',' or the ';' of a spreadsheet saved in a Norwegian locale
+    frame = read_csv(path, sep=sep, dtype=object, keep_default_na=False, na_values=[""], skip_blank_lines=False)
     with path.open(encoding="utf-8-sig", newline="") as f:  # pandas renames a repeated column 'value.1'
-        _check_header(path, [h.strip() for h in next(csv.reader(f), [])])
+        _check_header(path, [h.strip() for h in next(csv.reader(f, delimiter=sep), [])])
     if len(frame) > MAX_ROWS:
         raise InputError.single(path, f"{len(frame)} data rows; the limit is {MAX_ROWS}")
     formats = pd.DataFrame("General", index=frame.index, columns=frame.columns, dtype=object)

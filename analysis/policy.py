@@ -28,7 +28,7 @@ import pandas as pd
 
 from analysis import catalogue, municipalities, paths, scoring, validation
 from analysis.errors import InputError, Problem, file_row
-from analysis.files import read_csv, write_csv
+from analysis.files import csv_delimiter, read_csv, write_csv
 
 NATIONAL_TARGETS = paths.RAW / "national_targets.csv"
 CATEGORY_PLANS = paths.RAW / "category_national_plans.csv"
@@ -225,7 +225,8 @@ def _number(text: object) -> float | None:
 
 
 def read_city_targets(path: Path, cat: pd.DataFrame | None = None) -> pd.DataFrame:
-    """A city's targets file (UTF-8 CSV) validated: every bad cell named by file, row and column.
+    """A city's targets file (UTF-8 CSV, comma- or semicolon-separated) validated: every bad cell named by file, row
+    and column.
 
     Refused: missing columns; an unknown municipality or data point; a level that is not a number
     or is missing; levels not in the order the data point's direction needs (higher is better:
@@ -239,7 +240,7 @@ def read_city_targets(path: Path, cat: pd.DataFrame | None = None) -> pd.DataFra
         raise InputError.single(path, "file not found")
     if path.suffix.lower() != ".csv":
         raise InputError.single(path, f"unsupported file type '{path.suffix}'; expected a UTF-8 .csv")
-    frame = read_csv(path, dtype=str, keep_default_na=False)
+    frame = read_csv(path, sep=csv_delimiter(path), dtype=str, keep_default_na=False)  # ',' or a spreadsheet's ';'
     if frame.empty:
         raise InputError.single(path, "no data rows below the header")
     missing = [c for c in CITY_REQUIRED if c not in frame.columns]

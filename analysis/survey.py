@@ -101,7 +101,8 @@ def read_answers(path: str | Path, themes: pd.DataFrame | None = None) -> pd.Dat
         raise InputError.single(file, "file not found", label="file")
     try:
         if path.suffix.lower() == ".csv":
-            raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+            from analysis.files import csv_delimiter
+            raw = pd.read_csv(path, sep=csv_delimiter(path), dtype=str, keep_default_na=False, encoding="utf-8")
         elif path.suffix.lower() == ".xlsx":
             raw = pd.read_excel(path, sheet_name=SHEET, dtype=object)
         else:

@@ -307,6 +307,29 @@ def test_csv_saved_by_excel_with_bom(tmp_path, cat, ids):
     assert len(result.accepted) == 1
 
 
+def test_csv_saved_by_a_spreadsheet_in_a_norwegian_locale(tmp_path, cat, ids):
+    """Semicolons between fields and decimal commas, as a spreadsheet in a Norwegian locale saves a CSV: read as the
+    comma-separated file with the same cells, and a broken quote is still found in its row."""
+    rows = [["Bodø", ids["pct"], "97,5", "2023", "SSB; tabell 12345"],
+            ["Bodø", ids["per100k"], "95 424", "2023", "Nkom"]]
+    semicolon = tmp_path / "semikolon.csv"
+    semicolon.write_text(";".join(HEADER) + "\n" + "".join(
+        ";".join(f'"{c}"' if ";" in c else c for c in row) + "\n" for row in rows), encoding="utf-8-sig")
+    comma = write_csv(tmp_path / "komma.csv", rows)
+    a = ingest.ingest(semicolon, cat=cat, out_dir=tmp_path / "a").accepted
+    b = ingest.ingest(comma, cat=cat, out_dir=tmp_path / "b").accepted
+    assert len(a) == 2 and a["value"].tolist() == [97.5, 95424.0] and a["source"].iloc[0] == "SSB; tabell 12345"
+    pd.testing.assert_frame_equal(a.drop(columns="ingested_from", errors="ignore").reset_index(drop=True),
+                                  b.drop(columns="ingested_from", errors="ignore").reset_index(drop=True))
+    broken = tmp_path / "brutt.csv"
+    broken.write_text(";".join(HEADER) + "\nBodø;" + ids["pct"] + ';50;2023;"SSB\nBodø;x;1;2023;s\n',
+                      encoding="utf-8")
+    with pytest.raises(InputError) as info:
+        ingest.ingest(broken, cat=cat, out_dir=tmp_path / "c")
+    assert "row 2" in str(info.value) and "never closed" in str(info.value)
+    assert not (tmp_path / "c").exists()
+
+
 @pytest.mark.parametrize("name", ["../evil", "..", "a/b", "a\\b", ".hidden", "Bad\x07name"])
 def test_municipality_name_cannot_escape_the_output_folder(tmp_path, name):
     src = tmp_path / "in.csv"

@@ -104,6 +104,10 @@ def test_own_targets_give_bands_and_unmeasured_goals(tmp_path, cat):
     written = policy.ingest_city_targets(path, tmp_path / "out", cat)
     assert [p.name for p in written] == ["3203-asker.csv"]
     assert len(policy.load_city_targets("3203-asker", tmp_path / "out", cat)) == 3
+    semicolon = tmp_path / "asker-semikolon.csv"  # the same file as a spreadsheet in a Norwegian locale saves it
+    semicolon.write_text(path.read_text(encoding="utf-8").replace(",", ";").replace('"65;5"', "65,5"),
+                         encoding="utf-8-sig")
+    pd.testing.assert_frame_equal(policy.read_city_targets(semicolon, cat), targets)
 
 
 def ranked_table(rows: list[tuple]) -> pd.DataFrame:
