@@ -44,6 +44,13 @@ def test_filled_excel_template_round_trips(tmp_path):
     assert answers[["t1", "t2", "t3"]].to_numpy().tolist() == [[10, 5, 0], [0, 5, 7]]
 
 
+def test_answers_saved_with_semicolons_read_as_with_commas(tmp_path):
+    comma = sheet(tmp_path, [["Åse", 10, 5, 0], ["Øyvind", 0, 5, 7]])
+    semicolon = tmp_path / "svar.csv"
+    semicolon.write_text(comma.read_text(encoding="utf-8").replace(",", ";"), encoding="utf-8-sig")
+    pd.testing.assert_frame_equal(survey.read_answers(semicolon, THEMES), survey.read_answers(comma, THEMES))
+
+
 # ----------------------------------------------------------------------------- aggregation by hand
 def test_mean_points_and_priorities_by_hand(tmp_path):
     answers = survey.read_answers(sheet(tmp_path, [["a", 10, 5, 0], ["b", 6, 5, 4], ["c", 8, 2, 2]]), THEMES)
