@@ -59,7 +59,7 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
     result = ingest.ingest(args.file, out_dir=args.out, accept_partial=args.accept_partial)
     print(f"{args.file}: accepted {len(result.accepted)} rows, skipped {result.skipped_empty} rows "
           f"with no value, rejected {len({p.row for p in result.problems})} rows, replaced {result.replaced} rows "
-          f"of earlier ingests; {len(result.budget)} budget rows")
+          f"of earlier ingests; {len(result.budget)} budget rows, {len(result.targets)} own targets")
     for problem in result.problems:
         print(f"  rejected: {problem}")
     for warning in result.warnings:
@@ -378,7 +378,8 @@ def parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_targets_template)
 
     p = sub.add_parser("targets-ingest", help="validate a municipality's own targets and store them for its profile")
-    p.add_argument("file", type=Path, help="filled targets CSV (desired / lowest acceptable / not acceptable)")
+    p.add_argument("file", type=Path, help="filled targets CSV, or the template workbook with its sheet 'targets' "
+                                           "(desired / lowest acceptable / not acceptable)")
     p.add_argument("--out", type=Path, default=None, help="output folder (default: data/external/city_supplied/targets)")
     p.set_defaults(func=_cmd_targets_ingest)
 

@@ -32,7 +32,7 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Font, PatternFill
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from analysis import budget, catalogue, cities, municipalities, observations, paths, validation
+from analysis import budget, catalogue, cities, municipalities, observations, paths, policy, validation
 from analysis.validation import FIRST_YEAR, LAST_YEAR
 from analysis.errors import InputError, Problem, file_row
 from analysis.files import atomic_path, csv_delimiter, read_csv, write_csv
@@ -104,6 +104,8 @@ class IngestResult:
     """Plausibility warnings: kept in the accepted rows' notes, they do not block."""
     budget: pd.DataFrame = field(default_factory=pd.DataFrame)
     """Accepted rows of the sheet 'budget' (analysis.budget), stored under ``<out_dir>/budget/``."""
+    targets: pd.DataFrame = field(default_factory=pd.DataFrame)
+    """The municipality's own targets from the sheet 'targets' (analysis.policy), stored under ``<out_dir>/targets/``."""
 
 
 # --- the template -------------------------------------------------------------------------------
@@ -140,6 +142,7 @@ def write_template(municipality: str, target: Path, cat: pd.DataFrame | None = N
     _about_sheet(wb.create_sheet("about"), municipality)
     _units_sheet(wb.create_sheet("units"), cat)
     budget.write_sheet(wb, municipality)
+    policy.write_city_sheet(wb, municipality, cat)
     with atomic_path(target) as tmp:
         wb.save(tmp)
     return Path(target)
@@ -207,6 +210,7 @@ def _about_sheet(about, municipality: str) -> None:
         ["verified", "Yes if a third party (e.g. the ITU verifiers) verified the value, No if not."],
         ["comment", "Anything a reader should know about the value."],
         *budget.about_rows(),
+        *policy.about_rows(),
     ]
     for row in rows:
         about.append(row)
@@ -710,6 +714,8 @@ def ingest(path: Path, cat: pd.DataFrame | None = None, out_dir: Path | None = N
     problems.sort(key=lambda p: (p.row or 0, order.get(p.column, len(order))))
     budget_rows, budget_problems = _budget_sheet(path)
     problems += budget_problems
+    own_targets, target_problems = _targets_sheet(path, cat)
+    problems += target_problems
     if problems and not accept_partial:
         raise InputError(problems)
     accepted = tidy_frame.drop(index=[i for i in bad if i in tidy_frame.index])
@@ -723,7 +729,8 @@ def ingest(path: Path, cat: pd.DataFrame | None = None, out_dir: Path | None = N
         replaced += n
         written.append(write_csv(merged, target))
     written += budget.store(budget_rows, out_dir)
-    return IngestResult(accepted, skipped, problems, written, replaced, warnings, budget_rows)
+    written += policy.store_city_targets(own_targets, out_dir / policy.TARGETS_SHEET)
+    return IngestResult(accepted, skipped, problems, written, replaced, warnings, budget_rows, own_targets)
 
 
 def _ingest_budget(path: Path, out_dir: Path, accept_partial: bool) -> IngestResult:
@@ -733,6 +740,17 @@ def _ingest_budget(path: Path, out_dir: Path, accept_partial: bool) -> IngestRes
     if problems and not accept_partial:
         raise InputError(problems)
     return IngestResult(pd.DataFrame(), 0, problems, budget.store(rows, out_dir), budget=rows)
+
+
+def _targets_sheet(path: Path, cat: pd.DataFrame) -> tuple[pd.DataFrame, list[Problem]]:
+    """The municipality's own targets from a workbook's sheet 'targets' (none for a CSV, a workbook without the
+    sheet or with none filled in), and its problems; a sheet with any problem gives no targets."""
+    if path.suffix.lower() not in (".xlsx", ".xlsm"):
+        return pd.DataFrame(), []
+    try:
+        return policy.read_city_targets(path, cat, required=False), []
+    except InputError as exc:
+        return pd.DataFrame(), list(exc.problems)
 
 
 def _budget_sheet(path: Path) -> tuple[pd.DataFrame, list[Problem]]:

@@ -8,8 +8,8 @@ Three inputs (docs/policy.md):
   base year (the climate law) or a growth goal (zero growth in car traffic) is listed, not judged.
 - ``data/raw/category_national_plans.csv``: the national plans that set each U4SSC category's
   direction, with the municipality's authority to act (full, shared, limited) and a note.
-- a city's own targets (:func:`read_city_targets`, stored under
-  ``data/external/city_supplied/targets/``): per data point three levels, as Asker's scorecard gives
+- a city's own targets (:func:`read_city_targets`: a CSV or the sheet 'targets' of the city template, stored
+  under ``data/external/city_supplied/targets/``): per data point three levels, as Asker's scorecard gives
   them (desired, lowest acceptable, not acceptable), and goals that no data point measures.
 
 The three levels become bands through the existing scoring functions (:func:`three_level_achievement`):
@@ -224,35 +224,75 @@ def _number(text: object) -> float | None:
         return None
 
 
-def read_city_targets(path: Path, cat: pd.DataFrame | None = None) -> pd.DataFrame:
-    """A city's targets file (UTF-8 CSV, comma- or semicolon-separated) validated: every bad cell named by file, row
-    and column.
+TARGETS_SHEET = "targets"
+"""The sheet of the city template (``python -m analysis template``) that holds the municipality's own targets."""
+
+
+def _sheet_frame(path: Path) -> pd.DataFrame | None:
+    """The sheet 'targets' of a workbook as text cells (one row per data row), or None when it has no such sheet."""
+    from openpyxl import load_workbook
+
+    from analysis.ingest import _text as cell_text
+
+    wb = load_workbook(path, read_only=True, data_only=False)
+    try:
+        if TARGETS_SHEET not in wb.sheetnames:
+            return None
+        rows = [[cell_text(v) for v in row] for row in wb[TARGETS_SHEET].iter_rows(values_only=True)]
+    finally:
+        wb.close()
+    header = list(rows[0]) if rows else []
+    while header and header[-1] == "":
+        header.pop()
+    return pd.DataFrame([(r + [""] * len(header))[:len(header)] for r in rows[1:]], columns=header, dtype=str)
+
+
+def read_city_targets(path: Path, cat: pd.DataFrame | None = None, required: bool = True) -> pd.DataFrame:
+    """A city's targets validated: a CSV (UTF-8, comma- or semicolon-separated) or the sheet 'targets' of its filled
+    workbook; every bad cell named by file (and sheet), row and column, all of them at once (InputError).
 
     Refused: missing columns; an unknown municipality or data point; a level that is not a number
     or is missing; levels not in the order the data point's direction needs (higher is better:
     desired > lowest acceptable > not acceptable; lower is better: the reverse); a descriptive or
     target-band data point; the same data point twice; levels on a goal without a data point; an
-    empty goal or source; a year that is not a whole year 1900–2100.
+    empty goal or source; a year that is not a whole year 1900–2100. With ``required`` False (the
+    workbook's ingest, where the sheet is optional) a workbook without the sheet, or with no row
+    filled in, gives no targets instead of an error.
     """
     path = Path(path)
     cat = catalogue.load() if cat is None else cat
     if not path.exists():
         raise InputError.single(path, "file not found")
-    if path.suffix.lower() != ".csv":
-        raise InputError.single(path, f"unsupported file type '{path.suffix}'; expected a UTF-8 .csv")
-    frame = read_csv(path, sep=csv_delimiter(path), dtype=str, keep_default_na=False)  # ',' or a spreadsheet's ';'
+    suffix = path.suffix.lower()
+    where = str(path)
+    if suffix == ".csv":
+        frame = read_csv(path, sep=csv_delimiter(path), dtype=str, keep_default_na=False)  # ',' or a spreadsheet's ';'
+    elif suffix in (".xlsx", ".xlsm"):
+        frame, where = _sheet_frame(path), f"{path}, sheet '{TARGETS_SHEET}'"
+        if frame is None:
+            if not required:
+                return _no_targets()
+            raise InputError.single(path, f"no sheet '{TARGETS_SHEET}'; write the template with "
+                                          "`python -m analysis template <municipality>`")
+    else:
+        raise InputError.single(path, f"unsupported file type '{path.suffix}'; expected a UTF-8 .csv or the "
+                                      "filled template (.xlsx)")
     if frame.empty:
-        raise InputError.single(path, "no data rows below the header")
+        if not required:
+            return _no_targets()
+        raise InputError.single(where, "no data rows below the header")
     missing = [c for c in CITY_REQUIRED if c not in frame.columns]
     if missing:
-        raise InputError.single(path, f"missing columns {missing}; expected {list(CITY_COLUMNS)}", row=1)
+        raise InputError.single(where, f"missing columns {missing}; expected {list(CITY_COLUMNS)}", row=1)
     if "year" not in frame.columns:
         frame["year"] = ""
     frame = frame.map(lambda v: v.strip() if isinstance(v, str) else v)
     filled = frame[["goal", *LEVELS, "year", "source"]].ne("").any(axis=1)  # template rows left empty are skipped
     if not filled.any():
-        raise InputError.single(path, "no filled rows: give a goal, its three levels and a source for at least one "
-                                      "data point, or a goal without a data point")
+        if not required:
+            return _no_targets()
+        raise InputError.single(where, "no filled rows: give a goal, its three levels and a source for at least one "
+                                       "data point, or a goal without a data point")
     frame = frame[filled]
     direction = cat.set_index("data_point_id")["direction"].to_dict()
     registry = municipalities.registry()
@@ -262,14 +302,14 @@ def read_city_targets(path: Path, cat: pd.DataFrame | None = None) -> pd.DataFra
         n = file_row(i)
 
         def bad(column: str, message: str) -> None:
-            problems.append(Problem(str(path), n, column, message))
+            problems.append(Problem(where, n, column, message))
 
         entity = None
         if not r["municipality"]:
             bad("municipality", "empty; give the municipality's number or name")
         else:
             try:
-                entity = registry.resolve(r["municipality"], file=str(path), row=n)
+                entity = registry.resolve(r["municipality"], file=where, row=n)
             except InputError as exc:
                 problems.extend(exc.problems)
         for column in ("goal", "source"):
@@ -312,7 +352,7 @@ def read_city_targets(path: Path, cat: pd.DataFrame | None = None) -> pd.DataFra
     out = pd.DataFrame(rows)
     twice = out[(out["data_point_id"] != "") & out.duplicated(["kommunenummer", "data_point_id"], keep="first")]
     for r in twice.itertuples():
-        problems.append(Problem(str(path), r.row, "data_point_id",
+        problems.append(Problem(where, r.row, "data_point_id",
                                 f"'{r.data_point_id}' appears twice for {r.municipality}; give one goal per data point"))
     if problems:
         raise InputError(sorted(problems, key=lambda p: (p.row or 0, p.column or "")))
@@ -320,27 +360,84 @@ def read_city_targets(path: Path, cat: pd.DataFrame | None = None) -> pd.DataFra
     return out.drop(columns="row").astype({"year": "Int64"})
 
 
+def _no_targets() -> pd.DataFrame:
+    return pd.DataFrame(columns=["municipality", "kommunenummer", "data_point_id", "goal", *LEVELS, "year", "source",
+                                 "direction"]).astype({"year": "Int64"})
+
+
 def ingest_city_targets(path: Path, out_dir: Path | None = None, cat: pd.DataFrame | None = None) -> list[Path]:
     """Validate a city's targets file and store it per municipality (whole or nothing: any problem writes nothing)."""
-    frame = read_city_targets(path, cat)
+    return store_city_targets(read_city_targets(path, cat), out_dir)
+
+
+def store_city_targets(frame: pd.DataFrame, out_dir: Path | None = None) -> list[Path]:
+    """Validated targets (:func:`read_city_targets`) into ``out_dir/<number>-<slug>.csv``, one file per municipality
+    replacing its earlier one (a city's targets are one set)."""
     out_dir = Path(out_dir or CITY_TARGETS)
     written = []
+    if frame.empty:
+        return written
     for number, part in frame.groupby("kommunenummer", sort=True):
         target = out_dir / f"{municipalities.registry().entity(number).slug}.csv"
         written.append(write_csv(part.drop(columns="direction"), target))
     return written
 
 
-def write_city_template(municipality: str, target: Path, cat: pd.DataFrame | None = None) -> Path:
-    """A CSV to fill in: one row per scoreable data point (its name, unit and direction) and the level columns."""
+def _template_frame(municipality: str, cat: pd.DataFrame | None = None) -> pd.DataFrame:
+    """One row per scoreable data point (its name, unit and direction) with the columns to fill in left empty."""
     cat = catalogue.load() if cat is None else cat
     entity = municipalities.registry().resolve(municipality, file="command line", column="municipality", label="argument")
     rows = cat[cat["direction"].isin(["higher_is_better", "lower_is_better"])]
-    frame = pd.DataFrame({"municipality": entity.label, "data_point_id": rows["data_point_id"], "goal": "",
-                          **{c: "" for c in LEVELS}, "year": "", "source": "",
-                          "data_point_name": rows["data_point_name"], "unit": rows["unit"],
-                          "direction": rows["direction"].str.replace("_", " ")})
-    return write_csv(frame, Path(target))
+    return pd.DataFrame({"municipality": entity.label, "data_point_id": rows["data_point_id"], "goal": "",
+                         **{c: "" for c in LEVELS}, "year": "", "source": "",
+                         "data_point_name": rows["data_point_name"], "unit": rows["unit"],
+                         "direction": rows["direction"].str.replace("_", " ")})
+
+
+def write_city_template(municipality: str, target: Path, cat: pd.DataFrame | None = None) -> Path:
+    """A CSV to fill in: one row per scoreable data point (its name, unit and direction) and the level columns."""
+    return write_csv(_template_frame(municipality, cat), Path(target))
+
+
+def about_rows() -> list[list[str]]:
+    """The line of the template's sheet 'about' that explains the sheet 'targets'."""
+    return [[TARGETS_SHEET, f"Sheet '{TARGETS_SHEET}' (optional): the municipality's own goals. Per data point a goal "
+                            "in words and three levels in the data point's unit: desired, lowest acceptable and not "
+                            "acceptable (as in a scorecard), with the year and the document and page they come from. "
+                            "A goal that no data point measures goes on a row of its own with the levels left empty "
+                            "and the data point id cleared. Leave the sheet empty if there are no such goals."]]
+
+
+def write_city_sheet(wb, municipality: str, cat: pd.DataFrame | None = None) -> None:
+    """Add the sheet 'targets' to a template workbook: the rows of :func:`write_city_template`, levels and year
+    checked by Excel, the columns to fill in tinted."""
+    from openpyxl.styles import Font, PatternFill
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    frame = _template_frame(municipality, cat)
+    ws = wb.create_sheet(TARGETS_SHEET)
+    ws.append(list(frame.columns))
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+    for row in frame.itertuples(index=False):
+        ws.append([v if v != "" else None for v in row])
+    letter = {name: chr(ord("A") + i) for i, name in enumerate(frame.columns)}
+    n = len(frame) + 1
+    fill = PatternFill("solid", fgColor="FFF2CC")
+    for name in ("goal", *LEVELS, "year", "source"):
+        for r in range(2, n + 1):
+            ws[f"{letter[name]}{r}"].fill = fill
+    level = DataValidation(type="decimal", showErrorMessage=True, error="A number in the data point's unit")
+    for name in LEVELS:
+        level.add(f"{letter[name]}2:{letter[name]}{n + 200}")
+    year = DataValidation(type="whole", operator="between", formula1=str(validation.FIRST_YEAR),
+                          formula2=str(validation.LAST_YEAR), showErrorMessage=True, error="The year of the goal")
+    year.add(f"{letter['year']}2:{letter['year']}{n + 200}")
+    for rule in (level, year):
+        ws.add_data_validation(rule)
+    for name, width in {"data_point_id": 24, "goal": 40, "source": 40, "data_point_name": 40, "unit": 22}.items():
+        ws.column_dimensions[letter[name]].width = width
+    ws.freeze_panes = "C2"
 
 
 def load_city_targets(slug: str, directory: Path | None = None, cat: pd.DataFrame | None = None) -> pd.DataFrame:

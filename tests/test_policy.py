@@ -220,3 +220,57 @@ def test_a_real_profile_has_policy_action_plan_and_vlr(prof):
     for name in ("national_targets", "category_plans", "action_measures", "action_projects", "vlr_goals"):
         assert name in prof.tables
     assert "Part A. Policy and regulatory measures" in plan._repr_html_()
+
+
+def _fill_targets_sheet(path, rows: dict[str, list], extra: list | None = None) -> None:
+    """Fill rows of the template's sheet 'targets' as an officer would from the printed scorecard (by data point id),
+    and add a goal no data point measures on a row of its own."""
+    from openpyxl import load_workbook
+    wb = load_workbook(path)
+    ws = wb[policy.TARGETS_SHEET]
+    header = [c.value for c in ws[1]]
+    col = {name: i + 1 for i, name in enumerate(header)}
+    for r in range(2, ws.max_row + 1):
+        dp = ws.cell(r, col["data_point_id"]).value
+        for name, value in zip(("goal", *policy.LEVELS, "year", "source"), rows.get(dp, [])):
+            ws.cell(r, col[name], value)
+    if extra:
+        ws.append([extra[0], None, *extra[1:]])
+    wb.save(path)
+
+
+def test_own_targets_come_through_the_template_workbook(tmp_path, cat):
+    from analysis import ingest
+    book = ingest.write_template("Asker", tmp_path / "Asker.xlsx")
+    _fill_targets_sheet(book, {WATER_LOSS: ["Less water lost", 20, 25, 35, 2030, "Asker scorecard 2023, p. 2"],
+                               RECYCLED: ["Recycle more", "65,5", 55, 40, None, "Asker scorecard 2023, p. 3"]},
+                        extra=["Asker", "More young people in work", None, None, None, 2028, "scorecard p. 4"])
+    result = ingest.ingest(book, out_dir=tmp_path / "out")
+    assert result.accepted.empty and len(result.targets) == 3
+    stored = policy.load_city_targets("3203-asker", tmp_path / "out" / "targets", cat).set_index("goal")
+    assert stored.loc["Recycle more", "desired"] == 65.5 and stored.loc["Less water lost", "year"] == 2030
+    assert policy.unmeasured_goals(stored.reset_index())["goal"].tolist() == ["More young people in work"]
+    assert policy.ingest_city_targets(book, tmp_path / "cli", cat)[0].name == "3203-asker.csv"  # targets-ingest too
+    empty = ingest.write_template("Asker", tmp_path / "empty.xlsx")  # a sheet left empty is no error and no file
+    assert ingest.ingest(empty, out_dir=tmp_path / "none").targets.empty
+    assert not (tmp_path / "none" / "targets").exists()
+
+
+def test_bad_targets_in_the_workbook_name_sheet_row_and_column_and_nothing_is_written(tmp_path, cat):
+    from analysis import ingest
+    book = ingest.write_template("Asker", tmp_path / "Asker.xlsx")
+    _fill_targets_sheet(book, {WATER_LOSS: ["Less water lost", 35, 25, 20, 2030, "Asker scorecard 2023, p. 2"]})
+    with pytest.raises(InputError) as info:
+        ingest.ingest(book, out_dir=tmp_path / "out")
+    problem = next(p for p in info.value.problems if p.column == "lowest_acceptable")
+    assert problem.file == f"{book}, sheet 'targets'" and "wrong order" in problem.message
+    row = next(r for r in range(2, 200) if _cell(book, r, "data_point_id") == WATER_LOSS)
+    assert problem.row == row
+    assert not (tmp_path / "out").exists()
+
+
+def _cell(path, row: int, column: str):
+    from openpyxl import load_workbook
+    ws = load_workbook(path, read_only=True)[policy.TARGETS_SHEET]
+    header = [c.value for c in next(ws.iter_rows(max_row=1))]
+    return next(ws.iter_rows(min_row=row, max_row=row, values_only=True))[header.index(column)]
