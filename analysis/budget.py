@@ -267,25 +267,18 @@ def read_budget_year(value: object, first: int, last: int) -> int:
     return int(year)
 
 
-def _csv_dialect(path: Path) -> tuple[str, list[str]]:
-    """The delimiter of a CSV (``files.csv_delimiter``) and its header cells."""
+def is_budget_csv(path: Path) -> bool:
+    """Whether a CSV holds a budget: its header has the function code and the amount column of the sheet 'budget'."""
     import csv
 
     from analysis.files import csv_delimiter
 
-    delimiter = csv_delimiter(path)
-    with path.open(encoding="utf-8-sig", newline="") as f:
-        first = f.readline()
-    return delimiter, [_text(h) for h in next(csv.reader([first], delimiter=delimiter), [])]
-
-
-def is_budget_csv(path: Path) -> bool:
-    """Whether a CSV holds a budget: its header has the function code and the amount column of the sheet 'budget'."""
     path = Path(path)
     if path.suffix.lower() != ".csv" or not path.is_file():
         return False
     try:
-        header = _csv_dialect(path)[1]
+        with path.open(encoding="utf-8-sig", newline="") as f:
+            header = [_text(h) for h in next(csv.reader([f.readline()], delimiter=csv_delimiter(path)), [])]
     except UnicodeDecodeError:
         return False
     return "function_code" in header and AMOUNT in header
@@ -295,7 +288,7 @@ def _csv_cells(path: Path) -> tuple[list[str], list[list[tuple[object, bool]]]]:
     """Header and (text, False) cells of a budget CSV (UTF-8, comma or semicolon), each row as long as the header."""
     import csv
 
-    from analysis.files import check_quoting
+    from analysis.files import check_quoting, csv_delimiter
 
     raw = path.read_bytes()
     try:
@@ -303,12 +296,14 @@ def _csv_cells(path: Path) -> tuple[list[str], list[list[tuple[object, bool]]]]:
     except UnicodeDecodeError as exc:
         raise InputError.single(path, f"not valid UTF-8 (byte {exc.start}); save the file as UTF-8",
                                 row=raw[: exc.start].count(b"\n") + 1) from exc
-    delimiter, header = _csv_dialect(path)
+    delimiter = csv_delimiter(path)
     check_quoting(text, path, delimiter)
+    lines = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+    header = [_text(h) for h in lines[0]] if lines else []
+    if len(lines) - 1 > MAX_ROWS:
+        raise InputError.single(path, f"more than {MAX_ROWS} rows; the limit is {MAX_ROWS}")
     rows = []
-    for row in list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))[1:]:
-        if len(rows) == MAX_ROWS:
-            raise InputError.single(path, f"more than {MAX_ROWS} rows; the limit is {MAX_ROWS}")
+    for row in lines[1:]:
         cells = [(value, False) for value in row[:len(header)]]
         rows.append(cells + [(None, False)] * (len(header) - len(cells)))
     return header, rows
@@ -355,7 +350,8 @@ def read_sheet(path: Path, functions: pd.DataFrame | None = None,
     from analysis.ingest import CellError
 
     path = Path(path)
-    where = str(path) if path.suffix.lower() == ".csv" else f"{path}, sheet '{SHEET}'"
+    sheet = "" if path.suffix.lower() == ".csv" else f", sheet '{SHEET}'"  # a CSV is the table itself
+    where = f"{path}{sheet}"
     cells = _cells(path)
     if cells is None:
         return pd.DataFrame(columns=list(STORED)), []
@@ -413,7 +409,7 @@ def read_sheet(path: Path, functions: pd.DataFrame | None = None,
             seen[key] = int(r["row"])
     frame = frame.drop(index=duplicate)
     frame = frame.assign(source_type="city-supplied",
-                         ingested_from=[f"{where.replace(str(path), path.name)}, row {r}" for r in frame["row"]])
+                         ingested_from=[f"{path.name}{sheet}, row {r}" for r in frame["row"]])
     problems.sort(key=lambda p: (p.row or 0, TEMPLATE_COLUMNS.index(p.column) if p.column in TEMPLATE_COLUMNS else 99))
     return frame.reindex(columns=list(STORED)).reset_index(drop=True), problems
 

@@ -729,7 +729,7 @@ def ingest(path: Path, cat: pd.DataFrame | None = None, out_dir: Path | None = N
         replaced += n
         written.append(write_csv(merged, target))
     written += budget.store(budget_rows, out_dir)
-    written += policy.store_city_targets(own_targets, out_dir / policy.TARGETS_SHEET)
+    written += policy.store_city_targets(own_targets, out_dir / policy.CITY_TARGETS.name)
     return IngestResult(accepted, skipped, problems, written, replaced, warnings, budget_rows, own_targets)
 
 

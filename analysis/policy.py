@@ -228,17 +228,27 @@ TARGETS_SHEET = "targets"
 """The sheet of the city template (``python -m analysis template``) that holds the municipality's own targets."""
 
 
+def _shown(cell) -> str:
+    """A cell's text as the sheet shows it: a number in a percent format (65,5 % typed, 0.655 stored) as 65.5."""
+    from decimal import Decimal
+
+    from analysis.ingest import _number_text, _text as cell_text, is_percent_format
+
+    value = getattr(cell, "value", None)
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and is_percent_format(cell.number_format):
+        return _number_text(Decimal(repr(value)) * 100)
+    return cell_text(value)
+
+
 def _sheet_frame(path: Path) -> pd.DataFrame | None:
     """The sheet 'targets' of a workbook as text cells (one row per data row), or None when it has no such sheet."""
     from openpyxl import load_workbook
-
-    from analysis.ingest import _text as cell_text
 
     wb = load_workbook(path, read_only=True, data_only=False)
     try:
         if TARGETS_SHEET not in wb.sheetnames:
             return None
-        rows = [[cell_text(v) for v in row] for row in wb[TARGETS_SHEET].iter_rows(values_only=True)]
+        rows = [[_shown(c) for c in row] for row in wb[TARGETS_SHEET].iter_rows()]
     finally:
         wb.close()
     header = list(rows[0]) if rows else []

@@ -245,8 +245,16 @@ def test_own_targets_come_through_the_template_workbook(tmp_path, cat):
     _fill_targets_sheet(book, {WATER_LOSS: ["Less water lost", 20, 25, 35, 2030, "Asker scorecard 2023, p. 2"],
                                RECYCLED: ["Recycle more", "65,5", 55, 40, None, "Asker scorecard 2023, p. 3"]},
                         extra=["Asker", "More young people in work", None, None, None, 2028, "scorecard p. 4"])
+    from openpyxl import load_workbook
+    wb = load_workbook(book)  # the officer types "20 %" for water loss: Excel keeps 0.2 in a percent format
+    ws = wb[policy.TARGETS_SHEET]
+    col = {c.value: c.column for c in ws[1]}
+    row = next(r for r in range(2, ws.max_row + 1) if ws.cell(r, col["data_point_id"]).value == WATER_LOSS)
+    ws.cell(row, col["desired"]).value, ws.cell(row, col["desired"]).number_format = 0.2, "0%"
+    wb.save(book)
     result = ingest.ingest(book, out_dir=tmp_path / "out")
     assert result.accepted.empty and len(result.targets) == 3
+    assert result.targets.set_index("data_point_id").at[WATER_LOSS, "desired"] == 20  # as the sheet shows it
     stored = policy.load_city_targets("3203-asker", tmp_path / "out" / "targets", cat).set_index("goal")
     assert stored.loc["Recycle more", "desired"] == 65.5 and stored.loc["Less water lost", "year"] == 2030
     assert policy.unmeasured_goals(stored.reset_index())["goal"].tolist() == ["More young people in work"]
