@@ -325,8 +325,8 @@ class Profile:
 
 
 _PANEL_INVESTMENT: dict[str, tuple[pd.DataFrame, pd.DataFrame]] = {}
-"""The panel's investment criteria and joint programmes of the last parameter set, kept in the process: every
-profile of a warm kernel shares them (computing them for every municipality takes seconds for all of Norway; one
+"""The panel's investment criteria and joint programmes of the last parameter sets (as many as
+``assess.STAGES_KEPT``), kept in the process: every profile of a warm kernel shares them (computing them for every municipality takes seconds for all of Norway; one
 municipality's criteria are its rows of them)."""
 
 
@@ -342,7 +342,8 @@ def panel_investment(a: Assessment, values: dict[str, Any], themes: pd.DataFrame
                       values["peer_group"], validation.file_key(paths.THEMES), validation.file_key(invest.COSTS)],
                      sort_keys=True)
     if key not in _PANEL_INVESTMENT:
-        _PANEL_INVESTMENT.clear()
+        while len(_PANEL_INVESTMENT) >= assess_module.STAGES_KEPT:
+            _PANEL_INVESTMENT.pop(next(iter(_PANEL_INVESTMENT)))
         crit = invest.criteria(a, themes, None, panel)
         ranked = invest.ranking_all(a, themes, panel, crit=crit)
         _PANEL_INVESTMENT[key] = crit, invest.joint_programmes(a, themes=themes, panel=panel, ranked=ranked)

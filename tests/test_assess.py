@@ -164,3 +164,21 @@ def test_peer_ranks_direction_aware():
     assert ranks["T"].to_dict() == {"C": 1, "B": 2, "A": 3}
     only_two = profile.peer_ranks(scored, ["A", "C"]).set_index(["data_point_id", "municipality"])
     assert only_two.loc[("L", "C"), "peer_rank"] == 1 and only_two.loc[("L", "C"), "peer_n"] == 2
+
+
+def test_alternating_stages_are_each_read_once(tmp_path, monkeypatch):
+    """A warm kernel alternates between the default stage and a municipality's own: switching back must not read
+    the default again (it cost seconds per switch for all of Norway)."""
+    default = params.load()
+    own = params.load("Tromsø")  # its own target set: a stage of its own
+    assert assess.stage_dir(default, tmp_path) != assess.stage_dir(own, tmp_path)
+    for values in (default, own):
+        assess.write(assess.assess(values), assess.stage_dir(values, tmp_path))
+    reads = []
+    real_read = assess.read
+    monkeypatch.setattr(assess, "read", lambda folder, values, *a: reads.append(folder) or real_read(folder, values, *a))
+    monkeypatch.setattr(assess, "_READ", {})
+    for values in (default, own, default, own, default):
+        a = assess.stage(values, tmp_path)
+        assert a.params == values
+    assert sorted(reads) == sorted({assess.stage_dir(default, tmp_path), assess.stage_dir(own, tmp_path)})

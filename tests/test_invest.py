@@ -563,3 +563,23 @@ def test_profiles_share_the_panels_criteria_and_rank_joint_programmes_with_the_r
     by_county = crit[crit["municipality"] == "Ålesund"]["n_peers"].iloc[0]
     assert by_county < len(a.municipalities) - 1  # the county's peers, not every other municipality
     assert profile.panel_investment(a, values, themes, panel)[0] is crit  # kept for the next profile
+
+
+def test_profiles_alternating_peer_groups_compute_each_panels_criteria_once(monkeypatch):
+    """Ålesund's own parameters take county peers: the profile after it, with the default peers, reuses the
+    default's criteria instead of computing every municipality's again (seconds for all of Norway)."""
+    from analysis import assess, municipalities, params, profile
+
+    default, own = params.load("Bergen"), params.load("Ålesund")
+    assert default["peer_group"] != own["peer_group"]
+    a, panel = assess.stage(default), municipalities.load(default["panel"])
+    themes = invest.load_themes(cat=a.catalogue)
+    computed = []
+    real = invest.criteria
+    monkeypatch.setattr(invest, "criteria", lambda *args, **kw: computed.append(1) or real(*args, **kw))
+    monkeypatch.setattr(profile, "_PANEL_INVESTMENT", {})
+    kept = {}
+    for values in (default, own, default, own):
+        crit, _ = profile.panel_investment(a, values, themes, panel)
+        assert kept.setdefault(values["peer_group"]["by"], crit) is crit
+    assert len(computed) == 2
