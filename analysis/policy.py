@@ -214,14 +214,26 @@ def unmeasured_goals(targets: pd.DataFrame) -> pd.DataFrame:
     return rows[["goal", "year", "source"]].reset_index(drop=True)
 
 
-def _number(text: object) -> float | None:
-    """A level typed by a person (decimal comma or point, spaces as thousands separators), or None when it is not one."""
-    from analysis.ingest import CellError, _text as cell_text, parse_decimal
+def _level(text: str, unit: str | None) -> tuple[float | None, str | None]:
+    """A level typed by a person (decimal comma or point, spaces as thousands separators), with the data point's
+    unit after it or none ('35 %' where the unit is a percentage, as officers copy it from a scorecard): the number,
+    or None and what is wrong. Another unit is refused, as a level is never converted."""
+    from analysis.ingest import _NUMBER_THEN_UNIT, CellError, parse_decimal
 
+    match = _NUMBER_THEN_UNIT.match(text)
     try:
-        return float(parse_decimal(cell_text(text)))
+        number = float(parse_decimal(match["number"])) if match else None
     except (CellError, ValueError, ArithmeticError):
-        return None
+        number = None
+    if number is None:
+        return None, f"'{text}' is not a number"
+    typed = " ".join(match["unit"].split()).casefold()
+    if not typed or unit is None:
+        return (number, None) if not typed else (None, f"'{text}' is not a number")
+    meant = " ".join(unit.split()).casefold()
+    if typed == meant or (typed == "%" and meant.startswith("%")):
+        return number, None
+    return None, f"'{text}' is not a number in the data point's unit ({unit}); give the number alone"
 
 
 TARGETS_SHEET = "targets"
@@ -305,6 +317,7 @@ def read_city_targets(path: Path, cat: pd.DataFrame | None = None, required: boo
                                        "data point, or a goal without a data point")
     frame = frame[filled]
     direction = cat.set_index("data_point_id")["direction"].to_dict()
+    unit = cat.set_index("data_point_id")["unit"].to_dict()
     registry = municipalities.registry()
     problems: list[Problem] = []
     rows = []
@@ -326,10 +339,12 @@ def read_city_targets(path: Path, cat: pd.DataFrame | None = None, required: boo
             if not r[column]:
                 bad(column, "empty; a value is required")
         dp = r["data_point_id"]
-        levels = {c: _number(r[c]) if r[c] else None for c in LEVELS}
+        levels = dict.fromkeys(LEVELS)
         for c in LEVELS:
-            if r[c] and levels[c] is None:
-                bad(c, f"'{r[c]}' is not a number")
+            if r[c]:
+                levels[c], wrong = _level(r[c], unit.get(dp))
+                if wrong:
+                    bad(c, wrong)
         if not dp:
             for c in LEVELS:
                 if r[c]:

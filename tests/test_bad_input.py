@@ -705,6 +705,8 @@ TARGET_CASES = [
      ("row 2", "column 'lowest_acceptable'", "desired < lowest acceptable < not acceptable")),
     ("equal-levels", targets_csv(target_row(lowest_acceptable="65")), ("row 2", "wrong order")),
     ("non-numeric-level", targets_csv(target_row(desired="high")), ("row 2", "column 'desired'", "'high' is not a number")),
+    ("level-in-another-unit", targets_csv(target_row(desired="65 tonnes")),
+     ("row 2", "column 'desired'", "'65 tonnes' is not a number in the data point's unit (%)")),
     ("missing-level", targets_csv(target_row(not_acceptable="")),
      ("row 2", "column 'not_acceptable'", "needs all three levels")),
     ("duplicate-data-point", targets_csv(target_row(), target_row(desired="70")),

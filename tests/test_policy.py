@@ -242,7 +242,7 @@ def _fill_targets_sheet(path, rows: dict[str, list], extra: list | None = None) 
 def test_own_targets_come_through_the_template_workbook(tmp_path, cat):
     from analysis import ingest
     book = ingest.write_template("Asker", tmp_path / "Asker.xlsx")
-    _fill_targets_sheet(book, {WATER_LOSS: ["Less water lost", 20, 25, 35, 2030, "Asker scorecard 2023, p. 2"],
+    _fill_targets_sheet(book, {WATER_LOSS: ["Less water lost", 20, "25 %", "35%", 2030, "Asker scorecard 2023, p. 2"],
                                RECYCLED: ["Recycle more", "65,5", 55, 40, None, "Asker scorecard 2023, p. 3"]},
                         extra=["Asker", "More young people in work", None, None, None, 2028, "scorecard p. 4"])
     from openpyxl import load_workbook
@@ -254,7 +254,9 @@ def test_own_targets_come_through_the_template_workbook(tmp_path, cat):
     wb.save(book)
     result = ingest.ingest(book, out_dir=tmp_path / "out")
     assert result.accepted.empty and len(result.targets) == 3
-    assert result.targets.set_index("data_point_id").at[WATER_LOSS, "desired"] == 20  # as the sheet shows it
+    water = result.targets.set_index("data_point_id").loc[WATER_LOSS]
+    assert water["desired"] == 20  # as the sheet shows it
+    assert (water["lowest_acceptable"], water["not_acceptable"]) == (25, 35)  # typed as text with the unit, '25 %'
     stored = policy.load_city_targets("3203-asker", tmp_path / "out" / "targets", cat).set_index("goal")
     assert stored.loc["Recycle more", "desired"] == 65.5 and stored.loc["Less water lost", "year"] == 2030
     assert policy.unmeasured_goals(stored.reset_index())["goal"].tolist() == ["More young people in work"]
