@@ -364,14 +364,18 @@ def project_copy(tmp_path):
 
 
 def analysis_all(root, *args, **kwargs):
-    """``python -m analysis all`` in ``root`` (in its own session, so a signal can reach its whole process group)."""
+    """``python -m analysis all`` in ``root`` (in its own session, so a signal can reach its whole process group),
+    with Ctrl-C's default action as in a terminal: a test suite started as a background job of a shell inherits
+    SIGINT ignored, and a Python started so installs no KeyboardInterrupt handler."""
     import os
+    import signal
     import subprocess
     import sys
     env = {**os.environ, "PYTHONPATH": str(root), "PYTHONUTF8": "1"}
     return subprocess.Popen([sys.executable, "-m", "analysis", "all", *args], cwd=root, env=env, text=True,
                             encoding="utf-8", stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            start_new_session=True, **kwargs)
+                            start_new_session=True, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+                            **kwargs)
 
 
 def _finish(proc, timeout=900):
