@@ -239,6 +239,12 @@ def plan(files: dict[str, bytes], previous: dict[str, str], quarto_version: str)
 
 
 PROGRESS = re.compile(r"^\s*\[\s*\d+/\d+\]")  # Quarto's "[ 3/25] profiles/Asker.ipynb"
+TERMINAL_CODES = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")  # the colours Quarto writes even into a pipe
+
+
+def plain(line: str) -> str:
+    """One line of Quarto's output without its terminal colour codes, so that logs read as text."""
+    return TERMINAL_CODES.sub("", line).rstrip()
 
 
 def _run(quarto: str, args: list[str], cwd: Path) -> None:
@@ -252,8 +258,8 @@ def _run(quarto: str, args: list[str], cwd: Path) -> None:
         timer = threading.Timer(TIMEOUT, lambda: (timed_out.set(), proc.kill()))
         timer.start()
         try:
-            for line in proc.stdout:
-                tail.append(line.rstrip())
+            for line in map(plain, proc.stdout):
+                tail.append(line)
                 if PROGRESS.match(line):
                     print(f"quarto: {line.strip()}", file=sys.stderr, flush=True)
         finally:

@@ -428,6 +428,22 @@ def test_quarto_plan_renders_only_what_changed():
     assert quarto.plan(files, digests, "1.11.0")[0]
 
 
+def test_quarto_output_reaches_the_log_without_colour_codes(tmp_path, capsys):
+    """Quarto colours its progress even into a pipe; the build's log and a failure's message are plain text."""
+    fake = tmp_path / "quarto"
+    fake.write_text("#!/bin/sh\n"
+                    "printf '\\033[1m[ 1/2] profiles/5501-tromsø.ipynb\\033[39m\\033[22m\\n'\n"
+                    "printf '\\033[31mERROR: pandoc failed\\033[39m\\n'\n"
+                    "exit 3\n", encoding="utf-8")
+    fake.chmod(0o755)
+    with pytest.raises(quarto.ReportError) as failure:
+        quarto._run(str(fake), [], tmp_path)
+    progress = capsys.readouterr().err
+    assert "quarto: [ 1/2] profiles/5501-tromsø.ipynb\n" in progress
+    assert "\x1b" not in progress and "\x1b" not in str(failure.value)
+    assert str(failure.value).endswith("exit 3):\n[ 1/2] profiles/5501-tromsø.ipynb\nERROR: pandoc failed")
+
+
 @pytest.fixture(scope="module")
 def quarto_checkout(tmp_path_factory):
     """The project's code copied under a dot folder, its site rendered there by `python -m analysis report`."""
