@@ -239,12 +239,13 @@ def plan(files: dict[str, bytes], previous: dict[str, str], quarto_version: str)
 
 
 PROGRESS = re.compile(r"^\s*\[\s*\d+/\d+\]")  # Quarto's "[ 3/25] profiles/Asker.ipynb"
-TERMINAL_CODES = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")  # the colours Quarto writes even into a pipe
 
 
 def plain(line: str) -> str:
-    """One line of Quarto's output without its terminal colour codes, so that logs read as text."""
-    return TERMINAL_CODES.sub("", line).rstrip()
+    """One line of Quarto's output without the colour codes it writes even into a pipe, so that logs read as text."""
+    from nbconvert.filters.ansi import strip_ansi  # imported here, as in report.py: nbconvert is slow to import
+
+    return strip_ansi(line).rstrip()
 
 
 def _run(quarto: str, args: list[str], cwd: Path) -> None:
